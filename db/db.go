@@ -1,0 +1,188 @@
+// Package db implements the domain services on PostgreSQL, with sqlx and hand-written SQL. Each
+// exported method owns its transaction and calls unexported helpers that take it.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// DB is a pool of connections to the database, with the clock the services read.
+type DB struct {
+	*sqlx.DB
+	// Now is the clock of the office: tests set it to check deadlines and windows.
+	Now func() time.Time
+}
+
+// Open connects to the PostgreSQL database at url and checks that it answers.
+func Open(ctx context.Context, url string) (*DB, error) {
+	connector, err := pq.NewConnector(url)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	return OpenConnector(ctx, connector)
+}
+
+// OpenConnector is Open over a connector, such as one that wraps lib/pq's to observe it.
+func OpenConnector(ctx context.Context, connector driver.Connector) (*DB, error) {
+	x := sqlx.NewDb(sql.OpenDB(connector), "postgres")
+	x.SetMaxOpenConns(40)
+	x.SetMaxIdleConns(40)
+	x.SetConnMaxIdleTime(5 * time.Minute)
+	if err := x.PingContext(ctx); err != nil {
+		x.Close()
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	return &DB{DB: x, Now: time.Now}, nil
+}
+
+// now returns the office's clock truncated to PostgreSQL's precision, so that what a service
+// returns equals what a later read returns.
+func (db *DB) now() time.Time { return db.Now().Truncate(time.Microsecond) }
+
+// migrationLock is the advisory lock key under which migrations run, so that several server
+// instances starting at once apply each migration exactly once.
+const migrationLock = 727_274_001
+
+// Migrate applies the embedded migrations that have not been applied yet, in order of their
+// number, each in its own transaction.
+func (db *DB) Migrate(ctx context.Context) error {
+	conn, err := db.Connx(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLock); err != nil {
+		return fmt.Errorf("migrate: lock: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLock)
+
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    text PRIMARY KEY,
+		applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	var applied []string
+	if err := conn.SelectContext(ctx, &applied, `SELECT version FROM schema_migrations`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		version := strings.TrimSuffix(strings.TrimPrefix(name, "migrations/"), ".sql")
+		if slices.Contains(applied, version) {
+			continue
+		}
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		tx, err := conn.BeginTxx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("migrate %s: %w", version, err)
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate %s: %w", version, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, version); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate %s: %w", version, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migrate %s: %w", version, err)
+		}
+	}
+	return nil
+}
+
+// inTx runs fn in a transaction, committing when it returns nil and rolling back otherwise, so
+// that a failed operation writes nothing.
+func (db *DB) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// validID reports whether s can be an id. Ids that cannot are answered NOT_FOUND without asking
+// the database, which would fail on them with a driver error.
+func validID(s string) bool { return uuidPattern.MatchString(s) }
+
+// validIDs returns the ids that can be ids.
+func validIDs(ids []string) []string {
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if validID(id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// isUniqueViolation reports whether err is a unique violation of the named constraint.
+func isUniqueViolation(err error, constraint string) bool {
+	var pe *pq.Error
+	return errors.As(err, &pe) && pe.Code == "23505" && pe.Constraint == constraint
+}
+
+// nullString stores "" as NULL, for columns where absence differs from an empty value.
+func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+// nullID stores "" as a NULL reference.
+func nullID(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// args builds the positional parameters of a query assembled from optional parts.
+type args []any
+
+// add appends v and returns its placeholder.
+func (a *args) add(v any) string {
+	*a = append(*a, v)
+	return fmt.Sprintf("$%d", len(*a))
+}
+
+// Migrations returns the text of every migration in order, so test tooling can tell when they
+// change.
+func Migrations() []string {
+	names, _ := fs.Glob(migrations, "migrations/*.sql")
+	slices.Sort(names)
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		b, _ := migrations.ReadFile(n)
+		out = append(out, n, string(b))
+	}
+	return out
+}

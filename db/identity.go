@@ -1,0 +1,210 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+	sportello "github.com/sportello/sportello"
+)
+
+// caller is who is calling, as the queries need it.
+type caller struct {
+	user     *sportello.User
+	tenantID string
+	staff    bool
+	citizen  bool
+	granted  []string // tickets an anonymous caller proved they filed
+}
+
+// callerFrom reads the caller from ctx. A context without a tenant serves nothing: it is a
+// programming error in a transport, reported as INTERNAL rather than answered with the wrong
+// municipality's data.
+func callerFrom(ctx context.Context) (caller, error) {
+	u := sportello.UserFrom(ctx)
+	if u.TenantID == "" {
+		return caller{}, errors.New("request has no tenant")
+	}
+	return caller{
+		user:     u,
+		tenantID: u.TenantID,
+		staff:    !u.Anonymous() && u.IsStaff(),
+		citizen:  !u.Anonymous() && u.HasRole(sportello.RoleCitizen),
+		granted:  sportello.GrantedTickets(ctx),
+	}, nil
+}
+
+// requireStaff returns the caller if they are staff.
+func requireStaff(ctx context.Context) (caller, error) {
+	c, err := callerFrom(ctx)
+	if err != nil {
+		return c, err
+	}
+	if c.user.Anonymous() {
+		return c, sportello.ErrUnauthenticated
+	}
+	if !c.staff {
+		return c, sportello.ErrForbidden
+	}
+	return c, nil
+}
+
+// requireCitizen returns the caller if they are a signed-in citizen.
+func requireCitizen(ctx context.Context) (caller, error) {
+	c, err := callerFrom(ctx)
+	if err != nil {
+		return c, err
+	}
+	if c.user.Anonymous() {
+		return c, sportello.ErrUnauthenticated
+	}
+	if !c.citizen {
+		return c, sportello.ErrForbidden
+	}
+	return c, nil
+}
+
+// ticketScope returns the SQL condition on the tickets aliased t that the caller may see.
+// Staff see the tenant's tickets; citizens their own; anonymous callers the ones they proved
+// they filed in this request.
+func (c caller) ticketScope(a *args) string {
+	cond := "t.tenant_id = " + a.add(c.tenantID)
+	switch {
+	case c.staff:
+		return cond
+	case c.citizen:
+		return cond + " AND t.citizen_id = (SELECT id FROM citizens WHERE tenant_id = t.tenant_id AND subject = " + a.add(c.user.Subject) + ")"
+	default:
+		return cond + " AND t.id = ANY(" + a.add(pq.Array(c.granted)) + "::uuid[])"
+	}
+}
+
+const citizenColumns = `id, tenant_id, coalesce(subject, '') AS subject, given_name, family_name,
+	coalesce(fiscal_code, '') AS fiscal_code, email, phone, created_at, updated_at`
+
+type citizenRow struct {
+	ID         string    `db:"id"`
+	TenantID   string    `db:"tenant_id"`
+	Subject    string    `db:"subject"`
+	GivenName  string    `db:"given_name"`
+	FamilyName string    `db:"family_name"`
+	FiscalCode string    `db:"fiscal_code"`
+	Email      string    `db:"email"`
+	Phone      string    `db:"phone"`
+	CreatedAt  time.Time `db:"created_at"`
+	UpdatedAt  time.Time `db:"updated_at"`
+}
+
+func (r *citizenRow) citizen() *sportello.Citizen {
+	return &sportello.Citizen{
+		ID: r.ID, TenantID: r.TenantID, Subject: r.Subject, GivenName: r.GivenName,
+		FamilyName: r.FamilyName, FiscalCode: r.FiscalCode, Email: r.Email, Phone: r.Phone,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+	}
+}
+
+// ensureCitizen returns the signed-in citizen's record, creating it from the token's claims on
+// first use. A person registered at the desk who signs in later with the same fiscal code is
+// linked to that record rather than duplicated, so they find the tickets filed for them.
+func ensureCitizen(ctx context.Context, q sqlx.ExtContext, c caller) (*sportello.Citizen, error) {
+	var row citizenRow
+	err := sqlx.GetContext(ctx, q, &row, `SELECT `+citizenColumns+` FROM citizens WHERE tenant_id = $1 AND subject = $2`,
+		c.tenantID, c.user.Subject)
+	if err == nil {
+		return row.citizen(), nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("find citizen: %w", err)
+	}
+	u := c.user
+	// A fiscal code claim that does not check out is left out rather than stored: the profile
+	// still works, and the identity provider is the one to fix.
+	fiscal, ferr := sportello.NormalizeFiscalCode("fiscalCode", u.FiscalCode)
+	if ferr != nil {
+		fiscal = ""
+	}
+	email, eerr := sportello.NormalizeEmail("email", u.Email)
+	if eerr != nil {
+		email = ""
+	}
+	if fiscal != "" {
+		err = sqlx.GetContext(ctx, q, &row, `UPDATE citizens SET subject = $3,
+			email = CASE WHEN email = '' THEN $4 ELSE email END, updated_at = now()
+			WHERE tenant_id = $1 AND fiscal_code = $2 AND subject IS NULL
+			RETURNING `+citizenColumns, c.tenantID, fiscal, u.Subject, email)
+		if err == nil {
+			return row.citizen(), nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("link citizen: %w", err)
+		}
+	}
+	err = sqlx.GetContext(ctx, q, &row, `INSERT INTO citizens (tenant_id, subject, given_name, family_name, fiscal_code, email)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT DO NOTHING
+		RETURNING `+citizenColumns,
+		c.tenantID, u.Subject, u.GivenName, u.FamilyName, nullString(fiscal), email)
+	if err == nil {
+		return row.citizen(), nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("create citizen: %w", err)
+	}
+	// Nothing was inserted: either a concurrent first request created the record, or another
+	// account already holds this fiscal code.
+	err = sqlx.GetContext(ctx, q, &row, `SELECT `+citizenColumns+` FROM citizens WHERE tenant_id = $1 AND subject = $2`,
+		c.tenantID, u.Subject)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, sportello.Errorf(sportello.CodeConflict, "another account is registered with your fiscal code: please contact the office")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find citizen: %w", err)
+	}
+	return row.citizen(), nil
+}
+
+// ensureStaff returns the staff record of the signed-in staff member, creating it from the
+// token on first use, so that histories and assignments can name them.
+func ensureStaff(ctx context.Context, q sqlx.ExtContext, c caller) (*sportello.Staff, error) {
+	var s staffRow
+	const find = `SELECT ` + staffColumns + ` FROM staff WHERE tenant_id = $1 AND subject = $2`
+	err := sqlx.GetContext(ctx, q, &s, find, c.tenantID, c.user.Subject)
+	if err == nil {
+		return s.staff(), nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("find staff: %w", err)
+	}
+	if _, err := q.ExecContext(ctx, `INSERT INTO staff (tenant_id, subject, name, email) VALUES ($1, $2, $3, $4)
+		ON CONFLICT DO NOTHING`, c.tenantID, c.user.Subject, c.user.DisplayName(), c.user.Email); err != nil {
+		return nil, fmt.Errorf("create staff: %w", err)
+	}
+	if err := sqlx.GetContext(ctx, q, &s, find, c.tenantID, c.user.Subject); err != nil {
+		return nil, fmt.Errorf("find staff: %w", err)
+	}
+	return s.staff(), nil
+}
+
+// actor returns who the caller is in histories, creating their record if needed.
+func actor(ctx context.Context, q sqlx.ExtContext, c caller) (sportello.Actor, *sportello.Citizen, error) {
+	switch {
+	case c.staff:
+		s, err := ensureStaff(ctx, q, c)
+		if err != nil {
+			return sportello.Actor{}, nil, err
+		}
+		return sportello.Actor{Kind: sportello.ActorStaff, ID: s.ID, Name: s.Name}, nil, nil
+	case c.citizen:
+		cit, err := ensureCitizen(ctx, q, c)
+		if err != nil {
+			return sportello.Actor{}, nil, err
+		}
+		return sportello.Actor{Kind: sportello.ActorCitizen, ID: cit.ID, Name: cit.FullName()}, cit, nil
+	default:
+		return sportello.Actor{Kind: sportello.ActorAnonymous}, nil, nil
+	}
+}

@@ -1,0 +1,471 @@
+package db
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+	sportello "github.com/sportello/sportello"
+)
+
+// TicketService implements sportello.TicketService.
+type TicketService struct {
+	db *DB
+}
+
+// NewTicketService returns the ticket service over db.
+func NewTicketService(db *DB) *TicketService { return &TicketService{db: db} }
+
+var _ sportello.TicketService = (*TicketService)(nil)
+
+const ticketColumns = `t.id, t.tenant_id, t.protocol_year, t.protocol_seq, t.kind, t.channel, t.status,
+	t.subject, t.body, t.citizen_id, t.contact_name, t.contact_email, t.contact_phone, t.office_id,
+	t.assignee_id, t.status_reason, t.created_at, t.updated_at, t.due_at, t.resolved_at`
+
+type ticketRow struct {
+	ID           string         `db:"id"`
+	TenantID     string         `db:"tenant_id"`
+	ProtocolYear int            `db:"protocol_year"`
+	ProtocolSeq  int            `db:"protocol_seq"`
+	Kind         string         `db:"kind"`
+	Channel      string         `db:"channel"`
+	Status       string         `db:"status"`
+	Subject      string         `db:"subject"`
+	Body         string         `db:"body"`
+	CitizenID    sql.NullString `db:"citizen_id"`
+	ContactName  string         `db:"contact_name"`
+	ContactEmail string         `db:"contact_email"`
+	ContactPhone string         `db:"contact_phone"`
+	OfficeID     sql.NullString `db:"office_id"`
+	AssigneeID   sql.NullString `db:"assignee_id"`
+	StatusReason string         `db:"status_reason"`
+	CreatedAt    time.Time      `db:"created_at"`
+	UpdatedAt    time.Time      `db:"updated_at"`
+	DueAt        time.Time      `db:"due_at"`
+	ResolvedAt   sql.NullTime   `db:"resolved_at"`
+}
+
+func (r *ticketRow) ticket() *sportello.Ticket {
+	t := &sportello.Ticket{
+		ID: r.ID, TenantID: r.TenantID,
+		Protocol: sportello.ProtocolNumber{Year: r.ProtocolYear, Seq: r.ProtocolSeq},
+		Kind:     sportello.Kind(r.Kind), Channel: sportello.Channel(r.Channel), Status: sportello.Status(r.Status),
+		Subject: r.Subject, Body: r.Body, CitizenID: r.CitizenID.String, OfficeID: r.OfficeID.String,
+		AssigneeID: r.AssigneeID.String, StatusReason: r.StatusReason,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, DueAt: r.DueAt,
+	}
+	if r.ContactName != "" || r.ContactEmail != "" || r.ContactPhone != "" {
+		t.Contact = &sportello.Contact{Name: r.ContactName, Email: r.ContactEmail, Phone: r.ContactPhone}
+	}
+	if r.ResolvedAt.Valid {
+		at := r.ResolvedAt.Time
+		t.ResolvedAt = &at
+	}
+	return t
+}
+
+// SubmitTicket files a ticket from the app or the portal. See sportello.TicketService.
+func (s *TicketService) SubmitTicket(ctx context.Context, in sportello.SubmitTicketInput) (*sportello.Submission, error) {
+	c, err := callerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if c.staff && !c.citizen {
+		return nil, sportello.Errorf(sportello.CodeForbidden, "staff register tickets with registerTicket")
+	}
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	if c.user.Anonymous() && !in.Kind.AnonymousAllowed() {
+		return nil, sportello.Errorf(sportello.CodeUnauthenticated, "sign in to file a %s; reports and suggestions can be filed anonymously", in.Kind)
+	}
+	if !c.user.Anonymous() && !in.Contact.Empty() {
+		return nil, sportello.InvalidField("contact", "signed-in citizens are reached through their profile")
+	}
+	var sub *sportello.Submission
+	err = s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		who, cit, err := actor(ctx, tx, c)
+		if err != nil {
+			return err
+		}
+		nt := newTicket{kind: in.Kind, channel: in.Channel, subject: in.Subject, body: in.Body,
+			officeID: in.OfficeID, contact: in.Contact}
+		if cit != nil {
+			nt.citizenID = cit.ID
+		}
+		sub, err = s.insertTicket(ctx, tx, c, who, nt)
+		return err
+	})
+	return sub, err
+}
+
+// RegisterTicket files a ticket that came to the desk. See sportello.TicketService.
+func (s *TicketService) RegisterTicket(ctx context.Context, in sportello.RegisterTicketInput) (*sportello.Submission, error) {
+	c, err := requireStaff(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	var sub *sportello.Submission
+	err = s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		if in.CitizenID != "" {
+			var n int
+			if !validID(in.CitizenID) {
+				return sportello.NotFound("citizen")
+			}
+			if err := tx.GetContext(ctx, &n, `SELECT count(*) FROM citizens WHERE id = $1 AND tenant_id = $2`,
+				in.CitizenID, c.tenantID); err != nil {
+				return fmt.Errorf("find citizen: %w", err)
+			}
+			if n == 0 {
+				return sportello.NotFound("citizen")
+			}
+		}
+		who, _, err := actor(ctx, tx, c)
+		if err != nil {
+			return err
+		}
+		sub, err = s.insertTicket(ctx, tx, c, who, newTicket{kind: in.Kind, channel: in.Channel,
+			subject: in.Subject, body: in.Body, officeID: in.OfficeID, citizenID: in.CitizenID, contact: in.Contact})
+		return err
+	})
+	return sub, err
+}
+
+type newTicket struct {
+	kind      sportello.Kind
+	channel   sportello.Channel
+	subject   string
+	body      string
+	officeID  string
+	citizenID string
+	contact   *sportello.Contact
+}
+
+// insertTicket stores a validated ticket with its protocol number, deadline and CREATED event.
+func (s *TicketService) insertTicket(ctx context.Context, tx *sqlx.Tx, c caller, who sportello.Actor, nt newTicket) (*sportello.Submission, error) {
+	if nt.officeID != "" {
+		if err := checkOffice(ctx, tx, c.tenantID, nt.officeID, "officeId"); err != nil {
+			return nil, err
+		}
+	}
+	now := s.db.now()
+	days, err := responseDays(ctx, tx, c.tenantID, nt.kind, nt.officeID)
+	if err != nil {
+		return nil, err
+	}
+	sub := &sportello.Submission{}
+	var receiptHash []byte
+	if nt.citizenID == "" {
+		sub.ReceiptCode, receiptHash = newReceiptCode()
+	}
+	contact := nt.contact
+	if contact == nil {
+		contact = &sportello.Contact{}
+	}
+	// The number is taken last, just before the insert, because its row lock queues every other
+	// filing of the tenant until this transaction ends.
+	year := sportello.ProtocolYear(now)
+	var seq int
+	if err := tx.GetContext(ctx, &seq, `INSERT INTO protocol_counters (tenant_id, year, last_seq) VALUES ($1, $2, 1)
+		ON CONFLICT (tenant_id, year) DO UPDATE SET last_seq = protocol_counters.last_seq + 1
+		RETURNING last_seq`, c.tenantID, year); err != nil {
+		return nil, fmt.Errorf("take protocol number: %w", err)
+	}
+	var row ticketRow
+	if err := tx.GetContext(ctx, &row, `INSERT INTO tickets AS t (tenant_id, protocol_year, protocol_seq, kind, channel,
+		status, subject, body, citizen_id, contact_name, contact_email, contact_phone, receipt_hash, office_id,
+		created_at, updated_at, due_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16)
+		RETURNING `+ticketColumns,
+		c.tenantID, year, seq, nt.kind, nt.channel, sportello.StatusSubmitted, nt.subject, nt.body,
+		nullID(nt.citizenID), contact.Name, contact.Email, contact.Phone, receiptHash, nullID(nt.officeID),
+		now, sportello.DueAt(now, days)); err != nil {
+		return nil, fmt.Errorf("insert ticket: %w", err)
+	}
+	t := row.ticket()
+	if err := appendEvent(ctx, tx, t, who, sportello.EventCreated, false, sportello.EventData{
+		ToStatus: t.Status, OfficeID: t.OfficeID}, now); err != nil {
+		return nil, err
+	}
+	sub.Ticket = t
+	return sub, nil
+}
+
+// newReceiptCode returns a receipt code for an anonymous filer and the hash that is stored: the
+// code itself is shown once and never kept, so a copy of the database does not reveal it.
+func newReceiptCode() (string, []byte) {
+	var b [10]byte
+	rand.Read(b[:])
+	const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789" // no 0/O, 1/I: it is read aloud and retyped
+	var code strings.Builder
+	for i, v := range b {
+		if i > 0 && i%5 == 0 {
+			code.WriteByte('-')
+		}
+		code.WriteByte(alphabet[int(v)%len(alphabet)])
+	}
+	return code.String(), hashReceipt(code.String())
+}
+
+func hashReceipt(code string) []byte {
+	sum := sha256.Sum256([]byte(strings.ToUpper(strings.TrimSpace(code))))
+	return sum[:]
+}
+
+// responseDays returns the configured term for a kind at an office, or the tenant's default
+// for the kind, or the legal default.
+func responseDays(ctx context.Context, q sqlx.QueryerContext, tenantID string, kind sportello.Kind, officeID string) (int, error) {
+	var days int
+	err := sqlx.GetContext(ctx, q, &days, `SELECT days FROM response_terms
+		WHERE tenant_id = $1 AND kind = $2 AND (office_id = $3 OR office_id IS NULL)
+		ORDER BY office_id IS NULL LIMIT 1`, tenantID, kind, nullID(officeID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return sportello.DefaultResponseDays, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("find response term: %w", err)
+	}
+	return days, nil
+}
+
+// checkOffice returns NOT_FOUND unless the office exists in the tenant.
+func checkOffice(ctx context.Context, q sqlx.QueryerContext, tenantID, officeID, field string) error {
+	if !validID(officeID) {
+		return &sportello.Error{Code: sportello.CodeNotFound, Field: field, Message: "office not found"}
+	}
+	var n int
+	if err := sqlx.GetContext(ctx, q, &n, `SELECT count(*) FROM offices WHERE id = $1 AND tenant_id = $2`, officeID, tenantID); err != nil {
+		return fmt.Errorf("find office: %w", err)
+	}
+	if n == 0 {
+		return &sportello.Error{Code: sportello.CodeNotFound, Field: field, Message: "office not found"}
+	}
+	return nil
+}
+
+// appendEvent writes an event of the ticket in the caller's transaction.
+func appendEvent(ctx context.Context, tx *sqlx.Tx, t *sportello.Ticket, who sportello.Actor, typ sportello.EventType, internal bool, data sportello.EventData, at time.Time) error {
+	body, err := json.Marshal(data)
+	if err != nil {
+		return fmt.Errorf("encode event: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO events (tenant_id, ticket_id, type, actor_kind, actor_id, actor_name, at, internal, data)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		t.TenantID, t.ID, typ, who.Kind, nullID(who.ID), who.Name, at, internal, body); err != nil {
+		return fmt.Errorf("append event: %w", err)
+	}
+	return nil
+}
+
+// Ticket returns one ticket the caller may see. See sportello.TicketService.
+func (s *TicketService) Ticket(ctx context.Context, id string) (*sportello.Ticket, error) {
+	c, err := callerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return getTicket(ctx, s.db, c, id, false)
+}
+
+// getTicket reads a ticket in the caller's scope, optionally locking it for update.
+func getTicket(ctx context.Context, q sqlx.QueryerContext, c caller, id string, lock bool) (*sportello.Ticket, error) {
+	if !validID(id) {
+		return nil, sportello.NotFound("ticket")
+	}
+	var a args
+	query := `SELECT ` + ticketColumns + ` FROM tickets t WHERE t.id = ` + a.add(id) + ` AND ` + c.ticketScope(&a)
+	if lock {
+		query += ` FOR UPDATE`
+	}
+	var row ticketRow
+	err := sqlx.GetContext(ctx, q, &row, query, a...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, sportello.NotFound("ticket")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get ticket: %w", err)
+	}
+	return row.ticket(), nil
+}
+
+// TicketByReceipt returns an anonymous filing. See sportello.TicketService.
+func (s *TicketService) TicketByReceipt(ctx context.Context, protocol, receiptCode string) (*sportello.Ticket, error) {
+	c, err := callerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := sportello.ParseProtocolNumber("protocolNumber", strings.TrimSpace(protocol))
+	if err != nil {
+		return nil, err
+	}
+	var row ticketRow
+	err = s.db.GetContext(ctx, &row, `SELECT `+ticketColumns+` FROM tickets t
+		WHERE t.tenant_id = $1 AND t.protocol_year = $2 AND t.protocol_seq = $3 AND t.receipt_hash = $4`,
+		c.tenantID, p.Year, p.Seq, hashReceipt(receiptCode))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, sportello.NotFound("ticket")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get ticket by receipt: %w", err)
+	}
+	sportello.GrantTicket(ctx, row.ID)
+	return row.ticket(), nil
+}
+
+// Tickets lists tickets newest first. See sportello.TicketService.
+func (s *TicketService) Tickets(ctx context.Context, f sportello.TicketFilter, page sportello.Page) (*sportello.TicketPage, error) {
+	c, err := listCaller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := page.Validate(); err != nil {
+		return nil, err
+	}
+	var a args
+	where, err := s.filterSQL(c, &f, &a)
+	if err != nil {
+		return nil, err
+	}
+	if page.After != "" {
+		at, id, ok := decodeCursor(page.After)
+		if !ok {
+			return nil, sportello.InvalidField("after", "is not a cursor this list returned")
+		}
+		where += fmt.Sprintf(" AND (t.created_at, t.id) < (%s, %s)", a.add(at), a.add(id))
+	}
+	query := `SELECT ` + ticketColumns + ` FROM tickets t WHERE ` + where +
+		` ORDER BY t.created_at DESC, t.id DESC LIMIT ` + a.add(page.First+1)
+	var rows []ticketRow
+	if err := s.db.SelectContext(ctx, &rows, query, a...); err != nil {
+		return nil, fmt.Errorf("list tickets: %w", err)
+	}
+	out := &sportello.TicketPage{HasNextPage: len(rows) > page.First}
+	if out.HasNextPage {
+		rows = rows[:page.First]
+	}
+	for i := range rows {
+		out.Tickets = append(out.Tickets, rows[i].ticket())
+		out.Cursors = append(out.Cursors, encodeCursor(rows[i].CreatedAt, rows[i].ID))
+	}
+	return out, nil
+}
+
+// CountTickets counts what Tickets lists. See sportello.TicketService.
+func (s *TicketService) CountTickets(ctx context.Context, f sportello.TicketFilter) (int, error) {
+	c, err := listCaller(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var a args
+	where, err := s.filterSQL(c, &f, &a)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	if err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM tickets t WHERE `+where, a...); err != nil {
+		return 0, fmt.Errorf("count tickets: %w", err)
+	}
+	return n, nil
+}
+
+// listCaller returns the caller of a list: staff or a signed-in citizen.
+func listCaller(ctx context.Context) (caller, error) {
+	c, err := callerFrom(ctx)
+	if err != nil {
+		return c, err
+	}
+	if c.user.Anonymous() {
+		return c, sportello.ErrUnauthenticated
+	}
+	if !c.staff && !c.citizen {
+		return c, sportello.ErrForbidden
+	}
+	return c, nil
+}
+
+// filterSQL validates the filter and returns the WHERE condition for it in the caller's scope.
+func (s *TicketService) filterSQL(c caller, f *sportello.TicketFilter, a *args) (string, error) {
+	if err := f.Validate(); err != nil {
+		return "", err
+	}
+	conds := []string{c.ticketScope(a)}
+	if len(f.Statuses) > 0 {
+		conds = append(conds, "t.status = ANY("+a.add(pq.Array(f.Statuses))+")")
+	}
+	if len(f.Kinds) > 0 {
+		conds = append(conds, "t.kind = ANY("+a.add(pq.Array(f.Kinds))+")")
+	}
+	if len(f.Channels) > 0 {
+		conds = append(conds, "t.channel = ANY("+a.add(pq.Array(f.Channels))+")")
+	}
+	for _, ids := range []struct {
+		field, column string
+		ids           []string
+	}{{"filter.officeIds", "t.office_id", f.OfficeIDs}, {"filter.assigneeIds", "t.assignee_id", f.AssigneeIDs}} {
+		if len(ids.ids) == 0 {
+			continue
+		}
+		if len(validIDs(ids.ids)) != len(ids.ids) {
+			return "", sportello.InvalidField(ids.field, "contains an id that is not one")
+		}
+		conds = append(conds, ids.column+" = ANY("+a.add(pq.Array(ids.ids))+"::uuid[])")
+	}
+	if f.CitizenID != "" {
+		if !c.staff {
+			return "", sportello.InvalidField("filter.citizenId", "only staff filter by citizen")
+		}
+		if !validID(f.CitizenID) {
+			return "", sportello.InvalidField("filter.citizenId", "is not an id")
+		}
+		conds = append(conds, "t.citizen_id = "+a.add(f.CitizenID))
+	}
+	if f.Overdue != nil {
+		overdue := "(t.status = ANY(" + a.add(pq.Array(sportello.OpenStatuses)) + ") AND t.due_at < " + a.add(s.db.now()) + ")"
+		if !*f.Overdue {
+			overdue = "NOT " + overdue
+		}
+		conds = append(conds, overdue)
+	}
+	if f.CreatedFrom != nil {
+		conds = append(conds, "t.created_at >= "+a.add(*f.CreatedFrom))
+	}
+	if f.CreatedTo != nil {
+		conds = append(conds, "t.created_at < "+a.add(*f.CreatedTo))
+	}
+	if f.Text != "" {
+		if p, err := sportello.ParseProtocolNumber("filter.text", f.Text); err == nil {
+			conds = append(conds, fmt.Sprintf("(t.protocol_year = %s AND t.protocol_seq = %s)", a.add(p.Year), a.add(p.Seq)))
+		} else {
+			conds = append(conds, "t.search @@ websearch_to_tsquery('italian', "+a.add(f.Text)+")")
+		}
+	}
+	return strings.Join(conds, " AND "), nil
+}
+
+// A cursor is the position of a ticket in list order: its creation instant and id, opaque to
+// clients.
+func encodeCursor(at time.Time, id string) string {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(at.UnixMicro()))
+	return base64.RawURLEncoding.EncodeToString(append(b[:], id...))
+}
+
+func decodeCursor(s string) (time.Time, string, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) < 9 || !validID(string(b[8:])) {
+		return time.Time{}, "", false
+	}
+	return time.UnixMicro(int64(binary.BigEndian.Uint64(b[:8]))), string(b[8:]), true
+}

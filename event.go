@@ -1,0 +1,56 @@
+package sportello
+
+import "time"
+
+// EventType says what changed on a ticket.
+type EventType string
+
+// The ticket events. Each is written in the same transaction as the change it describes, so the
+// history is complete and an event exists only if its change committed.
+const (
+	EventCreated       EventType = "CREATED"
+	EventAssigned      EventType = "ASSIGNED"
+	EventStatusChanged EventType = "STATUS_CHANGED"
+	EventMessagePosted EventType = "MESSAGE_POSTED"
+	EventUpdated       EventType = "UPDATED"
+)
+
+// ActorKind says who acted.
+type ActorKind string
+
+// The kinds of actor.
+const (
+	ActorCitizen   ActorKind = "CITIZEN"
+	ActorStaff     ActorKind = "STAFF"
+	ActorAnonymous ActorKind = "ANONYMOUS"
+	ActorSystem    ActorKind = "SYSTEM"
+)
+
+// Actor is who made a change or wrote a message, as shown in histories.
+type Actor struct {
+	Kind ActorKind
+	ID   string // the citizen's or staff member's id; empty for anonymous and system actors
+	Name string
+}
+
+// Event is one entry in a ticket's history.
+type Event struct {
+	ID       int64 // increases with insertion, across the tenant; not a commit order
+	TicketID string
+	Type     EventType
+	Actor    Actor
+	At       time.Time
+	Internal bool // concerns an internal note: staff only
+	Data     EventData
+}
+
+// EventData is what an event records beyond its type.
+type EventData struct {
+	FromStatus Status   `json:"fromStatus,omitempty"`
+	ToStatus   Status   `json:"toStatus,omitempty"`
+	Reason     string   `json:"reason,omitempty"`
+	OfficeID   string   `json:"officeId,omitempty"`
+	AssigneeID string   `json:"assigneeId,omitempty"`
+	MessageID  string   `json:"messageId,omitempty"`
+	Fields     []string `json:"fields,omitempty"` // for UPDATED: which fields changed
+}

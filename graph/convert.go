@@ -1,0 +1,44 @@
+package graph
+
+import (
+	"time"
+
+	sportello "github.com/sportello/sportello"
+	"github.com/sportello/sportello/graph/model"
+)
+
+var weekdays = [...]model.Weekday{
+	time.Sunday: model.WeekdaySunday, time.Monday: model.WeekdayMonday, time.Tuesday: model.WeekdayTuesday,
+	time.Wednesday: model.WeekdayWednesday, time.Thursday: model.WeekdayThursday, time.Friday: model.WeekdayFriday,
+	time.Saturday: model.WeekdaySaturday,
+}
+
+func optionalStatus(s sportello.Status) *sportello.Status {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func contactInput(c *model.ContactInput) *sportello.Contact {
+	if c == nil {
+		return nil
+	}
+	return &sportello.Contact{Name: deref(c.Name), Email: deref(c.Email), Phone: deref(c.Phone)}
+}
+
+func submissionPayload(sub *sportello.Submission) *model.SubmitTicketPayload {
+	return &model.SubmitTicketPayload{Ticket: sub.Ticket, ProtocolNumber: sub.Ticket.Protocol.String(),
+		ReceiptCode: optional(sub.ReceiptCode)}
+}
+
+func ticketFilter(f *model.TicketFilter) sportello.TicketFilter {
+	if f == nil {
+		return sportello.TicketFilter{}
+	}
+	return sportello.TicketFilter{
+		Statuses: f.Statuses, Kinds: f.Kinds, Channels: f.Channels, OfficeIDs: f.OfficeIds,
+		AssigneeIDs: f.AssigneeIds, CitizenID: deref(f.CitizenID), Overdue: f.Overdue,
+		CreatedFrom: f.CreatedFrom, CreatedTo: f.CreatedTo, Text: deref(f.Text),
+	}
+}

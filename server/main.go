@@ -1,0 +1,222 @@
+// Command server runs Sportello: the GraphQL API and its maintenance commands.
+//
+//	server serve    apply pending migrations and serve the API
+//	server migrate  apply pending migrations
+//	server seed     apply migrations and load the demo municipality (once)
+//	server token    print a development token: --role ROLE --subject SUB
+//	server dev      migrate, seed, print demo tokens and serve (what `make run` does)
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	sportello "github.com/sportello/sportello"
+	"github.com/sportello/sportello/db"
+	"github.com/sportello/sportello/graph"
+	"github.com/sportello/sportello/server/auth"
+)
+
+func main() {
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, nil)))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: server <command> [flags]
+
+commands:
+  serve    apply pending migrations and serve the API
+  migrate  apply pending migrations
+  seed     apply migrations and load the demo municipality (once)
+  token    print a development token (--role ROLE --subject SUB ...)
+  dev      migrate, seed, print demo tokens and serve`
+
+func run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return errors.New(usage)
+	}
+	cmd, args := args[0], args[1:]
+	if cmd == "token" {
+		return tokenCmd(args)
+	}
+	cfg, err := LoadConfig()
+	if err != nil {
+		return err
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, cfg, false)
+	case "dev":
+		return serve(ctx, cfg, true)
+	case "migrate", "seed":
+		d, err := openDB(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		if cmd == "seed" {
+			return db.SeedDemo(ctx, d)
+		}
+		return nil
+	default:
+		return errors.New(usage)
+	}
+}
+
+// openDB connects and applies pending migrations.
+func openDB(ctx context.Context, cfg Config) (*db.DB, error) {
+	d, err := db.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.Migrate(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// NewApp wires the services over d into a server. Tests use it to run the real server.
+func NewApp(cfg Config, d *db.DB, rdb *redis.Client) (*App, error) {
+	verifier, err := auth.NewVerifier(auth.Config{DevSecret: cfg.DevSecret, Issuer: cfg.OIDCIssuer,
+		Audience: cfg.OIDCAudience, JWKSURL: cfg.OIDCJWKSURL})
+	if err != nil {
+		return nil, err
+	}
+	return &App{
+		Config: cfg,
+		Resolver: &graph.Resolver{
+			TicketService:  db.NewTicketService(d),
+			CitizenService: db.NewCitizenService(d),
+			OfficeService:  db.NewOfficeService(d),
+			Now:            d.Now,
+		},
+		Verifier: verifier,
+		Tenants:  newTenantCache(db.NewTenantService(d)),
+		Ready: func(ctx context.Context) error {
+			if err := d.PingContext(ctx); err != nil {
+				return fmt.Errorf("database: %w", err)
+			}
+			if err := rdb.Ping(ctx).Err(); err != nil {
+				return fmt.Errorf("redis: %w", err)
+			}
+			return nil
+		},
+	}, nil
+}
+
+func serve(ctx context.Context, cfg Config, demo bool) error {
+	d, err := openDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	ropts, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return fmt.Errorf("REDIS_URL: %w", err)
+	}
+	rdb := redis.NewClient(ropts)
+	defer rdb.Close()
+	if demo {
+		if err := db.SeedDemo(ctx, d); err != nil {
+			return err
+		}
+	}
+	app, err := NewApp(cfg, d, rdb)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Addr:              cfg.ListenAddr,
+		Handler:           app.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	slog.Info("serving", "addr", "http://"+cfg.ListenAddr+"/graphql", "production", cfg.Production)
+	if demo {
+		printDemoTokens(cfg)
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
+}
+
+// printDemoTokens prints ready-to-use tokens for the demo users, valid for a week.
+func printDemoTokens(cfg Config) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nSportello is running: GraphQL at http://%s/graphql, IDE at http://%s/\n", cfg.ListenAddr, cfg.ListenAddr)
+	fmt.Fprintln(&b, "Demo tokens (send as the header  Authorization: Bearer <token>):")
+	for _, u := range []sportello.User{db.DemoCitizen, db.DemoOperator, db.DemoManager} {
+		tok, err := auth.MintDev(cfg.DevSecret, claimsOf(u), 7*24*time.Hour)
+		if err != nil {
+			slog.Error("mint demo token", "error", err)
+			return
+		}
+		fmt.Fprintf(&b, "\n  %s (%s):\n  %s\n", u.DisplayName(), u.Roles[0], tok)
+	}
+	fmt.Fprintln(os.Stderr, b.String())
+}
+
+func claimsOf(u sportello.User) auth.Claims {
+	return auth.Claims{Subject: u.Subject, Roles: u.Roles, GivenName: u.GivenName, FamilyName: u.FamilyName,
+		FiscalCode: u.FiscalCode, Email: u.Email}
+}
+
+// tokenCmd prints a development token signed with AUTH_DEV_SECRET (or the development default).
+func tokenCmd(args []string) error {
+	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+	roles := fs.String("role", "CITIZEN", "comma-separated roles: "+fmt.Sprint(sportello.Roles))
+	subject := fs.String("subject", "", "the user's stable id (required)")
+	tenant := fs.String("tenant", "", "tenant slug (default: the tenant of the host)")
+	given := fs.String("given-name", "", "given name claim")
+	family := fs.String("family-name", "", "family name claim")
+	fiscal := fs.String("fiscal-code", "", "fiscal code claim")
+	email := fs.String("email", "", "e-mail claim")
+	ttl := fs.Duration("ttl", 24*time.Hour, "lifetime")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *subject == "" {
+		return errors.New("token: --subject is required")
+	}
+	c := auth.Claims{Subject: *subject, Tenant: *tenant, GivenName: *given, FamilyName: *family, FiscalCode: *fiscal, Email: *email}
+	for _, r := range strings.Split(*roles, ",") {
+		role := sportello.Role(strings.ToUpper(strings.TrimSpace(r)))
+		if !role.Valid() {
+			return fmt.Errorf("token: unknown role %q (one of %v)", r, sportello.Roles)
+		}
+		c.Roles = append(c.Roles, role)
+	}
+	secret := env("AUTH_DEV_SECRET", devSecret)
+	tok, err := auth.MintDev(secret, c, *ttl)
+	if err != nil {
+		return err
+	}
+	fmt.Println(tok)
+	return nil
+}
