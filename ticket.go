@@ -335,7 +335,7 @@ const (
 	MaxPageSize     = 100
 )
 
-// Validate applies the default size and bounds it.
+// Validate applies the default size to a zero First and bounds it.
 func (p *Page) Validate() error {
 	if p.First == 0 {
 		p.First = DefaultPageSize

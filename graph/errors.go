@@ -57,6 +57,8 @@ func PresentError(ctx context.Context, err error) *gqlerror.Error {
 		out.Message = de.Message
 		out.Extensions = map[string]any{"code": string(de.Code)}
 		if de.Field != "" {
+			// The field leads the message too, for clients that show only the message.
+			out.Message = de.Field + ": " + de.Message
 			out.Extensions["field"] = de.Field
 		}
 	case errors.As(err, &ie):
@@ -65,12 +67,12 @@ func PresentError(ctx context.Context, err error) *gqlerror.Error {
 		out.Message = fmt.Sprintf("internal error (request %s)", id)
 		out.Extensions = map[string]any{"code": string(sportello.CodeInternal), "requestId": id}
 	default:
+		// gqlgen's own errors (a query that does not parse or validate, a variable of the wrong
+		// type) are the client's input at fault: one code for all bad input, as for the domain.
 		if out.Extensions == nil {
 			out.Extensions = map[string]any{}
 		}
-		if _, ok := out.Extensions["code"]; !ok {
-			out.Extensions["code"] = string(sportello.CodeBadUserInput)
-		}
+		out.Extensions["code"] = string(sportello.CodeBadUserInput)
 		if len(out.Path) > 0 {
 			if _, ok := out.Extensions["field"]; !ok {
 				out.Extensions["field"] = out.Path.String()

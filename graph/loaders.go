@@ -9,10 +9,10 @@ import (
 	"github.com/vikstrous/dataloadgen"
 )
 
-// loaderWait is how long a loader collects keys before it runs the batch. gqlgen resolves the
-// fields of a list concurrently, so a millisecond gathers a whole page; the library's 16 ms
+// DefaultLoaderWait is how long a loader collects keys before it runs the batch. gqlgen resolves
+// the fields of a list concurrently, so a millisecond gathers a whole page; the library's 16 ms
 // default would add that much to every nested query.
-const loaderWait = time.Millisecond
+const DefaultLoaderWait = time.Millisecond
 
 // Loaders batch the relations of list fields into one query per relation and request, so that a
 // page of 50 tickets with their citizen, office and messages costs a fixed number of statements.
@@ -24,10 +24,10 @@ type Loaders struct {
 	events   *dataloadgen.Loader[string, []*sportello.Event]
 }
 
-// NewLoaders returns the loaders of one request. They cache for the request only, so a client
-// never reads another request's results.
-func NewLoaders(r *Resolver) *Loaders {
-	opts := []dataloadgen.Option{dataloadgen.WithWait(loaderWait), dataloadgen.WithBatchCapacity(sportello.MaxPageSize)}
+// NewLoaders returns the loaders of one request, which wait up to wait to gather a batch. They
+// cache for the request only, so a client never reads another request's results.
+func NewLoaders(r *Resolver, wait time.Duration) *Loaders {
+	opts := []dataloadgen.Option{dataloadgen.WithWait(wait), dataloadgen.WithBatchCapacity(sportello.MaxPageSize)}
 	return &Loaders{
 		citizens: dataloadgen.NewMappedLoader(r.CitizenService.CitizensByID, opts...),
 		offices:  dataloadgen.NewMappedLoader(r.OfficeService.OfficesByID, opts...),
@@ -50,7 +50,7 @@ func (r *Resolver) loaders(ctx context.Context) *Loaders {
 	}
 	// A context without loaders (a caller outside the HTTP middleware) still gets correct
 	// answers, only without batching across fields.
-	return NewLoaders(r)
+	return NewLoaders(r, DefaultLoaderWait)
 }
 
 // loadOne loads an optional relation: an empty id is null, and an id the caller may not see (or

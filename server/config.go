@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
+
+	"github.com/sportello/sportello/graph"
 )
 
 // devSecret signs development tokens when AUTH_DEV_SECRET is not set. It is public, so
@@ -24,6 +27,8 @@ type Config struct {
 	CORSOrigins   []string
 	MaxBodyBytes  int64
 	ComplexityMax int
+	// LoaderWait is how long dataloaders gather keys before running a batch.
+	LoaderWait time.Duration
 }
 
 // LoadConfig reads the configuration; defaults suit `make run`.
@@ -38,6 +43,7 @@ func LoadConfig() (Config, error) {
 		OIDCJWKSURL:   os.Getenv("OIDC_JWKS_URL"),
 		MaxBodyBytes:  1 << 20,
 		ComplexityMax: 5000,
+		LoaderWait:    graph.DefaultLoaderWait,
 	}
 	switch appEnv := env("APP_ENV", "development"); appEnv {
 	case "production":

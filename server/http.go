@@ -175,7 +175,7 @@ func hostOf(r *http.Request) string {
 func (a *App) perRequest(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := sportello.WithReceiptGrants(r.Context())
-		ctx = graph.WithLoaders(ctx, graph.NewLoaders(a.Resolver))
+		ctx = graph.WithLoaders(ctx, graph.NewLoaders(a.Resolver, a.Config.LoaderWait))
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

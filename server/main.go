@@ -105,7 +105,7 @@ func NewApp(cfg Config, d *db.DB, rdb *redis.Client) (*App, error) {
 			TicketService:  db.NewTicketService(d),
 			CitizenService: db.NewCitizenService(d),
 			OfficeService:  db.NewOfficeService(d),
-			Now:            d.Now,
+			Now:            func() time.Time { return d.Now() },
 		},
 		Verifier: verifier,
 		Tenants:  newTenantCache(db.NewTenantService(d)),
