@@ -45,7 +45,7 @@ func (s *TicketService) AssignTicket(ctx context.Context, in sportello.AssignTic
 		if t.OfficeID == in.OfficeID && t.AssigneeID == in.AssigneeID {
 			return nil
 		}
-		who, _, err := actor(ctx, tx, c)
+		who, err := actor(ctx, tx, c)
 		if err != nil {
 			return err
 		}
@@ -88,7 +88,7 @@ func (s *TicketService) TransitionTicket(ctx context.Context, in sportello.Trans
 		if err := sportello.CheckTransition(tr); err != nil {
 			return err
 		}
-		who, _, err := actor(ctx, tx, c)
+		who, err := actor(ctx, tx, c)
 		if err != nil {
 			return err
 		}
@@ -148,7 +148,7 @@ func (s *TicketService) PostMessage(ctx context.Context, in sportello.PostMessag
 		if t.Status == sportello.StatusClosed {
 			return sportello.Errorf(sportello.CodeInvalidTransition, "the ticket is closed: file a new one")
 		}
-		who, _, err := actor(ctx, tx, c)
+		who, err := actor(ctx, tx, c)
 		if err != nil {
 			return err
 		}

@@ -189,22 +189,23 @@ func ensureStaff(ctx context.Context, q sqlx.ExtContext, c caller) (*sportello.S
 	return s.staff(), nil
 }
 
-// actor returns who the caller is in histories, creating their record if needed.
-func actor(ctx context.Context, q sqlx.ExtContext, c caller) (sportello.Actor, *sportello.Citizen, error) {
+// actor returns who the caller is in histories, creating their record if needed. Staff act
+// as staff even when they also hold the citizen role.
+func actor(ctx context.Context, q sqlx.ExtContext, c caller) (sportello.Actor, error) {
 	switch {
 	case c.staff:
 		s, err := ensureStaff(ctx, q, c)
 		if err != nil {
-			return sportello.Actor{}, nil, err
+			return sportello.Actor{}, err
 		}
-		return sportello.Actor{Kind: sportello.ActorStaff, ID: s.ID, Name: s.Name}, nil, nil
+		return sportello.Actor{Kind: sportello.ActorStaff, ID: s.ID, Name: s.Name}, nil
 	case c.citizen:
 		cit, err := ensureCitizen(ctx, q, c)
 		if err != nil {
-			return sportello.Actor{}, nil, err
+			return sportello.Actor{}, err
 		}
-		return sportello.Actor{Kind: sportello.ActorCitizen, ID: cit.ID, Name: cit.FullName()}, cit, nil
+		return sportello.Actor{Kind: sportello.ActorCitizen, ID: cit.ID, Name: cit.FullName()}, nil
 	default:
-		return sportello.Actor{Kind: sportello.ActorAnonymous}, nil, nil
+		return sportello.Actor{Kind: sportello.ActorAnonymous}, nil
 	}
 }

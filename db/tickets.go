@@ -80,7 +80,7 @@ func (s *TicketService) SubmitTicket(ctx context.Context, in sportello.SubmitTic
 	if err != nil {
 		return nil, err
 	}
-	if c.staff && !c.citizen {
+	if !c.user.Anonymous() && !c.citizen {
 		return nil, sportello.Errorf(sportello.CodeForbidden, "staff register tickets with registerTicket")
 	}
 	if err := in.Validate(); err != nil {
@@ -94,15 +94,19 @@ func (s *TicketService) SubmitTicket(ctx context.Context, in sportello.SubmitTic
 	}
 	var sub *sportello.Submission
 	err = s.db.inTx(ctx, func(tx *sqlx.Tx) error {
-		who, cit, err := actor(ctx, tx, c)
-		if err != nil {
-			return err
-		}
 		nt := newTicket{kind: in.Kind, channel: in.Channel, subject: in.Subject, body: in.Body,
 			officeID: in.OfficeID, contact: in.Contact}
-		if cit != nil {
+		who := sportello.Actor{Kind: sportello.ActorAnonymous}
+		if c.citizen {
+			// A citizen who also works at the office files as a citizen here.
+			cit, err := ensureCitizen(ctx, tx, c)
+			if err != nil {
+				return err
+			}
 			nt.citizenID = cit.ID
+			who = sportello.Actor{Kind: sportello.ActorCitizen, ID: cit.ID, Name: cit.FullName()}
 		}
+		var err error
 		sub, err = s.insertTicket(ctx, tx, c, who, nt)
 		return err
 	})
@@ -133,7 +137,7 @@ func (s *TicketService) RegisterTicket(ctx context.Context, in sportello.Registe
 				return sportello.NotFound("citizen")
 			}
 		}
-		who, _, err := actor(ctx, tx, c)
+		who, err := actor(ctx, tx, c)
 		if err != nil {
 			return err
 		}
