@@ -266,9 +266,11 @@ func appendEvent(ctx context.Context, tx *sqlx.Tx, t *sportello.Ticket, who spor
 	if err != nil {
 		return fmt.Errorf("encode event: %w", err)
 	}
+	// The JSON goes as text: with binary_parameters lib/pq would send []byte in jsonb's binary
+	// format, which it is not.
 	if _, err := tx.ExecContext(ctx, `INSERT INTO events (tenant_id, ticket_id, type, actor_kind, actor_id, actor_name, at, internal, data)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		t.TenantID, t.ID, typ, who.Kind, nullID(who.ID), who.Name, at, internal, body); err != nil {
+		t.TenantID, t.ID, typ, who.Kind, nullID(who.ID), who.Name, at, internal, string(body)); err != nil {
 		return fmt.Errorf("append event: %w", err)
 	}
 	return nil

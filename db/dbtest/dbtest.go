@@ -47,7 +47,7 @@ func New(t testing.TB) *db.DB {
 func NewCounting(t testing.TB) (*db.DB, *Counter) {
 	t.Helper()
 	dbURL := NewURL(t)
-	connector, err := pq.NewConnector(dbURL)
+	connector, err := db.Connector(dbURL)
 	if err != nil {
 		t.Fatalf("connector: %v", err)
 	}
