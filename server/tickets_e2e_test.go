@@ -60,7 +60,9 @@ func TestCitizenFilesFollowsAndRepliesToTicket(t *testing.T) {
 	id := sub.SubmitTicket.Ticket.ID
 
 	// The profile was created from the token's claims.
-	var me struct{ Me struct{ FullName, FiscalCode, Email string } }
+	var me struct {
+		Me struct{ FullName, FiscalCode, Email string }
+	}
 	s.ok(citizen, `{ me { fullName fiscalCode email } }`, nil, &me)
 	if me.Me.FiscalCode != "RSSMRA85T10A562S" || me.Me.Email != "mario@example.it" {
 		t.Fatalf("me = %+v", me.Me)
@@ -107,7 +109,9 @@ func TestCitizenFilesFollowsAndRepliesToTicket(t *testing.T) {
 	s.fails(citizen, `mutation($id: ID!) { postTicketMessage(ticketId: $id, body: "nota", internal: true) { id } }`,
 		map[string]any{"id": id}, sportello.CodeForbidden, "")
 
-	var staffView struct{ Ticket struct{ Messages []struct{ Internal bool } } }
+	var staffView struct {
+		Ticket struct{ Messages []struct{ Internal bool } }
+	}
 	s.ok(operator, read, map[string]any{"id": id}, &staffView)
 	if len(staffView.Ticket.Messages) != 3 {
 		t.Fatalf("staff reads %d messages, want 3", len(staffView.Ticket.Messages))
@@ -277,7 +281,9 @@ func TestOperatorRegistersDeskTicketAndWorksIt(t *testing.T) {
 	s.fails(operator, move, map[string]any{"id": id, "to": "RESOLVED"}, sportello.CodeInvalidTransition, "")
 	s.ok(operator, move, map[string]any{"id": id, "to": "IN_PROGRESS"}, nil)
 	s.fails(operator, move, map[string]any{"id": id, "to": "REJECTED"}, sportello.CodeBadUserInput, "reason")
-	var rejected struct{ TransitionTicket struct{ Status, StatusReason string } }
+	var rejected struct {
+		TransitionTicket struct{ Status, StatusReason string }
+	}
 	s.ok(operator, move, map[string]any{"id": id, "to": "REJECTED", "r": "Il regolamento non prevede rate sotto i 100 euro"}, &rejected)
 	if rejected.TransitionTicket.StatusReason == "" {
 		t.Fatal("reason not kept")
