@@ -1,0 +1,186 @@
+package websocket
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// codeTooManyOperations is the error code of a subscribe refused for MaxOperations.
+const codeTooManyOperations = "TOO_MANY_OPERATIONS"
+
+// startOperation registers the operation under id and runs it in its own goroutine. Over
+// MaxOperations, the client gets an error message for id instead, and the connection stays.
+func (c *conn) startOperation(id string, params *graphql.RawParams) {
+	c.mu.Lock()
+	if c.finished {
+		c.mu.Unlock()
+		return
+	}
+	if len(c.ops) >= c.t.maxOperations() {
+		c.mu.Unlock()
+		err := &gqlerror.Error{
+			Message:    fmt.Sprintf("Too many operations: at most %d may run at once on one connection", c.t.maxOperations()),
+			Extensions: map[string]any{"code": codeTooManyOperations},
+		}
+		c.writeOperationError(nil, id, gqlerror.List{err})
+		return
+	}
+	op := &operation{id: id}
+	op.ctx, op.cancel = context.WithCancel(c.ctx)
+	c.ops[id] = op
+	c.wg.Add(1)
+	c.mu.Unlock()
+	go c.run(op, params)
+}
+
+// stopOperation ends the operation under id, if any, because the client asked: nothing more is
+// sent for it, and the id is free at once. It reports whether there was one.
+func (c *conn) stopOperation(id string) bool {
+	c.mu.Lock()
+	op := c.ops[id]
+	delete(c.ops, id)
+	c.mu.Unlock()
+	if op == nil {
+		return false
+	}
+	op.stopped.Store(true)
+	op.cancel()
+	return true
+}
+
+// detach frees the operation's id because the operation ended on its own; it reports whether
+// op was still registered, i.e. the client has not stopped it and may still hear of it.
+func (c *conn) detach(op *operation) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ops[op.id] != op {
+		return false
+	}
+	delete(c.ops, op.id)
+	return true
+}
+
+// run executes one operation through gqlgen's executor, so that its extensions, error
+// presenter and recover func apply as for HTTP, and sends its results.
+func (c *conn) run(op *operation, params *graphql.RawParams) {
+	defer c.wg.Done()
+	defer op.cancel()
+	// Legacy clients may start operations before the ack; they wait for it here. (In
+	// graphql-transport-ws, operations come only after it.)
+	select {
+	case <-c.ackCh:
+	case <-op.ctx.Done():
+		c.detach(op)
+		return
+	}
+	c.mu.Lock()
+	base := c.initCtx
+	c.mu.Unlock()
+
+	// The operation runs in Init's context (the user), and ends when the operation or the
+	// connection does even if Init's context does not derive from the connection's.
+	ctx, cancel := context.WithCancel(base)
+	defer cancel()
+	stop := context.AfterFunc(op.ctx, cancel)
+	defer stop()
+	ctx = context.WithValue(ctx, connKey{}, c)
+	ctx = graphql.StartOperationTrace(ctx)
+	params.Headers = c.req.Header
+
+	var opCtx *graphql.OperationContext
+	defer func() {
+		// A panic outside the resolvers (which gqlgen recovers itself) must not take the whole
+		// server down: the client gets it as the operation's error.
+		if p := recover(); p != nil {
+			c.detach(op)
+			c.writeOperationError(op, op.id, gqlerror.List{c.presentPanic(ctx, opCtx, p)})
+		}
+	}()
+
+	opCtx, errs := c.exec.CreateOperationContext(ctx, params)
+	if errs != nil {
+		// Errors before execution (parsing, validation, variables, complexity) go out as an
+		// error message, without complete, after the error presenter and the response
+		// extensions have seen them, as over HTTP.
+		resp := c.exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs)
+		c.detach(op)
+		c.writeOperationError(op, op.id, resp.Errors)
+		return
+	}
+	responses, ctx := c.exec.DispatchOperation(graphql.WithOperationContext(ctx, opCtx), opCtx)
+	next := msgNext
+	if c.legacy {
+		next = msgData
+	}
+	for {
+		resp := responses(ctx)
+		if resp == nil {
+			break
+		}
+		payload, err := json.Marshal(resp)
+		if err != nil {
+			panic(fmt.Errorf("marshal response: %w", err))
+		}
+		if c.write(op, outbound{Type: next, ID: op.id, Payload: payload}) != nil {
+			// The client completed the operation, or the connection is closing.
+			c.detach(op)
+			return
+		}
+	}
+	// The id is freed before complete goes out: a client may reuse it as soon as it reads
+	// complete. A client that completed the operation itself hears nothing more.
+	if c.detach(op) {
+		_ = c.write(op, outbound{Type: msgComplete, ID: op.id})
+	}
+}
+
+// writeOperationError sends the error message of an operation: GraphQLError[] in
+// graphql-transport-ws; in the legacy protocol, whose text makes the payload one error object
+// (and whose clients, Apollo Kotlin's for one, read it as an object), the first error.
+func (c *conn) writeOperationError(op *operation, id string, errs gqlerror.List) {
+	if len(errs) == 0 {
+		errs = gqlerror.List{{Message: "operation failed"}}
+	}
+	var payload []byte
+	var err error
+	if c.legacy {
+		payload, err = json.Marshal(errs[0])
+	} else {
+		payload, err = json.Marshal(errs)
+	}
+	if err != nil {
+		payload, _ = json.Marshal(gqlerror.List{{Message: "operation failed"}})
+		if c.legacy {
+			payload, _ = json.Marshal(&gqlerror.Error{Message: "operation failed"})
+		}
+	}
+	_ = c.write(op, outbound{Type: msgError, ID: id, Payload: payload})
+}
+
+// presentPanic turns a recovered panic into the client's error through the server's recover
+// func and error presenter, as gqlgen's handler does for HTTP.
+func (c *conn) presentPanic(ctx context.Context, opCtx *graphql.OperationContext, p any) *gqlerror.Error {
+	var err error
+	if presenter, ok := c.exec.(interface {
+		PresentRecoveredError(ctx context.Context, err any) error
+	}); ok {
+		err = presenter.PresentRecoveredError(ctx, p)
+	} else if opCtx != nil && opCtx.RecoverFunc != nil {
+		err = opCtx.RecoverFunc(ctx, p)
+	} else {
+		err = graphql.DefaultRecover(ctx, p)
+	}
+	var gqlErr *gqlerror.Error
+	if errors.As(err, &gqlErr) && gqlErr != nil {
+		return gqlErr
+	}
+	if err == nil {
+		return &gqlerror.Error{Message: "internal system error"}
+	}
+	return &gqlerror.Error{Message: err.Error()}
+}
