@@ -35,13 +35,17 @@ type Actor struct {
 
 // Event is one entry in a ticket's history.
 type Event struct {
-	ID       int64 // increases with insertion, across the tenant; not a commit order
+	ID       int64    // increases with insertion, across the tenant; not a commit order
+	Position Position // where the event stands in the feed
 	TicketID string
 	Type     EventType
 	Actor    Actor
 	At       time.Time
 	Internal bool // concerns an internal note: staff only
 	Data     EventData
+	// Ticket is the ticket as the live feed read it with the event, shared by every subscriber
+	// the event goes to; nil in histories, whose caller already holds the ticket.
+	Ticket *Ticket
 }
 
 // EventData is what an event records beyond its type.

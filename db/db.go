@@ -17,6 +17,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+	sportello "github.com/sportello/sportello"
 )
 
 //go:embed migrations/*.sql
@@ -27,6 +28,17 @@ type DB struct {
 	*sqlx.DB
 	// Now is the clock of the office: tests set it to check deadlines and windows.
 	Now func() time.Time
+	// Notifier, if set, is told after every commit that wrote ticket events, so that the live
+	// feed wakes up at once. It is called after the commit: a subscriber woken by it always
+	// finds the events in the database.
+	Notifier sportello.EventNotifier
+}
+
+// committed tells the notifier that a transaction wrote events of the tenant.
+func (db *DB) committed(ctx context.Context, tenantID string) {
+	if db.Notifier != nil {
+		db.Notifier.EventsCommitted(ctx, tenantID)
+	}
 }
 
 // Open connects to the PostgreSQL database at url and checks that it answers.
@@ -150,6 +162,16 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	return nil
+}
+
+// inEventTx is inTx for transactions that write ticket events of the tenant: after the commit
+// it wakes the live feed.
+func (db *DB) inEventTx(ctx context.Context, tenantID string, fn func(tx *sqlx.Tx) error) error {
+	if err := db.inTx(ctx, fn); err != nil {
+		return err
+	}
+	db.committed(ctx, tenantID)
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -20,7 +21,7 @@ func (s *TicketService) AssignTicket(ctx context.Context, in sportello.AssignTic
 		return nil, err
 	}
 	var t *sportello.Ticket
-	err = s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err = s.db.inEventTx(ctx, c.tenantID, func(tx *sqlx.Tx) error {
 		if t, err = getTicket(ctx, tx, c, in.TicketID, true); err != nil {
 			return err
 		}
@@ -79,7 +80,7 @@ func (s *TicketService) TransitionTicket(ctx context.Context, in sportello.Trans
 		return nil, err
 	}
 	var t *sportello.Ticket
-	err = s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err = s.db.inEventTx(ctx, c.tenantID, func(tx *sqlx.Tx) error {
 		if t, err = getTicket(ctx, tx, c, in.TicketID, true); err != nil {
 			return err
 		}
@@ -140,7 +141,7 @@ func (s *TicketService) PostMessage(ctx context.Context, in sportello.PostMessag
 		return nil, err
 	}
 	var msg *sportello.Message
-	err = s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err = s.db.inEventTx(ctx, c.tenantID, func(tx *sqlx.Tx) error {
 		t, err := getTicket(ctx, tx, c, in.TicketID, true)
 		if err != nil {
 			return err
@@ -251,12 +252,18 @@ type eventRow struct {
 	At        time.Time      `db:"at"`
 	Internal  bool           `db:"internal"`
 	Data      []byte         `db:"data"`
+	TxID      string         `db:"tx_id"` // xid8 as text: database/sql has no unsigned 64-bit type
 }
 
 func (r *eventRow) event() (*sportello.Event, error) {
+	tx, err := strconv.ParseUint(r.TxID, 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("event %d: transaction id %q: %w", r.ID, r.TxID, err)
+	}
 	e := &sportello.Event{
 		ID: r.ID, TicketID: r.TicketID, Type: sportello.EventType(r.Type), At: r.At, Internal: r.Internal,
-		Actor: sportello.Actor{Kind: sportello.ActorKind(r.ActorKind), ID: r.ActorID.String, Name: r.ActorName},
+		Position: sportello.Position{TxID: tx, EventID: r.ID},
+		Actor:    sportello.Actor{Kind: sportello.ActorKind(r.ActorKind), ID: r.ActorID.String, Name: r.ActorName},
 	}
 	if err := json.Unmarshal(r.Data, &e.Data); err != nil {
 		return nil, fmt.Errorf("decode event %d: %w", r.ID, err)
@@ -271,13 +278,13 @@ func (s *TicketService) EventsByTicket(ctx context.Context, ticketIDs []string) 
 		return nil, err
 	}
 	var a args
-	query := `SELECT e.id, e.ticket_id, e.type, e.actor_kind, e.actor_id, e.actor_name, e.at, e.internal, e.data
-		FROM events e JOIN tickets t ON t.id = e.ticket_id
+	query := `SELECT e.id, e.ticket_id, e.type, e.actor_kind, e.actor_id, e.actor_name, e.at, e.internal, e.data,
+		e.tx_id::text AS tx_id FROM events e JOIN tickets t ON t.id = e.ticket_id
 		WHERE e.ticket_id = ANY(` + a.add(pq.Array(validIDs(ticketIDs))) + `::uuid[]) AND ` + c.ticketScope(&a)
 	if !c.staff {
 		query += ` AND NOT e.internal`
 	}
-	query += ` ORDER BY e.id`
+	query += ` ORDER BY e.tx_id, e.id`
 	var rows []eventRow
 	if err := s.db.SelectContext(ctx, &rows, query, a...); err != nil {
 		return nil, fmt.Errorf("list events: %w", err)

@@ -93,7 +93,7 @@ func (s *TicketService) SubmitTicket(ctx context.Context, in sportello.SubmitTic
 		return nil, sportello.InvalidField("contact", "signed-in citizens are reached through their profile")
 	}
 	var sub *sportello.Submission
-	err = s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err = s.db.inEventTx(ctx, c.tenantID, func(tx *sqlx.Tx) error {
 		nt := newTicket{kind: in.Kind, channel: in.Channel, subject: in.Subject, body: in.Body,
 			officeID: in.OfficeID, contact: in.Contact}
 		who := sportello.Actor{Kind: sportello.ActorAnonymous}
@@ -123,7 +123,7 @@ func (s *TicketService) RegisterTicket(ctx context.Context, in sportello.Registe
 		return nil, err
 	}
 	var sub *sportello.Submission
-	err = s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err = s.db.inEventTx(ctx, c.tenantID, func(tx *sqlx.Tx) error {
 		if in.CitizenID != "" {
 			var n int
 			if !validID(in.CitizenID) {
@@ -283,6 +283,25 @@ func (s *TicketService) Ticket(ctx context.Context, id string) (*sportello.Ticke
 		return nil, err
 	}
 	return getTicket(ctx, s.db, c, id, false)
+}
+
+// TicketsByID returns the tickets the caller may see among ids. See sportello.TicketService.
+func (s *TicketService) TicketsByID(ctx context.Context, ids []string) (map[string]*sportello.Ticket, error) {
+	c, err := callerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var a args
+	query := `SELECT ` + ticketColumns + ` FROM tickets t WHERE t.id = ANY(` + a.add(pq.Array(validIDs(ids))) + `::uuid[]) AND ` + c.ticketScope(&a)
+	var rows []ticketRow
+	if err := s.db.SelectContext(ctx, &rows, query, a...); err != nil {
+		return nil, fmt.Errorf("list tickets by id: %w", err)
+	}
+	out := make(map[string]*sportello.Ticket, len(rows))
+	for i := range rows {
+		out[rows[i].ID] = rows[i].ticket()
+	}
+	return out, nil
 }
 
 // getTicket reads a ticket in the caller's scope, optionally locking it for update.

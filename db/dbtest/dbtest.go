@@ -46,7 +46,12 @@ func New(t testing.TB) *db.DB {
 // NewCounting is New with a Counter of the statements the database runs.
 func NewCounting(t testing.TB) (*db.DB, *Counter) {
 	t.Helper()
-	dbURL := NewURL(t)
+	return OpenCounting(t, NewURL(t))
+}
+
+// OpenCounting opens the database at dbURL (from NewURL) with a Counter of its statements.
+func OpenCounting(t testing.TB, dbURL string) (*db.DB, *Counter) {
+	t.Helper()
 	connector, err := db.Connector(dbURL)
 	if err != nil {
 		t.Fatalf("connector: %v", err)
