@@ -12,7 +12,7 @@ BENCHFLAGS ?=
 # Directories written by gqlgen; CI fails when committed code differs from what it generates.
 GENERATED := graph/generated graph/model
 
-.PHONY: services run test generate check-generated bench lint stop clean-data
+.PHONY: services browser run test generate check-generated bench lint stop clean-data
 
 services:
 	bash scripts/services.sh
@@ -21,7 +21,11 @@ services:
 run: services
 	. .data/env && $(GO) run ./server dev
 
-test: services
+# Headless Chromium and playwright-core, for the test that drives the operator console.
+browser:
+	bash scripts/browser-deps.sh
+
+test: services browser
 	. .data/env && $(GO) test -count=1 $(TESTFLAGS) ./...
 
 generate:

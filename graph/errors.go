@@ -63,7 +63,12 @@ func PresentError(ctx context.Context, err error) *gqlerror.Error {
 		}
 	case errors.As(err, &ie):
 		id := RequestID(ctx)
-		slog.ErrorContext(ctx, "internal error", "request_id", id, "path", out.Path.String(), "error", ie.err)
+		if errors.Is(err, context.Canceled) {
+			// The client went away (a subscription completed while it started): nothing failed.
+			slog.DebugContext(ctx, "operation canceled", "request_id", id, "path", out.Path.String())
+		} else {
+			slog.ErrorContext(ctx, "internal error", "request_id", id, "path", out.Path.String(), "error", ie.err)
+		}
 		out.Message = fmt.Sprintf("internal error (request %s)", id)
 		out.Extensions = map[string]any{"code": string(sportello.CodeInternal), "requestId": id}
 	default:

@@ -1,8 +1,11 @@
 package graph
 
 import (
+	"context"
 	"net/http"
+	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -10,11 +13,16 @@ import (
 	sportello "github.com/sportello/sportello"
 	"github.com/sportello/sportello/graph/generated"
 	"github.com/sportello/sportello/graph/model"
+	"github.com/sportello/sportello/graph/websocket"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // Options tune the GraphQL handler.
 type Options struct {
+	// WebSocket carries subscriptions (and any operation) over WebSocket; nil serves HTTP only.
+	WebSocket *websocket.Transport
+	// LoaderWait is how long dataloaders gather keys before running a batch.
+	LoaderWait time.Duration
 	// Production turns off introspection: the contract is published in schema/, and a public
 	// endpoint should not hand attackers a map of itself.
 	Production bool
@@ -23,12 +31,15 @@ type Options struct {
 }
 
 // NewHandler returns the GraphQL endpoint over the resolvers. The caller's middleware must put
-// the user, the receipt grants and the loaders in the request context.
+// the user in the request context (for WebSocket, the transport's Init does).
 func NewHandler(r *Resolver, opts Options) http.Handler {
 	cfg := generated.Config{Resolvers: r}
 	cfg.Directives.HasRole = HasRole
 	setComplexity(&cfg.Complexity)
 	srv := handler.New(generated.NewExecutableSchema(cfg))
+	if opts.WebSocket != nil {
+		srv.AddTransport(opts.WebSocket)
+	}
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
@@ -39,6 +50,20 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	if opts.ComplexityLimit > 0 {
 		srv.Use(extension.FixedComplexityLimit(opts.ComplexityLimit))
 	}
+	// Receipt grants live for one operation: an anonymous filer proves, in the operation that
+	// reads their ticket, that they filed it.
+	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		return next(sportello.WithReceiptGrants(ctx))
+	})
+	// Loaders live for one response: a query, a mutation, or one event of a subscription, so
+	// that a long-lived subscription never serves stale or ever-growing caches.
+	wait := opts.LoaderWait
+	if wait == 0 {
+		wait = DefaultLoaderWait
+	}
+	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		return next(WithLoaders(ctx, NewLoaders(r, wait)))
+	})
 	srv.AroundFields(MarkInternal)
 	srv.SetErrorPresenter(PresentError)
 	srv.SetRecoverFunc(Recover)

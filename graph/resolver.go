@@ -13,6 +13,8 @@ type Resolver struct {
 	TicketService  sportello.TicketService
 	CitizenService sportello.CitizenService
 	OfficeService  sportello.OfficeService
+	Dashboards     sportello.DashboardService
+	Feed           sportello.Feed
 
 	// Now is the clock that decides whether a ticket is overdue; nil means time.Now. It must
 	// be the services' clock, so that the overdue field agrees with the overdue filter.

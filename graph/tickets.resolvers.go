@@ -134,6 +134,21 @@ func (r *ticketEventResolver) ID(ctx context.Context, obj *sportello.Event) (str
 	return strconv.FormatInt(obj.ID, 10), nil
 }
 
+func (r *ticketEventResolver) Cursor(ctx context.Context, obj *sportello.Event) (string, error) {
+	return obj.Position.Cursor(), nil
+}
+
+func (r *ticketEventResolver) Ticket(ctx context.Context, obj *sportello.Event) (*sportello.Ticket, error) {
+	if obj.Ticket != nil {
+		return obj.Ticket, nil
+	}
+	t, err := loadOne(ctx, r.loaders(ctx).tickets, obj.TicketID)
+	if err == nil && t == nil {
+		return nil, sportello.NotFound("ticket")
+	}
+	return t, err
+}
+
 func (r *ticketEventResolver) FromStatus(ctx context.Context, obj *sportello.Event) (*sportello.Status, error) {
 	return optionalStatus(obj.Data.FromStatus), nil
 }

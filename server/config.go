@@ -18,6 +18,7 @@ const devSecret = "sportello-development-secret-do-not-use-in-production"
 type Config struct {
 	DatabaseURL   string
 	RedisURL      string
+	RedisCluster  bool // REDIS_URL names a Redis Cluster (redis://host:port?addr=host2:port...)
 	ListenAddr    string
 	Production    bool
 	DevSecret     string
@@ -29,6 +30,13 @@ type Config struct {
 	ComplexityMax int
 	// LoaderWait is how long dataloaders gather keys before running a batch.
 	LoaderWait time.Duration
+	// LiveBuffer is how many events a subscriber may have queued before it catches up from
+	// PostgreSQL instead; zero takes the live feed's default.
+	LiveBuffer int
+	// LiveSlowAfter is how long a subscriber may fail to take an event before it is
+	// disconnected as too slow (1013). It is below the WebSocket write timeout, so that a
+	// client that stops reading learns why before its socket is cut.
+	LiveSlowAfter time.Duration
 }
 
 // LoadConfig reads the configuration; defaults suit `make run`.
@@ -36,6 +44,7 @@ func LoadConfig() (Config, error) {
 	c := Config{
 		DatabaseURL:   os.Getenv("DATABASE_URL"),
 		RedisURL:      os.Getenv("REDIS_URL"),
+		RedisCluster:  os.Getenv("REDIS_CLUSTER") == "true" || os.Getenv("REDIS_CLUSTER") == "1",
 		ListenAddr:    env("LISTEN_ADDR", "localhost:8080"),
 		DevSecret:     os.Getenv("AUTH_DEV_SECRET"),
 		OIDCIssuer:    os.Getenv("OIDC_ISSUER"),
@@ -44,6 +53,7 @@ func LoadConfig() (Config, error) {
 		MaxBodyBytes:  1 << 20,
 		ComplexityMax: 5000,
 		LoaderWait:    graph.DefaultLoaderWait,
+		LiveSlowAfter: 5 * time.Second,
 	}
 	switch appEnv := env("APP_ENV", "development"); appEnv {
 	case "production":

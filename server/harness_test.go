@@ -23,6 +23,7 @@ const testSecret = "test-secret-that-is-long-enough-for-hs256-signing"
 // testServer is the real server, on a free port, over a fresh database.
 type testServer struct {
 	URL     string
+	dbURL   string
 	DB      *db.DB
 	Counter *dbtest.Counter
 	t       *testing.T
@@ -30,7 +31,8 @@ type testServer struct {
 
 func startServer(t *testing.T, opts ...func(*Config)) *testServer {
 	t.Helper()
-	d, counter := dbtest.NewCounting(t)
+	dbURL := dbtest.NewURL(t)
+	d, counter := dbtest.OpenCounting(t, dbURL)
 	redisURL := os.Getenv("REDIS_URL")
 	if redisURL == "" {
 		t.Fatal("REDIS_URL is not set: run the tests with `make test`, which starts PostgreSQL and Redis")
@@ -49,9 +51,19 @@ func startServer(t *testing.T, opts ...func(*Config)) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	hubCtx, stopHub := context.WithCancel(context.Background())
+	hubDone := make(chan struct{})
+	go func() {
+		defer close(hubDone)
+		app.Hub.Run(hubCtx)
+	}()
 	srv := httptest.NewServer(app.Handler())
-	t.Cleanup(srv.Close)
-	return &testServer{URL: srv.URL, DB: d, Counter: counter, t: t}
+	t.Cleanup(func() {
+		srv.Close()
+		stopHub()
+		<-hubDone
+	})
+	return &testServer{URL: srv.URL, dbURL: dbURL, DB: d, Counter: counter, t: t}
 }
 
 // token mints a development token for a user of the default tenant.

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -17,6 +18,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/playground"
 	sportello "github.com/sportello/sportello"
 	"github.com/sportello/sportello/graph"
+	"github.com/sportello/sportello/graph/websocket"
+	"github.com/sportello/sportello/live"
 	"github.com/sportello/sportello/server/auth"
 )
 
@@ -26,6 +29,11 @@ type App struct {
 	Resolver *graph.Resolver
 	Verifier *auth.Verifier
 	Tenants  *tenantCache
+	// WebSocket carries subscriptions; Shutdown closes its connections, which http.Server's
+	// Shutdown does not track.
+	WebSocket *websocket.Transport
+	// Hub is the live feed of this process; Run it for as long as the server serves.
+	Hub *live.Hub
 	// Ready reports whether the process's dependencies answer, for /readyz.
 	Ready func(ctx context.Context) error
 }
@@ -33,11 +41,13 @@ type App struct {
 // Handler returns every HTTP route of the server.
 func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
-	gql := graph.NewHandler(a.Resolver, graph.Options{Production: a.Config.Production, ComplexityLimit: a.Config.ComplexityMax})
-	mux.Handle("/graphql", a.limitBody(a.authenticate(a.perRequest(gql))))
+	gql := graph.NewHandler(a.Resolver, graph.Options{WebSocket: a.WebSocket, LoaderWait: a.Config.LoaderWait,
+		Production: a.Config.Production, ComplexityLimit: a.Config.ComplexityMax})
+	mux.Handle("/graphql", a.limitBody(a.authenticate(gql)))
 	if !a.Config.Production {
 		mux.Handle("GET /{$}", playground.Handler("Sportello", "/graphql"))
 	}
+	registerConsole(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
@@ -101,10 +111,15 @@ func (a *App) limitBody(next http.Handler) http.Handler {
 
 // authenticate turns the bearer token into the request's user and tenant. A request without a
 // token is anonymous; a request with a bad token is refused, rather than served anonymously, so
-// that a client with an expired token learns it at once.
+// that a client with an expired token learns it at once. WebSocket upgrades authenticate in
+// their connection_init message instead (browsers cannot set headers on them).
 func (a *App) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		user, status, err := a.userFor(r)
+		if a.WebSocket != nil && a.WebSocket.Supports(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		user, _, status, err := a.userFor(r.Context(), r.Header.Get("Authorization"), hostOf(r))
 		if err != nil {
 			code := sportello.CodeUnauthenticated
 			if status == http.StatusServiceUnavailable {
@@ -120,47 +135,76 @@ func (a *App) authenticate(next http.Handler) http.Handler {
 	})
 }
 
-// userFor reads the caller of r. Its errors are written for the client.
-func (a *App) userFor(r *http.Request) (*sportello.User, int, error) {
-	ctx := r.Context()
-	header := r.Header.Get("Authorization")
-	if header == "" {
-		tenant, err := a.Tenants.byHost(ctx, hostOf(r))
+// userFor reads the caller from an Authorization value ("" for anonymous callers) and the host
+// they called. It also returns when the authorization expires (zero for anonymous callers). Its
+// errors are written for the client, with the HTTP status that fits them.
+func (a *App) userFor(ctx context.Context, authorization, host string) (*sportello.User, time.Time, int, error) {
+	unavailable := errors.New("service unavailable, try again shortly")
+	if authorization == "" {
+		tenant, err := a.Tenants.byHost(ctx, host)
 		if err != nil {
 			slog.ErrorContext(ctx, "resolve tenant", "error", err)
-			return nil, http.StatusServiceUnavailable, errors.New("service unavailable, try again shortly")
+			return nil, time.Time{}, http.StatusServiceUnavailable, unavailable
 		}
-		return &sportello.User{TenantID: tenant}, 0, nil
+		return &sportello.User{TenantID: tenant}, time.Time{}, 0, nil
 	}
-	token, ok := strings.CutPrefix(header, "Bearer ")
+	token, ok := strings.CutPrefix(authorization, "Bearer ")
 	if !ok {
-		return nil, http.StatusUnauthorized, errors.New("the Authorization header must be: Bearer <token>")
+		return nil, time.Time{}, http.StatusUnauthorized, errors.New("the Authorization header must be: Bearer <token>")
 	}
 	claims, err := a.Verifier.Verify(ctx, strings.TrimSpace(token))
 	if errors.Is(err, auth.ErrKeysUnavailable) {
 		slog.ErrorContext(ctx, "verify token", "error", err)
-		return nil, http.StatusServiceUnavailable, errors.New("sign-in is unavailable, try again shortly")
+		return nil, time.Time{}, http.StatusServiceUnavailable, errors.New("sign-in is unavailable, try again shortly")
 	}
 	if err != nil {
-		return nil, http.StatusUnauthorized, err
+		return nil, time.Time{}, http.StatusUnauthorized, err
 	}
 	var tenant string
 	if claims.Tenant != "" {
 		tenant, err = a.Tenants.bySlug(ctx, claims.Tenant)
 		if sportello.ErrorCode(err) == sportello.CodeNotFound {
-			return nil, http.StatusUnauthorized, errors.New("the token names an unknown municipality")
+			return nil, time.Time{}, http.StatusUnauthorized, errors.New("the token names an unknown municipality")
 		}
 	} else {
-		tenant, err = a.Tenants.byHost(ctx, hostOf(r))
+		tenant, err = a.Tenants.byHost(ctx, host)
 	}
 	if err != nil {
 		slog.ErrorContext(ctx, "resolve tenant", "error", err)
-		return nil, http.StatusServiceUnavailable, errors.New("service unavailable, try again shortly")
+		return nil, time.Time{}, http.StatusServiceUnavailable, unavailable
 	}
 	return &sportello.User{
 		TenantID: tenant, Subject: claims.Subject, Roles: claims.Roles, GivenName: claims.GivenName,
 		FamilyName: claims.FamilyName, FiscalCode: claims.FiscalCode, Email: claims.Email,
-	}, 0, nil
+	}, claims.ExpiresAt, 0, nil
+}
+
+// initWebSocket authenticates a WebSocket connection from its connection_init payload, which
+// carries the token as {"Authorization": "Bearer <token>"} (any capitalization of the key).
+func (a *App) initWebSocket(ctx context.Context, r *http.Request, payload map[string]any) (context.Context, time.Time, error) {
+	var authorization string
+	for k, v := range payload {
+		if s, ok := v.(string); ok && strings.EqualFold(k, "authorization") {
+			authorization = s
+		}
+	}
+	user, expires, _, err := a.userFor(ctx, authorization, hostOf(r))
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	return sportello.WithUser(ctx, user), expires, nil
+}
+
+// checkOrigin lets browsers open WebSockets from the configured origins and from the server's
+// own pages (the console); clients that send no Origin, such as the mobile apps, are not
+// browsers and are let through.
+func (a *App) checkOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" || slices.Contains(a.Config.CORSOrigins, origin) {
+		return true
+	}
+	u, err := url.Parse(origin)
+	return err == nil && strings.EqualFold(u.Host, r.Host)
 }
 
 func hostOf(r *http.Request) string {
@@ -168,16 +212,6 @@ func hostOf(r *http.Request) string {
 		return strings.ToLower(h)
 	}
 	return strings.ToLower(r.Host)
-}
-
-// perRequest installs what lives for one request: the dataloaders, so that batches and caches
-// never mix two callers' data, and the receipt grants of anonymous filers.
-func (a *App) perRequest(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := sportello.WithReceiptGrants(r.Context())
-		ctx = graph.WithLoaders(ctx, graph.NewLoaders(a.Resolver, a.Config.LoaderWait))
-		next.ServeHTTP(w, r.WithContext(ctx))
-	})
 }
 
 // writeError writes a GraphQL-shaped error for failures before GraphQL runs.

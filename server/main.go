@@ -13,7 +13,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -25,6 +24,8 @@ import (
 	sportello "github.com/sportello/sportello"
 	"github.com/sportello/sportello/db"
 	"github.com/sportello/sportello/graph"
+	"github.com/sportello/sportello/graph/websocket"
+	"github.com/sportello/sportello/live"
 	"github.com/sportello/sportello/server/auth"
 )
 
@@ -93,22 +94,32 @@ func openDB(ctx context.Context, cfg Config) (*db.DB, error) {
 }
 
 // NewApp wires the services over d into a server. Tests use it to run the real server.
-func NewApp(cfg Config, d *db.DB, rdb *redis.Client) (*App, error) {
+func NewApp(cfg Config, d *db.DB, rdb redis.UniversalClient) (*App, error) {
 	verifier, err := auth.NewVerifier(auth.Config{DevSecret: cfg.DevSecret, Issuer: cfg.OIDCIssuer,
 		Audience: cfg.OIDCAudience, JWKSURL: cfg.OIDCJWKSURL})
 	if err != nil {
 		return nil, err
 	}
-	return &App{
+	citizens := db.NewCitizenService(d)
+	dashboards := db.NewDashboardService(d)
+	hub := live.New(live.Config{Log: db.NewEventLog(d), Dashboards: dashboards, Citizens: citizens,
+		Redis: rdb, Cluster: cfg.RedisCluster, Buffer: cfg.LiveBuffer, SlowAfter: cfg.LiveSlowAfter})
+	// Every commit that writes ticket events wakes the feed of this process at once and, through
+	// Redis, those of the others.
+	d.Notifier = hub
+	app := &App{
 		Config: cfg,
 		Resolver: &graph.Resolver{
 			TicketService:  db.NewTicketService(d),
-			CitizenService: db.NewCitizenService(d),
+			CitizenService: citizens,
 			OfficeService:  db.NewOfficeService(d),
+			Dashboards:     dashboards,
+			Feed:           hub,
 			Now:            func() time.Time { return d.Now() },
 		},
 		Verifier: verifier,
 		Tenants:  newTenantCache(db.NewTenantService(d)),
+		Hub:      hub,
 		Ready: func(ctx context.Context) error {
 			if err := d.PingContext(ctx); err != nil {
 				return fmt.Errorf("database: %w", err)
@@ -118,7 +129,25 @@ func NewApp(cfg Config, d *db.DB, rdb *redis.Client) (*App, error) {
 			}
 			return nil
 		},
-	}, nil
+	}
+	app.WebSocket = &websocket.Transport{Init: app.initWebSocket, CheckOrigin: app.checkOrigin}
+	return app, nil
+}
+
+// openRedis connects to a Redis server, or to a Redis Cluster when REDIS_CLUSTER is set.
+func openRedis(cfg Config) (redis.UniversalClient, error) {
+	if cfg.RedisCluster {
+		opts, err := redis.ParseClusterURL(cfg.RedisURL)
+		if err != nil {
+			return nil, fmt.Errorf("REDIS_URL: %w", err)
+		}
+		return redis.NewClusterClient(opts), nil
+	}
+	opts, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return nil, fmt.Errorf("REDIS_URL: %w", err)
+	}
+	return redis.NewClient(opts), nil
 }
 
 func serve(ctx context.Context, cfg Config, demo bool) error {
@@ -127,11 +156,10 @@ func serve(ctx context.Context, cfg Config, demo bool) error {
 		return err
 	}
 	defer d.Close()
-	ropts, err := redis.ParseURL(cfg.RedisURL)
+	rdb, err := openRedis(cfg)
 	if err != nil {
-		return fmt.Errorf("REDIS_URL: %w", err)
+		return err
 	}
-	rdb := redis.NewClient(ropts)
 	defer rdb.Close()
 	if demo {
 		if err := db.SeedDemo(ctx, d); err != nil {
@@ -142,13 +170,19 @@ func serve(ctx context.Context, cfg Config, demo bool) error {
 	if err != nil {
 		return err
 	}
+	// The feed outlives the signal until the listener is closed, so that subscriptions end
+	// with a reason ("shutting down") rather than a dropped connection.
+	hubCtx, stopHub := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopHub()
+	hubDone := make(chan error, 1)
+	go func() { hubDone <- app.Hub.Run(hubCtx) }()
+
 	srv := &http.Server{
 		Addr:              cfg.ListenAddr,
 		Handler:           app.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
@@ -161,9 +195,20 @@ func serve(ctx context.Context, cfg Config, demo bool) error {
 		return err
 	case <-ctx.Done():
 	}
+	slog.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return srv.Shutdown(shutdownCtx)
+	// Stop accepting, let requests in flight finish, end every subscription with its reason,
+	// then close the WebSockets that remain (http.Server does not track hijacked connections).
+	err = srv.Shutdown(shutdownCtx)
+	stopHub()
+	if hubErr := <-hubDone; hubErr != nil && !errors.Is(hubErr, context.Canceled) {
+		slog.Error("live feed", "error", hubErr)
+	}
+	if wsErr := app.WebSocket.Shutdown(shutdownCtx); wsErr != nil {
+		slog.Error("close websockets", "error", wsErr)
+	}
+	return err
 }
 
 // printDemoTokens prints ready-to-use tokens for the demo users, valid for a week.

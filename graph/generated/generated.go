@@ -33,11 +33,13 @@ type ResolverRoot interface {
 	Actor() ActorResolver
 	Citizen() CitizenResolver
 	Contact() ContactResolver
+	Dashboard() DashboardResolver
 	Mutation() MutationResolver
 	OpeningSlot() OpeningSlotResolver
 	Query() QueryResolver
 	ResponseTerm() ResponseTermResolver
 	Staff() StaffResolver
+	Subscription() SubscriptionResolver
 	Ticket() TicketResolver
 	TicketConnection() TicketConnectionResolver
 	TicketEvent() TicketEventResolver
@@ -51,6 +53,11 @@ type ComplexityRoot struct {
 	Actor struct {
 		Kind func(childComplexity int) int
 		Name func(childComplexity int) int
+	}
+
+	ChannelCount struct {
+		Channel func(childComplexity int) int
+		Count   func(childComplexity int) int
 	}
 
 	Citizen struct {
@@ -69,6 +76,14 @@ type ComplexityRoot struct {
 		Email func(childComplexity int) int
 		Name  func(childComplexity int) int
 		Phone func(childComplexity int) int
+	}
+
+	Dashboard struct {
+		At           func(childComplexity int) int
+		FiledToday   func(childComplexity int) int
+		OpenByOffice func(childComplexity int) int
+		OpenByStatus func(childComplexity int) int
+		Overdue      func(childComplexity int) int
 	}
 
 	Mutation struct {
@@ -94,6 +109,11 @@ type ComplexityRoot struct {
 		Phone       func(childComplexity int) int
 	}
 
+	OfficeCount struct {
+		Count  func(childComplexity int) int
+		Office func(childComplexity int) int
+	}
+
 	OpeningSlot struct {
 		Closes  func(childComplexity int) int
 		Opens   func(childComplexity int) int
@@ -107,6 +127,7 @@ type ComplexityRoot struct {
 
 	Query struct {
 		Citizens        func(childComplexity int, search string, first *int) int
+		Dashboard       func(childComplexity int) int
 		Me              func(childComplexity int) int
 		Offices         func(childComplexity int) int
 		ResponseTerms   func(childComplexity int) int
@@ -128,10 +149,21 @@ type ComplexityRoot struct {
 		Office func(childComplexity int) int
 	}
 
+	StatusCount struct {
+		Count  func(childComplexity int) int
+		Status func(childComplexity int) int
+	}
+
 	SubmitTicketPayload struct {
 		ProtocolNumber func(childComplexity int) int
 		ReceiptCode    func(childComplexity int) int
 		Ticket         func(childComplexity int) int
+	}
+
+	Subscription struct {
+		DashboardChanged func(childComplexity int) int
+		MyTicketEvents   func(childComplexity int, after *string) int
+		TicketEvents     func(childComplexity int, filter *model.TicketEventFilter, after *string) int
 	}
 
 	Ticket struct {
@@ -171,6 +203,7 @@ type ComplexityRoot struct {
 		Actor      func(childComplexity int) int
 		Assignee   func(childComplexity int) int
 		At         func(childComplexity int) int
+		Cursor     func(childComplexity int) int
 		Fields     func(childComplexity int) int
 		FromStatus func(childComplexity int) int
 		ID         func(childComplexity int) int
@@ -178,6 +211,7 @@ type ComplexityRoot struct {
 		MessageID  func(childComplexity int) int
 		Office     func(childComplexity int) int
 		Reason     func(childComplexity int) int
+		Ticket     func(childComplexity int) int
 		ToStatus   func(childComplexity int) int
 		Type       func(childComplexity int) int
 	}
@@ -209,6 +243,12 @@ type ContactResolver interface {
 	Email(ctx context.Context, obj *sportello.Contact) (*string, error)
 	Phone(ctx context.Context, obj *sportello.Contact) (*string, error)
 }
+type DashboardResolver interface {
+	OpenByStatus(ctx context.Context, obj *sportello.Dashboard) ([]*model.StatusCount, error)
+	OpenByOffice(ctx context.Context, obj *sportello.Dashboard) ([]*model.OfficeCount, error)
+
+	FiledToday(ctx context.Context, obj *sportello.Dashboard) ([]*model.ChannelCount, error)
+}
 type MutationResolver interface {
 	UpdateMyProfile(ctx context.Context, input model.ProfileInput) (*sportello.Citizen, error)
 	CreateCitizen(ctx context.Context, input model.CitizenInput) (*sportello.Citizen, error)
@@ -225,6 +265,7 @@ type OpeningSlotResolver interface {
 type QueryResolver interface {
 	Me(ctx context.Context) (*sportello.Citizen, error)
 	Citizens(ctx context.Context, search string, first *int) ([]*sportello.Citizen, error)
+	Dashboard(ctx context.Context) (*sportello.Dashboard, error)
 	Offices(ctx context.Context) ([]*sportello.Office, error)
 	Staff(ctx context.Context, officeID *string) ([]*sportello.Staff, error)
 	ResponseTerms(ctx context.Context) ([]*sportello.ResponseTerm, error)
@@ -237,6 +278,11 @@ type ResponseTermResolver interface {
 }
 type StaffResolver interface {
 	Office(ctx context.Context, obj *sportello.Staff) (*sportello.Office, error)
+}
+type SubscriptionResolver interface {
+	TicketEvents(ctx context.Context, filter *model.TicketEventFilter, after *string) (<-chan *sportello.Event, error)
+	MyTicketEvents(ctx context.Context, after *string) (<-chan *sportello.Event, error)
+	DashboardChanged(ctx context.Context) (<-chan *sportello.Dashboard, error)
 }
 type TicketResolver interface {
 	ProtocolNumber(ctx context.Context, obj *sportello.Ticket) (string, error)
@@ -258,6 +304,8 @@ type TicketConnectionResolver interface {
 }
 type TicketEventResolver interface {
 	ID(ctx context.Context, obj *sportello.Event) (string, error)
+	Cursor(ctx context.Context, obj *sportello.Event) (string, error)
+	Ticket(ctx context.Context, obj *sportello.Event) (*sportello.Ticket, error)
 
 	FromStatus(ctx context.Context, obj *sportello.Event) (*sportello.Status, error)
 	ToStatus(ctx context.Context, obj *sportello.Event) (*sportello.Status, error)
@@ -298,6 +346,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Actor.Name(childComplexity), true
+
+	case "ChannelCount.channel":
+		if e.ComplexityRoot.ChannelCount.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelCount.Channel(childComplexity), true
+	case "ChannelCount.count":
+		if e.ComplexityRoot.ChannelCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelCount.Count(childComplexity), true
 
 	case "Citizen.createdAt":
 		if e.ComplexityRoot.Citizen.CreatedAt == nil {
@@ -372,6 +433,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Contact.Phone(childComplexity), true
+
+	case "Dashboard.at":
+		if e.ComplexityRoot.Dashboard.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Dashboard.At(childComplexity), true
+	case "Dashboard.filedToday":
+		if e.ComplexityRoot.Dashboard.FiledToday == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Dashboard.FiledToday(childComplexity), true
+	case "Dashboard.openByOffice":
+		if e.ComplexityRoot.Dashboard.OpenByOffice == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Dashboard.OpenByOffice(childComplexity), true
+	case "Dashboard.openByStatus":
+		if e.ComplexityRoot.Dashboard.OpenByStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Dashboard.OpenByStatus(childComplexity), true
+	case "Dashboard.overdue":
+		if e.ComplexityRoot.Dashboard.Overdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Dashboard.Overdue(childComplexity), true
 
 	case "Mutation.assignTicket":
 		if e.ComplexityRoot.Mutation.AssignTicket == nil {
@@ -517,6 +609,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Office.Phone(childComplexity), true
 
+	case "OfficeCount.count":
+		if e.ComplexityRoot.OfficeCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OfficeCount.Count(childComplexity), true
+	case "OfficeCount.office":
+		if e.ComplexityRoot.OfficeCount.Office == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OfficeCount.Office(childComplexity), true
+
 	case "OpeningSlot.closes":
 		if e.ComplexityRoot.OpeningSlot.Closes == nil {
 			break
@@ -560,6 +665,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Citizens(childComplexity, args["search"].(string), args["first"].(*int)), true
+	case "Query.dashboard":
+		if e.ComplexityRoot.Query.Dashboard == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Dashboard(childComplexity), true
 
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
@@ -662,6 +773,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Staff.Office(childComplexity), true
 
+	case "StatusCount.count":
+		if e.ComplexityRoot.StatusCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatusCount.Count(childComplexity), true
+	case "StatusCount.status":
+		if e.ComplexityRoot.StatusCount.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatusCount.Status(childComplexity), true
+
 	case "SubmitTicketPayload.protocolNumber":
 		if e.ComplexityRoot.SubmitTicketPayload.ProtocolNumber == nil {
 			break
@@ -680,6 +804,35 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SubmitTicketPayload.Ticket(childComplexity), true
+
+	case "Subscription.dashboardChanged":
+		if e.ComplexityRoot.Subscription.DashboardChanged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.DashboardChanged(childComplexity), true
+	case "Subscription.myTicketEvents":
+		if e.ComplexityRoot.Subscription.MyTicketEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_myTicketEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.MyTicketEvents(childComplexity, args["after"].(*string)), true
+	case "Subscription.ticketEvents":
+		if e.ComplexityRoot.Subscription.TicketEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_ticketEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.TicketEvents(childComplexity, args["filter"].(*model.TicketEventFilter), args["after"].(*string)), true
 
 	case "Ticket.assignee":
 		if e.ComplexityRoot.Ticket.Assignee == nil {
@@ -846,6 +999,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TicketEvent.At(childComplexity), true
+	case "TicketEvent.cursor":
+		if e.ComplexityRoot.TicketEvent.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketEvent.Cursor(childComplexity), true
 	case "TicketEvent.fields":
 		if e.ComplexityRoot.TicketEvent.Fields == nil {
 			break
@@ -888,6 +1047,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TicketEvent.Reason(childComplexity), true
+	case "TicketEvent.ticket":
+		if e.ComplexityRoot.TicketEvent.Ticket == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketEvent.Ticket(childComplexity), true
 	case "TicketEvent.toStatus":
 		if e.ComplexityRoot.TicketEvent.ToStatus == nil {
 			break
@@ -946,6 +1111,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ProfileInput", ec.unmarshalInputProfileInput),
 			graphql.NewInputUnmarshaler("RegisterTicketInput", ec.unmarshalInputRegisterTicketInput),
 			graphql.NewInputUnmarshaler("SubmitTicketInput", ec.unmarshalInputSubmitTicketInput),
+			graphql.NewInputUnmarshaler("TicketEventFilter", ec.unmarshalInputTicketEventFilter),
 			graphql.NewInputUnmarshaler("TicketFilter", ec.unmarshalInputTicketFilter),
 		)
 	}
@@ -991,6 +1157,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -1103,6 +1286,63 @@ type PageInfo {
 
 type Query
 type Mutation
+`, BuiltIn: false},
+	{Name: "../../schema/live.graphqls", Input: `"""
+Live updates over WebSocket on /graphql, with the graphql-transport-ws protocol (or the legacy
+subscriptions-transport-ws). Send the token in the connection_init payload:
+{"Authorization": "Bearer <token>"}.
+"""
+type Subscription {
+  """
+  Every event of the municipality's tickets that match the filter (the ticket's current office,
+  kind and status), for staff. With ` + "`" + `after` + "`" + ` (the cursor of the last event you processed), first
+  replays everything since, then continues live: no gap, no duplicate. Errors: BAD_USER_INPUT.
+  """
+  ticketEvents(filter: TicketEventFilter, after: String): TicketEvent! @hasRole(roles: [OPERATOR, MANAGER, ADMIN])
+  "The events of the signed-in citizen's own tickets, without internal notes; ` + "`" + `after` + "`" + ` as for ticketEvents."
+  myTicketEvents(after: String): TicketEvent! @hasRole(roles: [CITIZEN])
+  "The desk's dashboard now, then again whenever it changes (at most about once a second)."
+  dashboardChanged: Dashboard! @hasRole(roles: [OPERATOR, MANAGER, ADMIN])
+}
+
+input TicketEventFilter {
+  officeIds: [ID!]
+  kinds: [TicketKind!]
+  statuses: [TicketStatus!]
+}
+
+"The desk's workload."
+type Dashboard {
+  at: Time!
+  "Open tickets (SUBMITTED, IN_PROGRESS, WAITING_FOR_CITIZEN) by status."
+  openByStatus: [StatusCount!]!
+  "Open tickets by office; office is null for tickets not yet assigned to one."
+  openByOffice: [OfficeCount!]!
+  "Open tickets past their deadline."
+  overdue: Int!
+  "Tickets filed since midnight (Europe/Rome), by channel."
+  filedToday: [ChannelCount!]!
+}
+
+type StatusCount {
+  status: TicketStatus!
+  count: Int!
+}
+
+type OfficeCount {
+  office: Office
+  count: Int!
+}
+
+type ChannelCount {
+  channel: Channel!
+  count: Int!
+}
+
+extend type Query {
+  "The desk's dashboard now. Errors: FORBIDDEN."
+  dashboard: Dashboard! @hasRole(roles: [OPERATOR, MANAGER, ADMIN])
+}
 `, BuiltIn: false},
 	{Name: "../../schema/offices.graphqls", Input: `"A unit of the municipality that owns services and handles tickets."
 type Office {
@@ -1284,6 +1524,10 @@ type TicketMessage {
 "One entry in a ticket's history."
 type TicketEvent {
   id: ID!
+  "Pass as ` + "`" + `after` + "`" + ` to a subscription to receive the events that follow this one."
+  cursor: String!
+  "The ticket as it is now."
+  ticket: Ticket!
   type: TicketEventType!
   at: Time!
   actor: Actor!
@@ -1414,6 +1658,16 @@ func (ec *executionContext) childFields_Actor(ctx context.Context, field graphql
 	return nil, fmt.Errorf("no field named %q was found under type Actor", field.Name)
 }
 
+func (ec *executionContext) childFields_ChannelCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "channel":
+		return ec.fieldContext_ChannelCount_channel(ctx, field)
+	case "count":
+		return ec.fieldContext_ChannelCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChannelCount", field.Name)
+}
+
 func (ec *executionContext) childFields_Citizen(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -1450,6 +1704,22 @@ func (ec *executionContext) childFields_Contact(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Contact", field.Name)
 }
 
+func (ec *executionContext) childFields_Dashboard(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "at":
+		return ec.fieldContext_Dashboard_at(ctx, field)
+	case "openByStatus":
+		return ec.fieldContext_Dashboard_openByStatus(ctx, field)
+	case "openByOffice":
+		return ec.fieldContext_Dashboard_openByOffice(ctx, field)
+	case "overdue":
+		return ec.fieldContext_Dashboard_overdue(ctx, field)
+	case "filedToday":
+		return ec.fieldContext_Dashboard_filedToday(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Dashboard", field.Name)
+}
+
 func (ec *executionContext) childFields_Office(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -1472,6 +1742,16 @@ func (ec *executionContext) childFields_Office(ctx context.Context, field graphq
 		return ec.fieldContext_Office_hours(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Office", field.Name)
+}
+
+func (ec *executionContext) childFields_OfficeCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "office":
+		return ec.fieldContext_OfficeCount_office(ctx, field)
+	case "count":
+		return ec.fieldContext_OfficeCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OfficeCount", field.Name)
 }
 
 func (ec *executionContext) childFields_OpeningSlot(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1518,6 +1798,16 @@ func (ec *executionContext) childFields_Staff(ctx context.Context, field graphql
 		return ec.fieldContext_Staff_office(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Staff", field.Name)
+}
+
+func (ec *executionContext) childFields_StatusCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "status":
+		return ec.fieldContext_StatusCount_status(ctx, field)
+	case "count":
+		return ec.fieldContext_StatusCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StatusCount", field.Name)
 }
 
 func (ec *executionContext) childFields_SubmitTicketPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1602,6 +1892,10 @@ func (ec *executionContext) childFields_TicketEvent(ctx context.Context, field g
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_TicketEvent_id(ctx, field)
+	case "cursor":
+		return ec.fieldContext_TicketEvent_cursor(ctx, field)
+	case "ticket":
+		return ec.fieldContext_TicketEvent_ticket(ctx, field)
 	case "type":
 		return ec.fieldContext_TicketEvent_type(ctx, field)
 	case "at":
@@ -2066,6 +2360,42 @@ func (ec *executionContext) field_Query_tickets_args(ctx context.Context, rawArg
 	return args, nil
 }
 
+func (ec *executionContext) field_Subscription_myTicketEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_ticketEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.TicketEventFilter, error) {
+			return ec.unmarshalOTicketEventFilter2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐTicketEventFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field___Directive_args_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2184,6 +2514,52 @@ func (ec *executionContext) _Actor_name(ctx context.Context, field graphql.Colle
 }
 func (ec *executionContext) fieldContext_Actor_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Actor", field, true, true, "String")
+}
+
+func (ec *executionContext) _ChannelCount_channel(ctx context.Context, field graphql.CollectedField, obj *model.ChannelCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelCount_channel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Channel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.Channel) graphql.Marshaler {
+			return ec.marshalNChannel2githubᚗcomᚋsportelloᚋsportelloᚐChannel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelCount_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelCount", field, false, false, "Channel")
+}
+
+func (ec *executionContext) _ChannelCount_count(ctx context.Context, field graphql.CollectedField, obj *model.ChannelCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelCount", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Citizen_id(ctx context.Context, field graphql.CollectedField, obj *sportello.Citizen) (ret graphql.Marshaler) {
@@ -2460,6 +2836,148 @@ func (ec *executionContext) _Contact_phone(ctx context.Context, field graphql.Co
 }
 func (ec *executionContext) fieldContext_Contact_phone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, true, true, "String")
+}
+
+func (ec *executionContext) _Dashboard_at(ctx context.Context, field graphql.CollectedField, obj *sportello.Dashboard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Dashboard_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Dashboard_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Dashboard", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Dashboard_openByStatus(ctx context.Context, field graphql.CollectedField, obj *sportello.Dashboard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Dashboard_openByStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Dashboard().OpenByStatus(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.StatusCount) graphql.Marshaler {
+			return ec.marshalNStatusCount2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐStatusCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Dashboard_openByStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Dashboard",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatusCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Dashboard_openByOffice(ctx context.Context, field graphql.CollectedField, obj *sportello.Dashboard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Dashboard_openByOffice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Dashboard().OpenByOffice(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.OfficeCount) graphql.Marshaler {
+			return ec.marshalNOfficeCount2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐOfficeCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Dashboard_openByOffice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Dashboard",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OfficeCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Dashboard_overdue(ctx context.Context, field graphql.CollectedField, obj *sportello.Dashboard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Dashboard_overdue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Overdue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Dashboard_overdue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Dashboard", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Dashboard_filedToday(ctx context.Context, field graphql.CollectedField, obj *sportello.Dashboard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Dashboard_filedToday(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Dashboard().FiledToday(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ChannelCount) graphql.Marshaler {
+			return ec.marshalNChannelCount2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐChannelCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Dashboard_filedToday(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Dashboard",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChannelCount(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Mutation_updateMyProfile(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -3156,6 +3674,61 @@ func (ec *executionContext) fieldContext_Office_hours(_ context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _OfficeCount_office(ctx context.Context, field graphql.CollectedField, obj *model.OfficeCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OfficeCount_office(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Office, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Office) graphql.Marshaler {
+			return ec.marshalOOffice2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐOffice(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OfficeCount_office(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OfficeCount",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Office(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OfficeCount_count(ctx context.Context, field graphql.CollectedField, obj *model.OfficeCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OfficeCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OfficeCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OfficeCount", field, false, false, "Int")
+}
+
 func (ec *executionContext) _OpeningSlot_weekday(ctx context.Context, field graphql.CollectedField, obj *sportello.OpeningSlot) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3379,6 +3952,56 @@ func (ec *executionContext) fieldContext_Query_citizens(ctx context.Context, fie
 	if fc.Args, err = ec.field_Query_citizens_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_dashboard(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_dashboard(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Dashboard(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"OPERATOR", "MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.Dashboard
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Dashboard
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Dashboard) graphql.Marshaler {
+			return ec.marshalNDashboard2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐDashboard(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_dashboard(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Dashboard(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -3927,6 +4550,52 @@ func (ec *executionContext) fieldContext_Staff_office(_ context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _StatusCount_status(ctx context.Context, field graphql.CollectedField, obj *model.StatusCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatusCount_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.Status) graphql.Marshaler {
+			return ec.marshalNTicketStatus2githubᚗcomᚋsportelloᚋsportelloᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatusCount_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatusCount", field, false, false, "TicketStatus")
+}
+
+func (ec *executionContext) _StatusCount_count(ctx context.Context, field graphql.CollectedField, obj *model.StatusCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatusCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatusCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatusCount", field, false, false, "Int")
+}
+
 func (ec *executionContext) _SubmitTicketPayload_ticket(ctx context.Context, field graphql.CollectedField, obj *model.SubmitTicketPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4003,6 +4672,180 @@ func (ec *executionContext) _SubmitTicketPayload_receiptCode(ctx context.Context
 }
 func (ec *executionContext) fieldContext_SubmitTicketPayload_receiptCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SubmitTicketPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _Subscription_ticketEvents(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_ticketEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().TicketEvents(ctx, fc.Args["filter"].(*model.TicketEventFilter), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"OPERATOR", "MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.Event
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Event
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Event) graphql.Marshaler {
+			return ec.marshalNTicketEvent2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_ticketEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_ticketEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_myTicketEvents(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_myTicketEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().MyTicketEvents(ctx, fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"CITIZEN"})
+				if err != nil {
+					var zeroVal *sportello.Event
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Event
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Event) graphql.Marshaler {
+			return ec.marshalNTicketEvent2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_myTicketEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_myTicketEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_dashboardChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_dashboardChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscription().DashboardChanged(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"OPERATOR", "MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.Dashboard
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Dashboard
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Dashboard) graphql.Marshaler {
+			return ec.marshalNDashboard2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐDashboard(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_dashboardChanged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Dashboard(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Ticket_id(ctx context.Context, field graphql.CollectedField, obj *sportello.Ticket) (ret graphql.Marshaler) {
@@ -4659,6 +5502,61 @@ func (ec *executionContext) _TicketEvent_id(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_TicketEvent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TicketEvent", field, true, true, "ID")
+}
+
+func (ec *executionContext) _TicketEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *sportello.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketEvent_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TicketEvent().Cursor(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketEvent_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketEvent", field, true, true, "String")
+}
+
+func (ec *executionContext) _TicketEvent_ticket(ctx context.Context, field graphql.CollectedField, obj *sportello.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketEvent_ticket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TicketEvent().Ticket(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Ticket) graphql.Marshaler {
+			return ec.marshalNTicket2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐTicket(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketEvent_ticket(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TicketEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ticket(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _TicketEvent_type(ctx context.Context, field graphql.CollectedField, obj *sportello.Event) (ret graphql.Marshaler) {
@@ -6478,6 +7376,62 @@ func UnmarshalSubmitTicketInput(ctx context.Context, raw any) (model.SubmitTicke
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputTicketEventFilter(ctx context.Context, obj any) (model.TicketEventFilter, error) {
+	var it model.TicketEventFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"officeIds", "kinds", "statuses"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "officeIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("officeIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OfficeIds = data
+		case "kinds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kinds"))
+			data, err := ec.unmarshalOTicketKind2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kinds = data
+		case "statuses":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statuses"))
+			data, err := ec.unmarshalOTicketStatus2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Statuses = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalTicketEventFilter unmarshals raw into the TicketEventFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalTicketEventFilter(ctx context.Context, raw any) (model.TicketEventFilter, error) {
+	var out model.TicketEventFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "TicketEventFilter", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputTicketFilter(ctx context.Context, obj any) (model.TicketFilter, error) {
 	var it model.TicketFilter
 	if obj == nil {
@@ -6630,6 +7584,44 @@ func (ec *executionContext) _Actor(ctx context.Context, sel ast.SelectionSet, ob
 	return out
 }
 
+var channelCountImplementors = []string{"ChannelCount"}
+
+func (ec *executionContext) _ChannelCount(ctx context.Context, sel ast.SelectionSet, obj *model.ChannelCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, channelCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChannelCount")
+		case "channel":
+			out.Values[i] = ec._ChannelCount_channel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._ChannelCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var citizenImplementors = []string{"Citizen"}
 
 func (ec *executionContext) _Citizen(ctx context.Context, sel ast.SelectionSet, obj *sportello.Citizen) graphql.Marshaler {
@@ -6735,6 +7727,62 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Contact_phone(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var dashboardImplementors = []string{"Dashboard"}
+
+func (ec *executionContext) _Dashboard(ctx context.Context, sel ast.SelectionSet, obj *sportello.Dashboard) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dashboardImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Dashboard")
+		case "at":
+			out.Values[i] = ec._Dashboard_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "openByStatus":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Dashboard_openByStatus(ctx, field, obj)
+				})
+		case "openByOffice":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Dashboard_openByOffice(ctx, field, obj)
+				})
+		case "overdue":
+			out.Values[i] = ec._Dashboard_overdue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "filedToday":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Dashboard_filedToday(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -6918,6 +7966,44 @@ func (ec *executionContext) _Office(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
+var officeCountImplementors = []string{"OfficeCount"}
+
+func (ec *executionContext) _OfficeCount(ctx context.Context, sel ast.SelectionSet, obj *model.OfficeCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, officeCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OfficeCount")
+		case "office":
+			out.Values[i] = ec._OfficeCount_office(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._OfficeCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var openingSlotImplementors = []string{"OpeningSlot"}
 
 func (ec *executionContext) _OpeningSlot(ctx context.Context, sel ast.SelectionSet, obj *sportello.OpeningSlot) graphql.Marshaler {
@@ -7030,6 +8116,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_citizens(ctx, field)
+				})
+		case "dashboard":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_dashboard(ctx, field)
 				})
 		case "offices":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -7186,6 +8278,44 @@ func (ec *executionContext) _Staff(ctx context.Context, sel ast.SelectionSet, ob
 	return out
 }
 
+var statusCountImplementors = []string{"StatusCount"}
+
+func (ec *executionContext) _StatusCount(ctx context.Context, sel ast.SelectionSet, obj *model.StatusCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, statusCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StatusCount")
+		case "status":
+			out.Values[i] = ec._StatusCount_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._StatusCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var submitTicketPayloadImplementors = []string{"SubmitTicketPayload"}
 
 func (ec *executionContext) _SubmitTicketPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SubmitTicketPayload) graphql.Marshaler {
@@ -7227,6 +8357,30 @@ func (ec *executionContext) _SubmitTicketPayload(ctx context.Context, sel ast.Se
 	}
 
 	return out
+}
+
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "ticketEvents":
+		return ec._Subscription_ticketEvents(ctx, fields[0])
+	case "myTicketEvents":
+		return ec._Subscription_myTicketEvents(ctx, fields[0])
+	case "dashboardChanged":
+		return ec._Subscription_dashboardChanged(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
 }
 
 var ticketImplementors = []string{"Ticket"}
@@ -7458,6 +8612,18 @@ func (ec *executionContext) _TicketEvent(ctx context.Context, sel ast.SelectionS
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._TicketEvent_id(ctx, field, obj)
+				})
+		case "cursor":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TicketEvent_cursor(ctx, field, obj)
+				})
+		case "ticket":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TicketEvent_ticket(ctx, field, obj)
 				})
 		case "type":
 			out.Values[i] = ec._TicketEvent_type(ctx, field, obj)
@@ -8001,6 +9167,30 @@ func (ec *executionContext) marshalNChannel2githubᚗcomᚋsportelloᚋsportello
 	return res
 }
 
+func (ec *executionContext) marshalNChannelCount2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐChannelCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ChannelCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNChannelCount2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐChannelCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNChannelCount2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐChannelCount(ctx context.Context, sel ast.SelectionSet, v *model.ChannelCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ChannelCount!")
+		return graphql.Null
+	}
+	return ec._ChannelCount(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNCitizen2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐCitizenᚄ(ctx context.Context, sel ast.SelectionSet, v []*sportello.Citizen) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -8028,6 +9218,14 @@ func (ec *executionContext) marshalNCitizen2ᚖgithubᚗcomᚋsportelloᚋsporte
 func (ec *executionContext) unmarshalNCitizenInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐCitizenInput(ctx context.Context, v any) (model.CitizenInput, error) {
 	res, err := ec.unmarshalInputCitizenInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDashboard2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐDashboard(ctx context.Context, sel ast.SelectionSet, v *sportello.Dashboard) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Dashboard!")
+		return graphql.Null
+	}
+	return ec._Dashboard(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
@@ -8080,6 +9278,30 @@ func (ec *executionContext) marshalNOffice2ᚖgithubᚗcomᚋsportelloᚋsportel
 		return graphql.Null
 	}
 	return ec._Office(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOfficeCount2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐOfficeCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OfficeCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOfficeCount2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐOfficeCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOfficeCount2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐOfficeCount(ctx context.Context, sel ast.SelectionSet, v *model.OfficeCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OfficeCount!")
+		return graphql.Null
+	}
+	return ec._OfficeCount(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNOpeningSlot2githubᚗcomᚋsportelloᚋsportelloᚐOpeningSlot(ctx context.Context, sel ast.SelectionSet, v sportello.OpeningSlot) graphql.Marshaler {
@@ -8211,6 +9433,30 @@ func (ec *executionContext) marshalNStaff2ᚖgithubᚗcomᚋsportelloᚋsportell
 		return graphql.Null
 	}
 	return ec._Staff(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNStatusCount2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐStatusCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.StatusCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStatusCount2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐStatusCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNStatusCount2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐStatusCount(ctx context.Context, sel ast.SelectionSet, v *model.StatusCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "StatusCount!")
+		return graphql.Null
+	}
+	return ec._StatusCount(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -8789,6 +10035,14 @@ func (ec *executionContext) marshalOTicket2ᚖgithubᚗcomᚋsportelloᚋsportel
 		return graphql.Null
 	}
 	return ec._Ticket(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOTicketEventFilter2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐTicketEventFilter(ctx context.Context, v any) (*model.TicketEventFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputTicketEventFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOTicketFilter2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐTicketFilter(ctx context.Context, v any) (*model.TicketFilter, error) {

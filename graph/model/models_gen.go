@@ -12,6 +12,11 @@ import (
 	"github.com/sportello/sportello"
 )
 
+type ChannelCount struct {
+	Channel sportello.Channel `json:"channel"`
+	Count   int               `json:"count"`
+}
+
 type CitizenInput struct {
 	GivenName  string `json:"givenName"`
 	FamilyName string `json:"familyName"`
@@ -28,6 +33,11 @@ type ContactInput struct {
 }
 
 type Mutation struct {
+}
+
+type OfficeCount struct {
+	Office *sportello.Office `json:"office,omitempty"`
+	Count  int               `json:"count"`
 }
 
 // Where a page of a list ends.
@@ -61,6 +71,11 @@ type RegisterTicketInput struct {
 	Contact *ContactInput `json:"contact,omitempty"`
 }
 
+type StatusCount struct {
+	Status sportello.Status `json:"status"`
+	Count  int              `json:"count"`
+}
+
 type SubmitTicketInput struct {
 	Kind sportello.Kind `json:"kind"`
 	// WEB (the portal) or APP.
@@ -82,9 +97,21 @@ type SubmitTicketPayload struct {
 	ReceiptCode *string `json:"receiptCode,omitempty"`
 }
 
+// Live updates over WebSocket on /graphql, with the graphql-transport-ws protocol (or the legacy
+// subscriptions-transport-ws). Send the token in the connection_init payload:
+// {"Authorization": "Bearer <token>"}.
+type Subscription struct {
+}
+
 type TicketEdge struct {
 	Cursor string            `json:"cursor"`
 	Node   *sportello.Ticket `json:"node"`
+}
+
+type TicketEventFilter struct {
+	OfficeIds []string           `json:"officeIds,omitempty"`
+	Kinds     []sportello.Kind   `json:"kinds,omitempty"`
+	Statuses  []sportello.Status `json:"statuses,omitempty"`
 }
 
 // Every field narrows the list; lists match any of their values.
