@@ -1,4 +1,4 @@
-// Package bench holds the baseline benchmarks of Sportello's two hot paths, run end to end over
+// Package bench holds the baseline benchmarks of Sportello's hot paths, run end to end over
 // real HTTP, the real GraphQL handler and a fresh PostgreSQL database:
 //
 //   - BenchmarkSubmitTicket: a signed-in citizen files a ticket (the submitTicket mutation),
@@ -6,12 +6,53 @@
 //   - BenchmarkTicketList50: an operator lists the newest 50 of 1,000 tickets with their citizen
 //     and office, optionally with their messages, and the same page read from the service
 //     directly, to show what the GraphQL layer costs.
+//   - BenchmarkFanout: the live feed under load. The server runs as its own process (built from
+//     ../server and started with `serve` on a fresh database); N operators' dashboards
+//     (subscribers=1000 and subscribers=10000), each on its own WebSocket, subscribe to
+//     ticketEvents, and citizens file tickets over HTTP on a fixed schedule. See below.
 //
 // Besides ns/op, B/op and allocs/op the benchmarks report ops/s and stmts/op: the SQL statements
 // the database ran per operation. BEGIN and COMMIT are not counted (lib/pq sends them outside
 // the driver interfaces the counter wraps), so a write costs two round trips more than stmts/op.
 // B/op and allocs/op include the client side of the test (request encoding, response decoding),
 // because client and server run in the same process.
+//
+// # BenchmarkFanout
+//
+// Every case delivers the same load, 20,000 events a second over all its subscribers: tickets
+// are filed at 20 a second to 1,000 subscribers and at 2 a second to 10,000, for 10 s per
+// iteration, so that the cases differ only in how many subscribers share each event.
+// FANOUT_RATE=<tickets per second> files at that rate in every case instead. Filing is an open
+// loop: each submitTicket starts on schedule whether or not the previous ones were answered, so
+// a server that falls behind shows up as latency, not as fewer filings. It reports:
+//
+//   - KiB/subscriber: the server process's resident memory (VmRSS) with all N subscribers
+//     connected and idle for 2 s, minus the same before they connected, divided by N. It is
+//     what the machine pays, garbage not yet collected included; the server exposes nothing
+//     finer.
+//   - p50-ms, p99-ms, max-ms: over every (subscriber, ticket), the time from the moment the
+//     submitTicket response was read to the moment the subscriber read the event with the same
+//     protocol number. An event read before its response counts as 0 (the log says how many).
+//   - delivered and expected: distinct events received and subscribers × tickets. The benchmark
+//     fails unless they are equal within 30 s of the last filing, and if any subscriber gets an
+//     event twice or loses its connection.
+//
+// The log adds the latency of the first and the last subscriber per ticket (the first shows
+// the feed's own delay, the difference the fanout), the server's CPU time per delivered event,
+// the benchmark process's CPU time and the load average: the subscribers' client runs on the
+// same machine and competes with the server for its CPUs, and long transactions anywhere in the
+// PostgreSQL cluster (other databases included) hold back what the feed may read. ns/op is
+// suppressed, since the rate, not the server, sets the time of an iteration; B/op and
+// allocs/op, with -benchmem, are the client's. The benchmark needs Linux (it reads /proc) and
+// a limit of open files above N in both processes (Go raises the soft limit to the hard one).
+//
+// An iteration takes over 10 s, so each case runs once with -benchtime=1x or any duration up
+// to 10s (`make bench` included); a count above 1x runs a one-iteration round first, with its
+// own server and subscribers. The whole benchmark takes about a minute, the 1,000 case alone
+// about 20 s:
+//
+//	. .data/env && go test -run '^$' -bench Fanout -benchtime=1x -timeout 20m ./bench/
+//	. .data/env && go test -run '^$' -bench 'Fanout/subscribers=1000$' -benchtime=1x ./bench/   # the quick one
 //
 // The package has only benchmarks. Run them with `make bench`, or:
 //
