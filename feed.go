@@ -113,6 +113,26 @@ type Stream[T any] struct {
 	Err func() error
 }
 
+// WithStreamEnd returns a context in which the streams a Feed opens call end with the reason
+// when the feed ends them on its own (ErrSlowConsumer, ErrShuttingDown, or a failure), just
+// before their channel is closed; end is not called when the stream ends because its context
+// did. It lets the consumer of C, which sees only a closed channel, act on the reason first (the
+// GraphQL layer closes the WebSocket with a code that tells the client to reconnect), without a
+// goroutine of its own relaying the stream to wait for the end. end is called at most once per
+// stream, possibly while the feed holds its locks: it must not block and must not call the feed.
+func WithStreamEnd(ctx context.Context, end func(error)) context.Context {
+	return context.WithValue(ctx, streamEndKey{}, end)
+}
+
+// StreamEnd returns the function WithStreamEnd put in ctx, or nil. Feeds call it when they end
+// a stream on their own.
+func StreamEnd(ctx context.Context) func(error) {
+	end, _ := ctx.Value(streamEndKey{}).(func(error))
+	return end
+}
+
+type streamEndKey struct{}
+
 // Why a feed ends a stream on its own.
 var (
 	// ErrSlowConsumer: the subscriber did not read its events and its buffer filled up. It

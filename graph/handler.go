@@ -56,13 +56,16 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 		return next(sportello.WithReceiptGrants(ctx))
 	})
 	// Loaders live for one response: a query, a mutation, or one event of a subscription, so
-	// that a long-lived subscription never serves stale or ever-growing caches.
+	// that a long-lived subscription never serves stale or ever-growing caches. They are created
+	// when a field first needs one: a subscription waits for its next event inside this
+	// middleware, so eager loaders would be held by every idle subscriber, and most events'
+	// selections need none.
 	wait := opts.LoaderWait
 	if wait == 0 {
 		wait = DefaultLoaderWait
 	}
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-		return next(WithLoaders(ctx, NewLoaders(r, wait)))
+		return next(withLazyLoaders(ctx, r, wait))
 	})
 	srv.AroundFields(MarkInternal)
 	srv.SetErrorPresenter(PresentError)

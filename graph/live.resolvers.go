@@ -71,27 +71,27 @@ func (r *subscriptionResolver) TicketEvents(ctx context.Context, filter *model.T
 	if filter != nil {
 		f = sportello.EventFilter{OfficeIDs: filter.OfficeIds, Kinds: filter.Kinds, Statuses: filter.Statuses}
 	}
-	st, err := r.Feed.TicketEvents(ctx, f, deref(after))
+	st, err := r.Feed.TicketEvents(withStreamEnd(ctx), f, deref(after))
 	if err != nil {
 		return nil, err
 	}
-	return forward(ctx, st), nil
+	return st.C, nil
 }
 
 func (r *subscriptionResolver) MyTicketEvents(ctx context.Context, after *string) (<-chan *sportello.Event, error) {
-	st, err := r.Feed.MyTicketEvents(ctx, deref(after))
+	st, err := r.Feed.MyTicketEvents(withStreamEnd(ctx), deref(after))
 	if err != nil {
 		return nil, err
 	}
-	return forward(ctx, st), nil
+	return st.C, nil
 }
 
 func (r *subscriptionResolver) DashboardChanged(ctx context.Context) (<-chan *sportello.Dashboard, error) {
-	st, err := r.Feed.DashboardChanges(ctx)
+	st, err := r.Feed.DashboardChanges(withStreamEnd(ctx))
 	if err != nil {
 		return nil, err
 	}
-	return forward(ctx, st), nil
+	return st.C, nil
 }
 
 func (r *Resolver) Dashboard() generated.DashboardResolver { return &dashboardResolver{r} }

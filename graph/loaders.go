@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	sportello "github.com/sportello/sportello"
@@ -46,8 +47,32 @@ func WithLoaders(ctx context.Context, l *Loaders) context.Context {
 	return context.WithValue(ctx, loadersKey{}, l)
 }
 
+// lazyLoaders is what a response carries instead of its loaders: it creates them when a field
+// first asks for them. Most responses need none (a subscription's event selects fields of the
+// event and its ticket, which the feed delivers loaded), and a subscription's pending response
+// waits, for as long as the subscriber is idle, with whatever its context carries.
+type lazyLoaders struct {
+	r    *Resolver
+	wait time.Duration
+	once sync.Once
+	l    *Loaders
+}
+
+func (z *lazyLoaders) get() *Loaders {
+	z.once.Do(func() { z.l = NewLoaders(z.r, z.wait) })
+	return z.l
+}
+
+// withLazyLoaders returns a context whose loaders are created on first use, for one response.
+func withLazyLoaders(ctx context.Context, r *Resolver, wait time.Duration) context.Context {
+	return context.WithValue(ctx, loadersKey{}, &lazyLoaders{r: r, wait: wait})
+}
+
 func (r *Resolver) loaders(ctx context.Context) *Loaders {
-	if l, ok := ctx.Value(loadersKey{}).(*Loaders); ok {
+	switch l := ctx.Value(loadersKey{}).(type) {
+	case *lazyLoaders:
+		return l.get()
+	case *Loaders:
 		return l
 	}
 	// A context without loaders (a caller outside the HTTP middleware) still gets correct

@@ -15,32 +15,27 @@ const (
 	closeTryAgainLate = 1013 // the subscriber was too slow: reconnect with its last cursor
 )
 
-// forward hands a feed's stream to gqlgen. When the feed ends the stream on its own (a slow
-// subscriber, a shutdown), the client must learn why and reconnect with its cursor, so the
-// WebSocket connection is closed with a code and the feed's reason; gqlgen alone would only
-// send "complete", which reads as "there is nothing more", and the client would stop.
-func forward[T any](ctx context.Context, st *sportello.Stream[T]) <-chan T {
-	out := make(chan T)
-	go func() {
-		defer close(out)
-		for v := range st.C {
-			select {
-			case out <- v:
-			case <-ctx.Done():
-				return
-			}
-		}
-		err := st.Err()
-		var de *sportello.Error
-		switch {
-		case err == nil:
-		case errors.Is(err, sportello.ErrShuttingDown) && errors.As(err, &de):
-			websocket.CloseConnection(ctx, closeGoingAway, de.Message)
-		case errors.Is(err, sportello.ErrSlowConsumer) && errors.As(err, &de):
-			websocket.CloseConnection(ctx, closeTryAgainLate, de.Message)
-		default:
-			websocket.CloseConnection(ctx, closeInternal, "internal error")
-		}
-	}()
-	return out
+// withStreamEnd returns the context to open a feed's stream in, whose channel gqlgen then reads
+// directly. When the feed ends the stream on its own (a slow subscriber, a shutdown), the client
+// must learn why and reconnect with its cursor, so the feed calls back, just before it closes the
+// channel, and the WebSocket connection is closed with a code and the feed's reason; gqlgen alone
+// would only send "complete", which reads as "there is nothing more", and the client would stop.
+// (CloseConnection never blocks, as the feed requires of the callback.)
+func withStreamEnd(ctx context.Context) context.Context {
+	return sportello.WithStreamEnd(ctx, func(err error) { closeForStreamEnd(ctx, err) })
+}
+
+// closeForStreamEnd closes the WebSocket connection of ctx with the code that fits why the feed
+// ended the stream; nil (the subscriber's own context ended) closes nothing.
+func closeForStreamEnd(ctx context.Context, err error) {
+	var de *sportello.Error
+	switch {
+	case err == nil:
+	case errors.Is(err, sportello.ErrShuttingDown) && errors.As(err, &de):
+		websocket.CloseConnection(ctx, closeGoingAway, de.Message)
+	case errors.Is(err, sportello.ErrSlowConsumer) && errors.As(err, &de):
+		websocket.CloseConnection(ctx, closeTryAgainLate, de.Message)
+	default:
+		websocket.CloseConnection(ctx, closeInternal, "internal error")
+	}
 }

@@ -13,39 +13,52 @@ import (
 	sportello "github.com/sportello/sportello"
 )
 
-// eventSub is one subscriber to ticket events. Its goroutine owns the sending side of the
-// stream: it replays from the log, then forwards what the dispatcher queued; when it fell behind,
-// it catches up from the log and joins the live feed again.
+// eventSub is one subscriber to ticket events. While it keeps up, it has no goroutine: the
+// dispatcher sends each event it should see straight into the stream's buffered channel, without
+// ever waiting. A goroutine (pump) exists only while the subscriber replays from a cursor or
+// catches up after it fell behind; meanwhile the dispatcher sets the live events aside in pending
+// for it, and when it has handed everything over it leaves the subscriber to the dispatcher
+// again. When the subscriber's context ends, context.AfterFunc ends the stream (or the pump
+// does, if one runs).
 type eventSub struct {
 	aud    sportello.Audience
 	filter sportello.EventFilter
-	// liveAfter is the position after which the dispatcher queues events: the hub's cursor when
-	// the subscriber (re)joined the live feed, or the client's cursor when that is further on.
-	// Written under the hub's mu, by subscribe and then only by the subscriber's goroutine.
+	// out is the stream's channel, buffered (Config.Buffer): the subscriber's queue.
+	out chan *sportello.Event
+	// The fields up to lagSince are guarded by the hub's mu.
+	//
+	// liveAfter is the position after which the dispatcher hands events over: the hub's cursor
+	// when the subscriber (re)joined the live feed, or the client's cursor when that is further
+	// on.
 	liveAfter sportello.Position
-	// queue is the subscriber's bounded buffer; when an event does not fit, the dispatcher marks
-	// the subscriber as behind rather than wait.
-	queue chan *sportello.Event
-	// lagSince is when (Hub.clock) the subscriber fell behind: an event did not fit in its queue.
-	// The dispatcher then queues nothing more for it, and its goroutine, once it has handed over
-	// its queue, catches up from the log and clears lagSince as it rejoins. 0 while it keeps up.
-	// Written under the hub's mu.
+	// pumping says that a pump goroutine owns the sending side of out: the dispatcher appends
+	// the live events to pending (at most Buffer of them) instead of sending them.
+	pumping bool
+	pending []*sportello.Event
+	// ended: the stream is over and out closed.
+	ended bool
+	// lagSince is when (Hub.clock) the subscriber fell behind: an event did not fit in its
+	// channel (or, while a pump runs, in pending). The dispatcher then hands nothing more over,
+	// and the pump, once it has handed over what was set aside, catches up from the log and
+	// clears lagSince as it rejoins. 0 while it keeps up. Written under the hub's mu.
 	lagSince atomic.Int64
-	// blockedSince is when (Hub.clock) the goroutine began waiting for the transport to take an
+	// blockedSince is when (Hub.clock) the pump began waiting for the transport to take an
 	// event, 0 when it is not waiting for it.
 	blockedSince atomic.Int64
 	ctx          context.Context
 	cancel       context.CancelCauseFunc
+	stopAfter    func() bool // unregisters the AfterFunc that ends the stream with ctx
+	end          func(error) // sportello.StreamEnd of the subscriber's context
 	result
 }
 
-// stuckFor is how long a subscriber that fell behind has been stuck: how long its goroutine has
-// been waiting to hand a single event over to the transport, counted from when it fell behind at
-// the earliest. A subscriber that keeps up, or whose goroutine is waiting for events or reading
-// the log, is not stuck (0): it is not its client's fault that it has nothing to hand over. So a
-// client that takes each event within SlowAfter is never dropped, however far behind it is; one
-// that stops reading is dropped SlowAfter after it fell behind or stopped reading, whichever is
-// later.
+// stuckFor is how long a subscriber that fell behind has been stuck: how long its pump has been
+// waiting to hand a single event over to the transport (its channel full: the client takes
+// nothing), counted from when it fell behind at the earliest. A subscriber that keeps up, or
+// whose pump is reading the log, is not stuck (0): it is not its client's fault that it has
+// nothing to hand over. So a client that takes each event within SlowAfter is never dropped,
+// however far behind it is; one that stops reading is dropped SlowAfter after it fell behind or
+// stopped reading, whichever is later.
 func (s *eventSub) stuckFor(now time.Duration) time.Duration {
 	lag, blocked := s.lagSince.Load(), s.blockedSince.Load()
 	if lag == 0 || blocked == 0 {
@@ -54,18 +67,9 @@ func (s *eventSub) stuckFor(now time.Duration) time.Duration {
 	return now - time.Duration(max(lag, blocked))
 }
 
-// offer queues the event if the subscriber should see it. It returns false when the buffer is
-// full.
-func (s *eventSub) offer(e *sportello.Event) bool {
-	if !s.liveAfter.Less(e.Position) || !s.aud.Sees(e) || !s.filter.Matches(e.Ticket) {
-		return true
-	}
-	select {
-	case s.queue <- e:
-		return true
-	default:
-		return false
-	}
+// wants reports whether the subscriber should get the event live.
+func (s *eventSub) wants(e *sportello.Event) bool {
+	return s.liveAfter.Less(e.Position) && s.aud.Sees(e) && s.filter.Matches(e.Ticket)
 }
 
 // dashSub is one subscriber to a tenant's dashboard. Dashboards are states, not changes, so it
@@ -77,6 +81,7 @@ type dashSub struct {
 	signal chan struct{} // capacity 1: latest changed
 	ctx    context.Context
 	cancel context.CancelCauseFunc
+	end    func(error) // sportello.StreamEnd of the subscriber's context
 	result
 }
 
@@ -193,41 +198,40 @@ func parseAfter(after string) (*sportello.Position, error) {
 	return &p, nil
 }
 
-// subscribe registers an event subscriber and starts its goroutine. Errors: ErrShuttingDown,
-// ctx.Err().
+// subscribe registers an event subscriber, with a pump goroutine only when it has events to
+// replay. Errors: ErrShuttingDown, ctx.Err().
 func (h *Hub) subscribe(ctx context.Context, aud sportello.Audience, filter sportello.EventFilter, from *sportello.Position) (*sportello.Stream[*sportello.Event], error) {
 	if err := h.waitReady(ctx); err != nil {
 		return nil, err
 	}
-	s := &eventSub{aud: aud, filter: filter, queue: make(chan *sportello.Event, h.cfg.Buffer)}
+	s := &eventSub{aud: aud, filter: filter, out: make(chan *sportello.Event, h.cfg.Buffer), end: sportello.StreamEnd(ctx)}
 	s.ctx, s.cancel = context.WithCancelCause(ctx)
 
 	h.mu.Lock()
+	defer h.mu.Unlock()
 	if h.closed {
-		h.mu.Unlock()
 		s.cancel(nil)
 		return nil, sportello.ErrShuttingDown
 	}
 	replay, upTo := h.joinLocked(s, from)
-	h.wg.Add(1)
-	h.mu.Unlock()
-
-	out := make(chan *sportello.Event)
-	var start sportello.Position
+	// Registered under mu, so that the stream cannot end before stopAfter is set; if ctx has
+	// ended already, the func runs as soon as mu is released.
+	s.stopAfter = context.AfterFunc(s.ctx, func() { h.endedByContext(s) })
 	if replay {
-		start = *from
+		s.pumping = true
+		h.wg.Add(1)
+		go h.pump(s, *from, upTo, true)
 	}
-	go h.runEvents(s, out, replay, start, upTo)
-	return &sportello.Stream[*sportello.Event]{C: out, Err: s.Err}, nil
+	return &sportello.Stream[*sportello.Event]{C: s.out, Err: s.Err}, nil
 }
 
 // joinLocked registers s, a new subscriber or one that caught up, for the live events: the
-// dispatcher queues for it the events after the hub's cursor, or after from when that is further
+// dispatcher hands it the events after the hub's cursor, or after from when that is further
 // on. It returns whether the events after from and up to upTo must be replayed from the log
 // first; from nil means from now, with nothing to replay.
 func (h *Hub) joinLocked(s *eventSub, from *sportello.Position) (replay bool, upTo sportello.Position) {
 	// Everything up to the cursor has been dispatched already and everything after it will be
-	// dispatched to s: the replay reads up to the cursor and the queue takes over from there.
+	// dispatched to s: the replay reads up to the cursor and pending takes over from there.
 	upTo = h.cursor
 	s.liveAfter = upTo
 	replay = from != nil && from.Less(upTo)
@@ -243,78 +247,120 @@ func (h *Hub) joinLocked(s *eventSub, from *sportello.Position) (replay bool, up
 	return replay, upTo
 }
 
-// runEvents is the goroutine of an event subscriber.
-func (h *Hub) runEvents(s *eventSub, out chan<- *sportello.Event, replay bool, from, upTo sportello.Position) {
-	defer h.wg.Done()
-	defer close(out)
-	var failure error
-	defer func() {
-		h.unsubscribe(s)
-		s.set(why(s.ctx, failure))
-		s.cancel(nil) // releases the context once the stream is over
-	}()
-
-	if replay {
-		if failure = h.replay(s, out, from, upTo); failure != nil || s.ctx.Err() != nil {
+// handOverLocked gives a live event to a subscriber that should see it, for the dispatcher:
+// straight into its channel, or to pending while a pump runs. after is a position up to which
+// the subscriber has had every event it should see (the cursor before e). When the event does
+// not fit, the subscriber falls behind, and a pump catches it up from the log.
+func (h *Hub) handOverLocked(t *tenant, s *eventSub, e *sportello.Event, after sportello.Position, now *time.Duration) {
+	if s.pumping {
+		if len(s.pending) < h.cfg.Buffer {
+			s.pending = append(s.pending, e)
 			return
 		}
+	} else {
+		select {
+		case s.out <- e:
+			return
+		default:
+		}
 	}
-	// last is a position up to which the subscriber has had every event it should see: where a
-	// catch-up starts. The dispatcher reads liveAfter too, but only this goroutine writes it now.
-	last := s.liveAfter
-	for {
-		// Once the subscriber fell behind the dispatcher queues nothing more for it, so an empty
-		// queue then stays empty: the events after the last one handed over are in the log.
-		if s.lagSince.Load() != 0 && len(s.queue) == 0 {
-			if failure = h.catchUp(s, out, last); failure != nil || s.ctx.Err() != nil {
-				return
+	if *now == 0 {
+		*now = h.clock()
+	}
+	s.lagSince.Store(int64(*now))
+	h.lagging[s] = t
+	if !s.pumping {
+		// Everything up to after is in the channel; the pump catches up from there once the
+		// client has taken some.
+		if after.Less(s.liveAfter) {
+			after = s.liveAfter
+		}
+		s.pumping = true
+		h.wg.Add(1)
+		go h.pump(s, after, sportello.Position{}, false)
+	}
+}
+
+// pump is the goroutine of an event subscriber that replays or catches up. It starts with
+// every event the subscriber should see up to last handed over (or, with replay, to be replayed
+// up to upTo). It hands over what the dispatcher set aside, catches up from the log when the
+// subscriber fell behind, and returns when the subscriber is live again, leaving it to the
+// dispatcher, or when the stream ends, which it then ends.
+func (h *Hub) pump(s *eventSub, last, upTo sportello.Position, replay bool) {
+	defer h.wg.Done()
+	var failure error
+	if replay {
+		failure = h.replay(s, last, upTo)
+		last = upTo
+	}
+	for failure == nil && s.ctx.Err() == nil {
+		h.mu.Lock()
+		if h.closed || s.ctx.Err() != nil {
+			h.mu.Unlock()
+			break
+		}
+		if len(s.pending) > 0 {
+			batch := s.pending
+			s.pending = nil
+			h.mu.Unlock()
+			for _, e := range batch {
+				if !h.send(s, e) {
+					break
+				}
+				last = e.Position
 			}
-			last = s.liveAfter
 			continue
 		}
-		select {
-		case e := <-s.queue:
-			if !h.send(s, out, e) {
-				return
-			}
-			last = e.Position
-		case <-s.ctx.Done():
-			return
+		if s.lagSince.Load() != 0 {
+			// It fell behind, so nothing more was set aside: the events after last are in the
+			// log.
+			h.mu.Unlock()
+			last, failure = h.catchUp(s, last)
+			continue
 		}
+		// Everything dispatched so far is in the channel: the dispatcher takes over.
+		s.pumping = false
+		h.mu.Unlock()
+		return
 	}
+	h.mu.Lock()
+	s.pumping = false
+	h.endLocked(s, failure)
+	h.mu.Unlock()
 }
 
 // send hands an event over to the transport, noting how long it waits (see stuckFor). It
 // returns false when the subscriber's context ends first.
-func (h *Hub) send(s *eventSub, out chan<- *sportello.Event, e *sportello.Event) bool {
+func (h *Hub) send(s *eventSub, e *sportello.Event) bool {
 	select {
-	case out <- e: // the client is waiting: no need to read the clock
+	case s.out <- e: // there is room: no need to read the clock
 		return true
 	default:
 	}
 	s.blockedSince.Store(int64(h.clock()))
 	defer s.blockedSince.Store(0)
 	select {
-	case out <- e:
+	case s.out <- e:
 		return true
 	case <-s.ctx.Done():
 		return false
 	}
 }
 
-// catchUp brings a subscriber that fell behind, whose queue is empty, back to the live feed. It
-// first replays from the log, while the dispatcher still skips it, the events after last up to
-// the hub's cursor now, however many there are; then it joins the live feed again as a
-// subscription resuming from that cursor does, replaying what the reader dispatched meanwhile
-// while the queue takes the events after. It returns an error when the log keeps failing.
-func (h *Hub) catchUp(s *eventSub, out chan<- *sportello.Event, last sportello.Position) error {
+// catchUp brings a subscriber that fell behind, and whose set-aside events have been handed
+// over, back to the live feed. It first replays from the log, while the dispatcher still skips
+// it, the events after last up to the hub's cursor now, however many there are; then it joins
+// the live feed again as a subscription resuming from that cursor does, replaying what the
+// reader dispatched meanwhile while pending takes the events after. It returns the position up
+// to which the subscriber has had its events, and an error when the log keeps failing.
+func (h *Hub) catchUp(s *eventSub, last sportello.Position) (sportello.Position, error) {
 	h.catchUps.Add(1)
 	h.mu.Lock()
 	upTo := h.cursor
 	h.mu.Unlock()
 	if last.Less(upTo) {
-		if err := h.replay(s, out, last, upTo); err != nil || s.ctx.Err() != nil {
-			return err
+		if err := h.replay(s, last, upTo); err != nil || s.ctx.Err() != nil {
+			return last, err
 		}
 		last = upTo
 	}
@@ -323,20 +369,23 @@ func (h *Hub) catchUp(s *eventSub, out chan<- *sportello.Event, last sportello.P
 		// Shut down, dropped or gone: the context says which, and s must not be registered
 		// again.
 		h.mu.Unlock()
-		return nil
+		return last, nil
 	}
 	replay, upTo := h.joinLocked(s, &last)
 	h.mu.Unlock()
 	if replay {
-		return h.replay(s, out, last, upTo)
+		if err := h.replay(s, last, upTo); err != nil {
+			return last, err
+		}
+		last = upTo
 	}
-	return nil
+	return last, nil
 }
 
 // replay sends the subscriber's events after from and up to upTo, page by page, while the
-// dispatcher queues the live ones. It returns an error when the log keeps failing; the client
-// then reconnects with its last cursor.
-func (h *Hub) replay(s *eventSub, out chan<- *sportello.Event, from, upTo sportello.Position) error {
+// dispatcher sets the live ones aside. It returns an error when the log keeps failing; the
+// client then reconnects with its last cursor.
+func (h *Hub) replay(s *eventSub, from, upTo sportello.Position) error {
 	limit := h.replayPageSize()
 	for {
 		page, err := h.replayPage(s, from, upTo, limit)
@@ -350,7 +399,7 @@ func (h *Hub) replay(s *eventSub, out chan<- *sportello.Event, from, upTo sporte
 			if !s.aud.Sees(e) || !s.filter.Matches(e.Ticket) {
 				continue
 			}
-			if !h.send(s, out, e) {
+			if !h.send(s, e) {
 				return nil
 			}
 		}
@@ -364,7 +413,7 @@ func (h *Hub) replay(s *eventSub, out chan<- *sportello.Event, from, upTo sporte
 }
 
 // replayPageSize is how many events a page of a replay holds: no more than the subscriber's
-// queue, so that a subscriber catching up from the log holds no more than one that keeps up.
+// buffer, so that a subscriber catching up from the log holds no more than one that keeps up.
 func (h *Hub) replayPageSize() int {
 	return min(h.pageSize, h.cfg.Buffer)
 }
@@ -390,15 +439,39 @@ func (h *Hub) replayPage(s *eventSub, from, upTo sportello.Position, limit int) 
 	}
 }
 
-// unsubscribe removes an event subscriber that ended; it may have been removed already.
-func (h *Hub) unsubscribe(s *eventSub) {
+// endedByContext ends the stream of a subscriber whose context ended (its client went away, or
+// the hub dropped it or shut down), unless a pump runs, which ends it itself.
+func (h *Hub) endedByContext(s *eventSub) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if !s.pumping {
+		h.endLocked(s, nil)
+	}
+}
+
+// endLocked ends an event subscriber's stream, once: it removes the subscriber, sets why the
+// stream ended, tells the subscriber's StreamEnd func when the feed ended it on its own, and
+// closes the channel. Nothing sends to the channel any more: the dispatcher sends only to the
+// registered subscribers, under mu, and no pump runs.
+func (h *Hub) endLocked(s *eventSub, failure error) {
+	if s.ended {
+		return
+	}
+	s.ended = true
 	delete(h.lagging, s)
 	if t := h.tenants[s.aud.TenantID]; t != nil {
 		delete(t.events, s)
 		h.forgetLocked(t)
 	}
+	s.pending = nil
+	s.stopAfter()
+	err := why(s.ctx, failure)
+	s.set(err)
+	if err != nil && s.end != nil {
+		s.end(err)
+	}
+	close(s.out)
+	s.cancel(nil) // releases the context once the stream is over
 }
 
 // DashboardChanges streams the staff member's tenant's dashboard: at once, then after events of
@@ -420,7 +493,7 @@ func (h *Hub) DashboardChanges(ctx context.Context) (*sportello.Stream[*sportell
 	if err := h.waitReady(ctx); err != nil {
 		return nil, err
 	}
-	s := &dashSub{signal: make(chan struct{}, 1)}
+	s := &dashSub{signal: make(chan struct{}, 1), end: sportello.StreamEnd(ctx)}
 	s.ctx, s.cancel = context.WithCancelCause(ctx)
 	h.mu.Lock()
 	if h.closed {
@@ -450,7 +523,11 @@ func (h *Hub) runDashboard(s *dashSub, t *tenant, out chan<- *sportello.Dashboar
 		delete(t.dashes, s)
 		h.forgetLocked(t)
 		h.mu.Unlock()
-		s.set(why(s.ctx, failure))
+		err := why(s.ctx, failure)
+		s.set(err)
+		if err != nil && s.end != nil {
+			s.end(err) // before the channel is closed
+		}
 		s.cancel(nil)
 	}()
 

@@ -8,13 +8,15 @@
 // through Redis that it did, and on a poll that covers whatever Redis lost: Redis pub/sub is
 // at-most-once, so it only ever makes delivery faster, never more complete.
 //
-// A subscriber's queue is bounded (Config.Buffer). When an event does not fit, because a burst
-// of commits or a safe horizon held back by a long transaction arrived all at once, the
-// subscriber is not dropped: it falls behind, the dispatcher stops queueing for it, and its own
-// goroutine, once it has handed over what it had queued, catches up from PostgreSQL and rejoins
-// the live feed as a subscription resuming from a cursor does. Only a subscriber that stays stuck
-// (its client does not take what it is given) for Config.SlowAfter is dropped with
-// sportello.ErrSlowConsumer.
+// A subscriber's queue is its stream's channel, bounded (Config.Buffer), into which the
+// dispatcher sends directly: a subscriber that keeps up has no goroutine of its own. When an
+// event does not fit, because a burst of commits or a safe horizon held back by a long
+// transaction arrived all at once, the subscriber is not dropped: it falls behind, the dispatcher
+// stops handing events to it, and a goroutine started for it waits until its client has taken
+// some, catches up from PostgreSQL and rejoins the live feed as a subscription resuming from a
+// cursor does, then ends. (A subscription resuming from a cursor has such a goroutine while it
+// replays.) Only a subscriber that stays stuck (its client does not take what it is given) for
+// Config.SlowAfter is dropped with sportello.ErrSlowConsumer.
 package live
 
 import (
@@ -48,16 +50,16 @@ type Config struct {
 	// PollInterval is how often the hub reads PostgreSQL even when nothing woke it up: the
 	// longest a Redis outage can delay an event. Default 1s.
 	PollInterval time.Duration
-	// Buffer is how many events a subscriber may leave unread (besides the one its goroutine is
-	// handing over) before it falls behind: the hub then stops queueing for it, and once it has
-	// handed over what it had queued, it catches up from PostgreSQL and rejoins the live feed. It
-	// bounds a subscriber's memory: its queue, and each page of its replays, hold at most Buffer
-	// events. Default 256.
+	// Buffer is how many events a subscriber may leave unread (the capacity of its stream's
+	// channel) before it falls behind: the hub then stops handing events to it, and once its
+	// client has taken some, it catches up from PostgreSQL and rejoins the live feed. It bounds a
+	// subscriber's memory: its channel, the live events set aside while it replays, and each page
+	// of its replays hold at most Buffer events. Default 256.
 	Buffer int
 	// SlowAfter is how long a subscriber that fell behind may stay stuck before it is dropped with
 	// sportello.ErrSlowConsumer. Stuck means that its goroutine has been waiting for SlowAfter to
-	// hand one event over to the transport, counting at the earliest from when it fell behind:
-	// its client is not reading. Time spent waiting for events or reading PostgreSQL to catch up
+	// hand one event over to the transport (its channel full), counting at the earliest from when
+	// it fell behind: its client is not reading. Time spent waiting for events or reading PostgreSQL to catch up
 	// never counts, so a subscriber whose client takes every event within SlowAfter is never
 	// dropped, however far behind a burst left it. The hub looks at every dispatch and every poll,
 	// so the drop comes at most about PollInterval after SlowAfter. Default 10s.
@@ -302,7 +304,7 @@ func (h *Hub) drain(ctx context.Context) {
 
 // dispatch hands events to the subscribers of their tenants and moves the cursor past them. It
 // never blocks: a subscriber whose buffer is full falls behind (see eventSub.lagSince), and is
-// skipped until it has caught up from the log. Then it drops the subscribers that are stuck.
+// skipped until its pump has caught it up from the log. Then it drops the subscribers that are stuck.
 func (h *Hub) dispatch(events []*sportello.Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -317,6 +319,7 @@ func (h *Hub) dispatch(events []*sportello.Event) {
 		if !h.cursor.Less(e.Position) {
 			continue
 		}
+		prev := h.cursor
 		h.cursor = e.Position
 		if e.Ticket == nil {
 			continue
@@ -329,12 +332,8 @@ func (h *Hub) dispatch(events []*sportello.Event) {
 			if s.lagSince.Load() != 0 {
 				continue // it reads this event from the log when it catches up
 			}
-			if !s.offer(e) {
-				if now == 0 {
-					now = h.clock()
-				}
-				s.lagSince.Store(int64(now))
-				h.lagging[s] = t
+			if s.wants(e) {
+				h.handOverLocked(t, s, e, prev, &now)
 			}
 		}
 		if len(t.dashes) > 0 {
@@ -368,6 +367,9 @@ func (h *Hub) dropLocked(t *tenant, s *eventSub) {
 	delete(h.lagging, s)
 	s.cancel(sportello.ErrSlowConsumer)
 	h.forgetLocked(t)
+	if !s.pumping {
+		h.endLocked(s, nil)
+	} // else its pump sees the context end, and ends the stream
 }
 
 // clock is the time elapsed since the hub was created, on the monotonic clock; it is never 0, so
@@ -442,6 +444,11 @@ func (h *Hub) shutdown() {
 	for _, t := range h.tenants {
 		for s := range t.events {
 			s.cancel(sportello.ErrShuttingDown)
+			if !s.pumping {
+				// At once rather than from the context's AfterFunc, so that every stream
+				// without a pump has ended when Run returns; pumps are waited for.
+				h.endLocked(s, nil)
+			}
 		}
 		for s := range t.dashes {
 			s.cancel(sportello.ErrShuttingDown)

@@ -954,3 +954,70 @@ func TestASubscriptionThatGoesSilentIsReplaced(t *testing.T) {
 		t.Fatalf("got %s, want %s", got.TicketID, tk.ID)
 	}
 }
+
+func TestStreamEndIsCalledWithTheReasonBeforeTheChannelCloses(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config(t, nil)
+	h, stop := startHub(t, cfg)
+	e.d.Notifier = h
+	type ended struct {
+		err    error
+		closed bool // the channel was already closed when end was called
+	}
+	var mu sync.Mutex
+	calls := map[string][]ended{}
+	withEnd := func(ctx context.Context, name string, c func() <-chan *sportello.Event) context.Context {
+		return sportello.WithStreamEnd(ctx, func(err error) {
+			closed := false
+			if c != nil {
+				select {
+				case _, ok := <-c():
+					closed = !ok
+				default:
+				}
+			}
+			mu.Lock()
+			calls[name] = append(calls[name], ended{err, closed})
+			mu.Unlock()
+		})
+	}
+	staff := staffCtx(tenant1, "op")
+	var liveC, gone, replayC <-chan *sportello.Event
+	live := subscribe(t, h, withEnd(staff, "live", func() <-chan *sportello.Event { return liveC }), sportello.EventFilter{}, "")
+	liveC = live.C
+	cancelCtx, cancel := context.WithCancel(staff)
+	cancelled := subscribe(t, h, withEnd(cancelCtx, "cancelled", func() <-chan *sportello.Event { return gone }), sportello.EventFilter{}, "")
+	gone = cancelled.C
+	replaying := subscribe(t, h, withEnd(staff, "replaying", func() <-chan *sportello.Event { return replayC }), sportello.EventFilter{}, sportello.Position{}.Cursor())
+	replayC = replaying.C
+	dash, err := h.DashboardChanges(withEnd(staff, "dashboard", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recv(t, dash, wait)
+
+	cancel()
+	for range cancelled.C {
+	}
+	if cancelled.Err() != nil {
+		t.Fatalf("a stream whose context ended reports %v", cancelled.Err())
+	}
+	stop()
+	for _, st := range []*sportello.Stream[*sportello.Event]{live, replaying} {
+		for range st.C {
+		}
+	}
+	for range dash.C {
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if c := calls["cancelled"]; len(c) != 0 {
+		t.Fatalf("end was called for a stream whose context ended: %v", c)
+	}
+	for _, name := range []string{"live", "replaying", "dashboard"} {
+		c := calls[name]
+		if len(c) != 1 || !errors.Is(c[0].err, sportello.ErrShuttingDown) || c[0].closed {
+			t.Fatalf("%s: end calls %+v, want one with ErrShuttingDown before the channel closed", name, c)
+		}
+	}
+}

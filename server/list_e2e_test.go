@@ -163,7 +163,7 @@ func TestTenantsNeverSeeEachOther(t *testing.T) {
 func TestNestedTicketListCostsTheSameStatementsAtAnyPageSize(t *testing.T) {
 	// A generous wait makes the batches deterministic on a loaded machine; production waits a
 	// millisecond, which gathers a page just the same when the machine is not starved.
-	s := startServer(t, func(c *Config) { c.LoaderWait = 50 * time.Millisecond })
+	s := startServer(t, func(c *Config) { c.LoaderWait = 250 * time.Millisecond })
 	operator := s.token(sportello.RoleOperator, "o")
 	var officeID string
 	if err := s.DB.Get(&officeID, `INSERT INTO offices (tenant_id, name) VALUES ($1, 'URP') RETURNING id`, sportello.DefaultTenantID); err != nil {

@@ -11,6 +11,20 @@ import (
 // query costs a fixed number of statements whatever the page size (no N+1).
 type Counter struct {
 	n atomic.Int64
+	// OnlyMarked counts only the statements run with a context from Mark, so that a server's
+	// background work (the live feed's polls) does not blur the count of a request's statements.
+	OnlyMarked bool
+}
+
+type markKey struct{}
+
+// Mark returns a context whose statements a Counter with OnlyMarked counts.
+func Mark(ctx context.Context) context.Context { return context.WithValue(ctx, markKey{}, true) }
+
+func (c *Counter) count(ctx context.Context) {
+	if !c.OnlyMarked || ctx.Value(markKey{}) != nil {
+		c.n.Add(1)
+	}
 }
 
 // Count returns the statements run so far.
@@ -47,7 +61,7 @@ func (c *countingConn) QueryContext(ctx context.Context, query string, args []dr
 	if !ok {
 		return nil, driver.ErrSkip
 	}
-	c.counter.n.Add(1)
+	c.counter.count(ctx)
 	return q.QueryContext(ctx, query, args)
 }
 
@@ -56,7 +70,7 @@ func (c *countingConn) ExecContext(ctx context.Context, query string, args []dri
 	if !ok {
 		return nil, driver.ErrSkip
 	}
-	c.counter.n.Add(1)
+	c.counter.count(ctx)
 	return e.ExecContext(ctx, query, args)
 }
 
@@ -107,12 +121,12 @@ type countingStmt struct {
 }
 
 func (s *countingStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
-	s.counter.n.Add(1)
+	s.counter.count(ctx)
 	return s.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
 }
 
 func (s *countingStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
-	s.counter.n.Add(1)
+	s.counter.count(ctx)
 	return s.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
 }
 

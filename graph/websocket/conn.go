@@ -20,9 +20,11 @@ import (
 // or the client completed the operation.
 var errNotSent = errors.New("message not sent")
 
-// conn is one WebSocket connection. Its goroutines are: the one running serve (the handler's),
-// which waits for the end and then closes the socket; the reader; Init's; the keep-alive; one
-// per operation. All but serve's are counted in wg, and serve waits for them.
+// conn is one WebSocket connection. Its goroutines are: the one running serve, which reads the
+// client's messages; Init's, while it runs; one per operation; and, only once the connection is
+// to end, the closer, which closes the socket. The keep-alive has none: it runs on timers, with a
+// goroutine only while a check is under way. All but serve's are counted in wg, and serve waits
+// for them.
 type conn struct {
 	t      *Transport
 	ws     *websocket.Conn
@@ -53,9 +55,14 @@ type conn struct {
 	initCtx      context.Context       // Init's context, set on acknowledgement
 	ops          map[string]*operation // by id, from subscribe (or start) until detached
 	expiry       *time.Timer
+	// The keep-alive (see keepAliveTick): its timer, the generation that tells its current run
+	// from a stale one, whether a ping awaits its pong, and when that ping was sent.
+	kaTimer   *time.Timer
+	kaGen     uint64
+	kaWaiting bool
+	kaPingAt  time.Time
 
 	ackCh    chan struct{} // closed on acknowledgement; operations wait for it
-	pong     chan struct{} // a pong arrived (graphql-transport-ws)
 	lastRead atomic.Int64  // when the last message arrived, in Unix nanoseconds
 	wg       sync.WaitGroup
 	done     chan struct{} // closed when serve returns
@@ -79,7 +86,6 @@ func newConn(t *Transport, ws *websocket.Conn, r *http.Request, exec graphql.Gra
 		req:   r,
 		ops:   make(map[string]*operation),
 		ackCh: make(chan struct{}),
-		pong:  make(chan struct{}, 1),
 		done:  make(chan struct{}),
 	}
 	// The connection is in its own context so that Init's context, derived from it, lets
@@ -88,10 +94,12 @@ func newConn(t *Transport, ws *websocket.Conn, r *http.Request, exec graphql.Gra
 	return c
 }
 
-// serve runs the connection until it ends, then closes the socket and waits for every
-// goroutine of the connection.
+// serve runs the connection: it reads the client's messages until the connection ends, then
+// waits for every goroutine of the connection. When the connection is to end, for whatever
+// reason, a closer goroutine stops everything and closes the socket, which ends the read.
 func (c *conn) serve() {
 	defer close(c.done)
+	defer c.wg.Wait()
 	defer c.cancel()
 	switch proto := c.ws.Subprotocol(); {
 	case strings.EqualFold(proto, subprotocolTransportWS):
@@ -113,14 +121,24 @@ func (c *conn) serve() {
 		}
 	})
 	c.wg.Add(1)
-	go c.readLoop()
+	context.AfterFunc(c.ctx, func() {
+		defer c.wg.Done()
+		initTimer.Stop()
+		c.close()
+	})
+	c.readLoop()
+}
 
-	<-c.ctx.Done()
-	initTimer.Stop()
+// close ends the connection once its context has ended: it starts nothing more, stops the
+// operations and the timers, and closes the socket.
+func (c *conn) close() {
 	c.mu.Lock()
 	c.finished = true
 	if c.expiry != nil {
 		c.expiry.Stop()
+	}
+	if c.kaTimer != nil {
+		c.kaTimer.Stop()
 	}
 	for _, op := range c.ops {
 		op.stopped.Store(true)
@@ -136,7 +154,6 @@ func (c *conn) serve() {
 		// most) for the client's; the reader sees the end and returns.
 		_ = c.ws.Close(code, reason)
 	}
-	c.wg.Wait()
 }
 
 // shut asks for the connection to end with code and reason; the first request wins. Code zero
@@ -164,7 +181,6 @@ func (c *conn) closeStatus() (websocket.StatusCode, string) {
 // protocol; the handlers never block for long, so that a pong or a complete is never stuck
 // behind an operation.
 func (c *conn) readLoop() {
-	defer c.wg.Done()
 	for {
 		_, data, err := c.ws.Read(context.Background())
 		if err != nil {
@@ -229,10 +245,7 @@ func (c *conn) handle(data []byte, received time.Time) bool {
 		}
 		// Pongs may also come unsolicited, as a one-way heartbeat; any of them proves the
 		// client alive.
-		select {
-		case c.pong <- struct{}{}:
-		default:
-		}
+		c.ponged()
 	case msgSubscribe:
 		if err := checkID(m); err != nil {
 			c.shut(closeBadRequest, err.Error())
@@ -417,8 +430,11 @@ func (c *conn) initialise(payload map[string]any) {
 	if err != nil {
 		return
 	}
-	c.wg.Add(1)
-	go c.keepAlive()
+	c.mu.Lock()
+	if !c.finished {
+		c.armKeepAliveLocked(c.t.pingInterval())
+	}
+	c.mu.Unlock()
 }
 
 // callInit calls Init, turning a panic into a refusal rather than a crash of the server.
@@ -435,54 +451,79 @@ func (c *conn) callInit(payload map[string]any) (ctx context.Context, expires ti
 	return ctx, expires, err, false
 }
 
-// keepAlive checks every PingInterval that the client is alive, and ends the connection when it
-// is not: a dead peer (a phone that lost its network) never closes its socket, and its
-// subscriptions would run for nothing.
-func (c *conn) keepAlive() {
-	defer c.wg.Done()
-	ticker := time.NewTicker(c.t.pingInterval())
-	defer ticker.Stop()
-	for {
-		select {
-		case <-c.ctx.Done():
-			return
-		case <-ticker.C:
-		}
-		var alive bool
-		if c.legacy {
-			alive = c.checkLegacy()
-		} else {
-			alive = c.checkPong()
-		}
-		if !alive {
-			if c.ctx.Err() == nil {
-				c.shut(websocket.StatusGoingAway, reasonPongTimeout)
-			}
-			return
-		}
+// The keep-alive checks every PingInterval that the client is alive, and ends the connection
+// when it is not: a dead peer (a phone that lost its network) never closes its socket, and its
+// subscriptions would run for nothing. It runs on a timer rather than in a goroutine of its own,
+// so that an idle connection costs none: in graphql-transport-ws, a tick sends a ping and arms
+// the timer for PongTimeout; the pong re-arms it for the next tick, PingInterval after the ping,
+// and a timer that fires with the ping unanswered ends the connection. In the legacy protocol a
+// tick waits for the answer to a ping frame (see checkLegacy), then re-arms the timer.
+
+// armKeepAliveLocked makes the keep-alive tick after d, replacing what was armed; c.mu must be
+// held.
+func (c *conn) armKeepAliveLocked(d time.Duration) {
+	if c.kaTimer != nil {
+		c.kaTimer.Stop()
 	}
+	c.kaGen++
+	gen := c.kaGen
+	c.kaTimer = time.AfterFunc(max(d, 0), func() { c.keepAliveTick(gen) })
 }
 
-// checkPong sends a ping message and waits for the pong.
-func (c *conn) checkPong() bool {
-	// A pong that came before this ping answers nothing.
-	select {
-	case <-c.pong:
-	default:
+// keepAliveTick is the keep-alive timer's run of generation gen; a stale run (the timer was
+// re-armed meanwhile) does nothing.
+func (c *conn) keepAliveTick(gen uint64) {
+	c.mu.Lock()
+	if c.finished || gen != c.kaGen {
+		c.mu.Unlock()
+		return
 	}
-	if err := c.write(nil, outbound{Type: msgPing}); err != nil {
-		return false
+	if c.kaWaiting {
+		// The ping went unanswered for PongTimeout.
+		c.mu.Unlock()
+		c.shut(websocket.StatusGoingAway, reasonPongTimeout)
+		return
 	}
-	timer := time.NewTimer(c.t.pongTimeout())
-	defer timer.Stop()
-	select {
-	case <-c.ctx.Done():
-		return false
-	case <-c.pong:
-		return true
-	case <-timer.C:
-		return false
+	// Counted, so that serve waits for a check under way.
+	c.wg.Add(1)
+	defer c.wg.Done()
+	start := time.Now()
+	if !c.legacy {
+		// A pong that came before this ping answers nothing.
+		c.kaWaiting = true
+		c.kaPingAt = start
+		c.armKeepAliveLocked(c.t.pongTimeout())
+		c.mu.Unlock()
+		if err := c.write(nil, outbound{Type: msgPing}); err != nil {
+			// The socket is lost or the connection is closing: it is ending already.
+			return
+		}
+		return
 	}
+	c.mu.Unlock()
+	if !c.checkLegacy() {
+		if c.ctx.Err() == nil {
+			c.shut(websocket.StatusGoingAway, reasonPongTimeout)
+		}
+		return
+	}
+	c.mu.Lock()
+	if !c.finished && gen == c.kaGen {
+		c.armKeepAliveLocked(time.Until(start.Add(c.t.pingInterval())))
+	}
+	c.mu.Unlock()
+}
+
+// ponged notes a pong of graphql-transport-ws: it answers the ping awaiting one, and the next
+// ping goes out PingInterval after that one.
+func (c *conn) ponged() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.kaWaiting || c.finished {
+		return
+	}
+	c.kaWaiting = false
+	c.armKeepAliveLocked(time.Until(c.kaPingAt.Add(c.t.pingInterval())))
 }
 
 // checkLegacy sends the legacy protocol's keep-alive. Legacy clients have no pong message, so

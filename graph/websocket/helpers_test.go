@@ -21,7 +21,7 @@ import (
 )
 
 // waitFor bounds every wait of the tests for something that should happen at once.
-const waitFor = 3 * time.Second
+const waitFor = 10 * time.Second
 
 const testSchema = `
 type Query {

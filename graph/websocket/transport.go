@@ -83,8 +83,9 @@ func (t *Transport) Supports(r *http.Request) bool {
 	return r.Method == http.MethodGet && headerHasToken(r.Header, "Upgrade", "websocket")
 }
 
-// Do upgrades the request to a WebSocket and serves GraphQL operations over it until the
-// connection ends. It returns only when every goroutine of the connection has ended.
+// Do upgrades the request to a WebSocket and serves GraphQL operations over it, in a goroutine
+// of the connection's own: it returns once the connection is established (or refused).
+// Shutdown waits for the connections' goroutines.
 func (t *Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	if !t.originAllowed(r) {
 		http.Error(w, "WebSocket origin not allowed", http.StatusForbidden)
@@ -108,8 +109,14 @@ func (t *Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 		_ = ws.Close(websocket.StatusGoingAway, reasonShutdown)
 		return
 	}
-	defer t.untrack(c)
-	c.serve()
+	// The connection is served by a goroutine of its own, and the handler returns: net/http then
+	// lets go of its connection state and of the handler's stack, grown by the middleware, which
+	// an idle connection would otherwise hold for its whole life. (coder/websocket keeps the
+	// hijack's 4 KiB read and write buffers.)
+	go func() {
+		defer t.untrack(c)
+		c.serve()
+	}()
 }
 
 // Shutdown closes every open connection with 1001 Going Away and waits (up to ctx) for their

@@ -365,9 +365,11 @@ func TestSubscribeOverMaxOperationsGetsAnErrorAndTheConnectionStays(t *testing.T
 	if !strings.Contains(string(f.Payload), codeTooManyOperations) {
 		t.Errorf("error payload %s, want code %s", f.Payload, codeTooManyOperations)
 	}
-	// Completing one makes room for another.
+	// Completing one makes room for another. Wait until it is gone, or the publish below could
+	// reach it instead of the new one.
 	c.send(`{"type":"complete","id":"1"}`)
 	c.expectOpen()
+	e.hub.waitSubscribers(t, 1)
 	c.subscribe("3", "subscription { ticks }")
 	e.hub.waitSubscribers(t, 2)
 	e.hub.publish(7)
