@@ -282,21 +282,39 @@ func (s *Schedule) ClosedOn(d Date) bool {
 // interval is an opening as instants, [from, to).
 type interval struct{ from, to time.Time }
 
-// openings returns the openings of day d, in order; none when it is closed. Slots that do not
-// happen (02:00-03:00 when the clocks go forward) are left out.
-func (s *Schedule) openings(d Date) []interval {
+// openings returns the openings of day d, in order, reusing buf; none when it is closed. Slots
+// that do not happen (02:00-03:00 when the clocks go forward) are left out.
+func (s *Schedule) openings(d Date, buf []interval) []interval {
+	out := buf[:0]
 	slots := s.week[d.Weekday()]
 	if len(slots) == 0 || s.ClosedOn(d) {
-		return nil
+		return out
 	}
-	out := make([]interval, 0, len(slots))
+	offset, steady := steadyOffset(d)
 	for _, sl := range slots {
-		iv := interval{wallInstant(d, sl.opens), wallInstant(d, sl.closes)}
+		var iv interval
+		if steady {
+			iv = interval{d.utc().Add(time.Duration(sl.opens)*time.Minute - offset), d.utc().Add(time.Duration(sl.closes)*time.Minute - offset)}
+		} else {
+			iv = interval{wallInstant(d, sl.opens), wallInstant(d, sl.closes)}
+		}
 		if iv.from.Before(iv.to) {
 			out = append(out, iv)
 		}
 	}
 	return out
+}
+
+// steadyOffset returns Rome's offset from UTC on day d and whether it holds all day, as it does
+// on every day but the two on which the clocks change: then a wall time is that offset away from
+// UTC, and only those two days need wallInstant.
+func steadyOffset(d Date) (time.Duration, bool) {
+	noon := d.utc().Add(12 * time.Hour).In(Rome)
+	_, secs := noon.Zone()
+	offset := time.Duration(secs) * time.Second
+	start, end := noon.ZoneBounds()
+	dayStart := d.utc().Add(-offset)
+	return offset, !start.After(dayStart) && (end.IsZero() || !end.Before(dayStart.Add(24*time.Hour)))
 }
 
 // wallInstant returns the first instant at which the clock in Rome shows at least minute of
@@ -332,7 +350,7 @@ func wallOf(t time.Time) time.Time {
 
 // IsOpen reports whether the office receives the public at t.
 func (s *Schedule) IsOpen(t time.Time) bool {
-	for _, iv := range s.openings(DateOf(t)) {
+	for _, iv := range s.openings(DateOf(t), nil) {
 		if !t.Before(iv.from) && t.Before(iv.to) {
 			return true
 		}
@@ -345,8 +363,10 @@ func (s *Schedule) IsOpen(t time.Time) bool {
 // not open in the year that follows.
 func (s *Schedule) NextOpening(after time.Time) (time.Time, bool) {
 	day := DateOf(after)
+	var buf []interval
 	for i := 0; i < searchDays; i++ {
-		for _, iv := range s.openings(day.AddDays(i)) {
+		buf = s.openings(day.AddDays(i), buf)
+		for _, iv := range buf {
 			if !iv.from.Before(after) {
 				return iv.from, true
 			}
@@ -362,9 +382,11 @@ func (s *Schedule) Between(a, b time.Time) time.Duration {
 		return 0
 	}
 	var total time.Duration
+	var buf []interval
 	last := DateOf(b)
 	for day := DateOf(a); day.Compare(last) <= 0; day = day.AddDays(1) {
-		for _, iv := range s.openings(day) {
+		buf = s.openings(day, buf)
+		for _, iv := range buf {
 			from, to := later(iv.from, a), earlier(iv.to, b)
 			if from.Before(to) {
 				total += to.Sub(from)
@@ -382,8 +404,10 @@ func (s *Schedule) Add(t time.Time, d time.Duration) (time.Time, bool) {
 		return t, true
 	}
 	lastOpen := DateOf(t)
+	var buf []interval
 	for day := lastOpen; lastOpen.DaysUntil(day) < searchDays; day = day.AddDays(1) {
-		for _, iv := range s.openings(day) {
+		buf = s.openings(day, buf)
+		for _, iv := range buf {
 			from := later(iv.from, t)
 			if !from.Before(iv.to) {
 				continue
