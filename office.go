@@ -17,6 +17,9 @@ type Office struct {
 	Address     string
 	Head        string // the person in charge
 	Hours       []OpeningSlot
+	// FrontDesk marks the office (at most one per tenant) whose clock runs the SLA of tickets
+	// not yet assigned to an office: the URP.
+	FrontDesk bool
 }
 
 // OpeningSlot is one span of a weekday during which an office receives the public. An office

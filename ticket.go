@@ -114,6 +114,9 @@ type Ticket struct {
 	UpdatedAt    time.Time
 	DueAt        time.Time
 	ResolvedAt   *time.Time
+	// FirstRespondedAt is when staff first replied to the citizen (internal notes do not
+	// count); the SLA clock stops there.
+	FirstRespondedAt *time.Time
 }
 
 // Overdue reports whether the office has let the deadline pass without answering.

@@ -347,6 +347,7 @@ func newServer(b *testing.B, d *db.DB, users map[string]*sportello.User) *gqlCli
 		TicketService:  db.NewTicketService(d),
 		CitizenService: db.NewCitizenService(d),
 		OfficeService:  db.NewOfficeService(d),
+		HoursService:   db.NewHoursService(d),
 		Now:            d.Now,
 	}
 	h := graph.NewHandler(res, graph.Options{ComplexityLimit: 5000})

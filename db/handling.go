@@ -173,7 +173,10 @@ func (s *TicketService) PostMessage(ctx context.Context, in sportello.PostMessag
 			_, err := setStatus(ctx, tx, t, who, sportello.StatusInProgress, "", now)
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE tickets SET updated_at = $2 WHERE id = $1`, t.ID, now)
+		// The first public reply by staff stops the ticket's SLA clock; later ones leave it.
+		_, err = tx.ExecContext(ctx, `UPDATE tickets SET updated_at = $2,
+			first_responded_at = CASE WHEN $3 THEN coalesce(first_responded_at, $2) ELSE first_responded_at END
+			WHERE id = $1`, t.ID, now, who.Kind == sportello.ActorStaff && !in.Internal)
 		return err
 	})
 	if err != nil {

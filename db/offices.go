@@ -32,9 +32,10 @@ type officeRow struct {
 	Phone       string `db:"phone"`
 	Address     string `db:"address"`
 	Head        string `db:"head"`
+	FrontDesk   bool   `db:"front_desk"`
 }
 
-const officeColumns = `id, tenant_id, name, description, email, pec, phone, address, head`
+const officeColumns = `id, tenant_id, name, description, email, pec, phone, address, head, front_desk`
 
 // Offices lists the tenant's offices. See sportello.OfficeService.
 func (s *OfficeService) Offices(ctx context.Context) ([]*sportello.Office, error) {
@@ -74,7 +75,8 @@ func (s *OfficeService) offices(ctx context.Context, query string, args ...any) 
 	ids := make([]string, len(rows))
 	for i, r := range rows {
 		out[i] = &sportello.Office{ID: r.ID, TenantID: r.TenantID, Name: r.Name, Description: r.Description,
-			Email: r.Email, PEC: r.PEC, Phone: r.Phone, Address: r.Address, Head: r.Head, Hours: []sportello.OpeningSlot{}}
+			Email: r.Email, PEC: r.PEC, Phone: r.Phone, Address: r.Address, Head: r.Head, Hours: []sportello.OpeningSlot{},
+			FrontDesk: r.FrontDesk}
 		byID[r.ID] = out[i]
 		ids[i] = r.ID
 	}

@@ -89,6 +89,9 @@ func SeedDemo(ctx context.Context, d *DB) error {
 			}
 		}
 		urp := officeIDs[demoOffices[0].name]
+		if err := seedFrontDesk(ctx, tx, urp, sportello.ProtocolYear(d.now())); err != nil {
+			return err
+		}
 		for _, s := range []sportello.User{DemoOperator, DemoManager} {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO staff (tenant_id, subject, name, email, office_id) VALUES ($1, $2, $3, $4, $5)`,
 				sportello.DefaultTenantID, s.Subject, s.DisplayName(), s.Email, urp); err != nil {
@@ -101,6 +104,23 @@ func SeedDemo(ctx context.Context, d *DB) error {
 		return err
 	}
 	return seedTickets(ctx, d, officeIDs)
+}
+
+// seedFrontDesk makes the URP the front desk, whose clock runs the SLA of tickets without an
+// office, and closes every office on the patron saint's day (24 June, San Giovanni Battista) of
+// this year and the next.
+func seedFrontDesk(ctx context.Context, tx *sqlx.Tx, urp string, year int) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE offices SET front_desk = true WHERE id = $1`, urp); err != nil {
+		return fmt.Errorf("seed front desk: %w", err)
+	}
+	for _, y := range []int{year, year + 1} {
+		day := fmt.Sprintf("%04d-06-24", y)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO office_closures (tenant_id, from_date, to_date, reason)
+			VALUES ($1, $2::date, $2::date, 'Festa del santo patrono, San Giovanni Battista')`, sportello.DefaultTenantID, day); err != nil {
+			return fmt.Errorf("seed closure: %w", err)
+		}
+	}
+	return nil
 }
 
 // seedTickets files the demo tickets through the services, so they carry real protocol

@@ -30,7 +30,7 @@ var _ sportello.TicketService = (*TicketService)(nil)
 
 const ticketColumns = `t.id, t.tenant_id, t.protocol_year, t.protocol_seq, t.kind, t.channel, t.status,
 	t.subject, t.body, t.citizen_id, t.contact_name, t.contact_email, t.contact_phone, t.office_id,
-	t.assignee_id, t.status_reason, t.created_at, t.updated_at, t.due_at, t.resolved_at`
+	t.assignee_id, t.status_reason, t.created_at, t.updated_at, t.due_at, t.resolved_at, t.first_responded_at`
 
 type ticketRow struct {
 	ID           string         `db:"id"`
@@ -53,6 +53,8 @@ type ticketRow struct {
 	UpdatedAt    time.Time      `db:"updated_at"`
 	DueAt        time.Time      `db:"due_at"`
 	ResolvedAt   sql.NullTime   `db:"resolved_at"`
+	// FirstRespondedAt is when staff first replied to the citizen.
+	FirstRespondedAt sql.NullTime `db:"first_responded_at"`
 }
 
 func (r *ticketRow) ticket() *sportello.Ticket {
@@ -70,6 +72,10 @@ func (r *ticketRow) ticket() *sportello.Ticket {
 	if r.ResolvedAt.Valid {
 		at := r.ResolvedAt.Time
 		t.ResolvedAt = &at
+	}
+	if r.FirstRespondedAt.Valid {
+		at := r.FirstRespondedAt.Time
+		t.FirstRespondedAt = &at
 	}
 	return t
 }

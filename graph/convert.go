@@ -42,3 +42,21 @@ func ticketFilter(f *model.TicketFilter) sportello.TicketFilter {
 		CreatedFrom: f.CreatedFrom, CreatedTo: f.CreatedTo, Text: deref(f.Text),
 	}
 }
+
+// weekdayOf is the inverse of weekdays.
+func weekdayOf(w model.Weekday) time.Weekday {
+	for d, name := range weekdays {
+		if name == w {
+			return time.Weekday(d)
+		}
+	}
+	return -1 // refused by validation, as no schema value maps here
+}
+
+// orNow returns the instant given, or now when the argument was left out.
+func orNow(t *time.Time, now func() time.Time) time.Time {
+	if t == nil {
+		return now()
+	}
+	return *t
+}

@@ -24,6 +24,9 @@ type Loaders struct {
 	staff    *dataloadgen.Loader[string, *sportello.Staff]
 	messages *dataloadgen.Loader[string, []*sportello.Message]
 	events   *dataloadgen.Loader[string, []*sportello.Event]
+	// schedules are the clocks of offices by id, "" standing for the front desk.
+	schedules *dataloadgen.Loader[string, *sportello.Schedule]
+	slaClocks *dataloadgen.Loader[sportello.TargetKey, *slaClock]
 }
 
 // NewLoaders returns the loaders of one request, which wait up to wait to gather a batch. They
@@ -37,6 +40,9 @@ func NewLoaders(r *Resolver, wait time.Duration) *Loaders {
 		staff:    dataloadgen.NewMappedLoader(r.OfficeService.StaffByID, opts...),
 		messages: dataloadgen.NewMappedLoader(r.TicketService.MessagesByTicket, opts...),
 		events:   dataloadgen.NewMappedLoader(r.TicketService.EventsByTicket, opts...),
+
+		schedules: dataloadgen.NewMappedLoader(r.HoursService.Schedules, opts...),
+		slaClocks: dataloadgen.NewMappedLoader(r.slaClocks, opts...),
 	}
 }
 
@@ -100,4 +106,42 @@ func loadList[T any](ctx context.Context, l *dataloadgen.Loader[string, []*T], i
 		return []*T{}, nil
 	}
 	return v, err
+}
+
+// schedule loads the clock of an office, or of the front desk for "": nil when there is none.
+func (r *Resolver) schedule(ctx context.Context, officeID string) (*sportello.Schedule, error) {
+	s, err := r.loaders(ctx).schedules.Load(ctx, officeID)
+	if errors.Is(err, dataloadgen.ErrNotFound) {
+		return nil, nil
+	}
+	return s, err
+}
+
+// slaClock is what a ticket's SLA is computed from: the schedule of its office (nil when there is
+// none) and its first-response target.
+type slaClock struct {
+	schedule    *sportello.Schedule
+	targetHours int
+}
+
+// slaClocks loads the clocks of a page of tickets in one batch, so that the SLA of a list costs
+// the statements of Schedules and TargetHours once, whatever the number of tickets.
+func (r *Resolver) slaClocks(ctx context.Context, keys []sportello.TargetKey) (map[sportello.TargetKey]*slaClock, error) {
+	ids := make([]string, len(keys))
+	for i, k := range keys {
+		ids[i] = k.OfficeID
+	}
+	schedules, err := r.HoursService.Schedules(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	hours, err := r.HoursService.TargetHours(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[sportello.TargetKey]*slaClock, len(keys))
+	for _, k := range keys {
+		out[k] = &slaClock{schedule: schedules[k.OfficeID], targetHours: hours[k]}
+	}
+	return out, nil
 }

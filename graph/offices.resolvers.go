@@ -41,6 +41,8 @@ func (r *staffResolver) Office(ctx context.Context, obj *sportello.Staff) (*spor
 	return loadOne(ctx, r.loaders(ctx).offices, obj.OfficeID)
 }
 
+func (r *Resolver) Office() generated.OfficeResolver { return &officeResolver{r} }
+
 func (r *Resolver) OpeningSlot() generated.OpeningSlotResolver { return &openingSlotResolver{r} }
 
 func (r *Resolver) ResponseTerm() generated.ResponseTermResolver { return &responseTermResolver{r} }
@@ -48,6 +50,7 @@ func (r *Resolver) ResponseTerm() generated.ResponseTermResolver { return &respo
 func (r *Resolver) Staff() generated.StaffResolver { return &staffResolver{r} }
 
 type (
+	officeResolver       struct{ *Resolver }
 	openingSlotResolver  struct{ *Resolver }
 	responseTermResolver struct{ *Resolver }
 	staffResolver        struct{ *Resolver }

@@ -13,6 +13,7 @@ type Resolver struct {
 	TicketService  sportello.TicketService
 	CitizenService sportello.CitizenService
 	OfficeService  sportello.OfficeService
+	HoursService   sportello.HoursService
 	Dashboards     sportello.DashboardService
 	Feed           sportello.Feed
 

@@ -113,6 +113,7 @@ func NewApp(cfg Config, d *db.DB, rdb redis.UniversalClient) (*App, error) {
 			TicketService:  db.NewTicketService(d),
 			CitizenService: citizens,
 			OfficeService:  db.NewOfficeService(d),
+			HoursService:   db.NewHoursService(d),
 			Dashboards:     dashboards,
 			Feed:           hub,
 			Now:            func() time.Time { return d.Now() },

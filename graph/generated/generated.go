@@ -32,9 +32,12 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Actor() ActorResolver
 	Citizen() CitizenResolver
+	Closure() ClosureResolver
 	Contact() ContactResolver
 	Dashboard() DashboardResolver
+	FirstResponseTarget() FirstResponseTargetResolver
 	Mutation() MutationResolver
+	Office() OfficeResolver
 	OpeningSlot() OpeningSlotResolver
 	Query() QueryResolver
 	ResponseTerm() ResponseTermResolver
@@ -43,6 +46,7 @@ type ResolverRoot interface {
 	Ticket() TicketResolver
 	TicketConnection() TicketConnectionResolver
 	TicketEvent() TicketEventResolver
+	TicketSLA() TicketSLAResolver
 }
 
 type DirectiveRoot struct {
@@ -72,6 +76,15 @@ type ComplexityRoot struct {
 		Registered func(childComplexity int) int
 	}
 
+	Closure struct {
+		From     func(childComplexity int) int
+		ID       func(childComplexity int) int
+		National func(childComplexity int) int
+		Office   func(childComplexity int) int
+		Reason   func(childComplexity int) int
+		To       func(childComplexity int) int
+	}
+
 	Contact struct {
 		Email func(childComplexity int) int
 		Name  func(childComplexity int) int
@@ -86,27 +99,43 @@ type ComplexityRoot struct {
 		Overdue      func(childComplexity int) int
 	}
 
+	FirstResponseTarget struct {
+		Hours  func(childComplexity int) int
+		Kind   func(childComplexity int) int
+		Office func(childComplexity int) int
+	}
+
 	Mutation struct {
-		AssignTicket      func(childComplexity int, ticketID string, officeID string, assigneeID *string) int
-		CreateCitizen     func(childComplexity int, input model.CitizenInput) int
-		PostTicketMessage func(childComplexity int, ticketID string, body string, internal *bool) int
-		RegisterTicket    func(childComplexity int, input model.RegisterTicketInput) int
-		SetResponseTerm   func(childComplexity int, kind sportello.Kind, officeID *string, days int) int
-		SubmitTicket      func(childComplexity int, input model.SubmitTicketInput) int
-		TransitionTicket  func(childComplexity int, ticketID string, to sportello.Status, reason *string) int
-		UpdateMyProfile   func(childComplexity int, input model.ProfileInput) int
+		AddClosure             func(childComplexity int, input model.ClosureInput) int
+		AssignTicket           func(childComplexity int, ticketID string, officeID string, assigneeID *string) int
+		CreateCitizen          func(childComplexity int, input model.CitizenInput) int
+		PostTicketMessage      func(childComplexity int, ticketID string, body string, internal *bool) int
+		RegisterTicket         func(childComplexity int, input model.RegisterTicketInput) int
+		RemoveClosure          func(childComplexity int, id string) int
+		SetFirstResponseTarget func(childComplexity int, kind sportello.Kind, officeID *string, hours int) int
+		SetFrontDesk           func(childComplexity int, officeID string) int
+		SetOpeningHours        func(childComplexity int, officeID string, slots []*model.OpeningSlotInput) int
+		SetResponseTerm        func(childComplexity int, kind sportello.Kind, officeID *string, days int) int
+		SubmitTicket           func(childComplexity int, input model.SubmitTicketInput) int
+		TransitionTicket       func(childComplexity int, ticketID string, to sportello.Status, reason *string) int
+		UpdateMyProfile        func(childComplexity int, input model.ProfileInput) int
 	}
 
 	Office struct {
-		Address     func(childComplexity int) int
-		Description func(childComplexity int) int
-		Email       func(childComplexity int) int
-		Head        func(childComplexity int) int
-		Hours       func(childComplexity int) int
-		ID          func(childComplexity int) int
-		Name        func(childComplexity int) int
-		PEC         func(childComplexity int) int
-		Phone       func(childComplexity int) int
+		Address      func(childComplexity int) int
+		Closures     func(childComplexity int, from *sportello.Date, to *sportello.Date) int
+		Description  func(childComplexity int) int
+		Email        func(childComplexity int) int
+		FrontDesk    func(childComplexity int) int
+		Head         func(childComplexity int) int
+		Hours        func(childComplexity int) int
+		ID           func(childComplexity int) int
+		IsOpen       func(childComplexity int, at *time.Time) int
+		Name         func(childComplexity int) int
+		NextOpening  func(childComplexity int, after *time.Time) int
+		OpeningHours func(childComplexity int) int
+		PEC          func(childComplexity int) int
+		Phone        func(childComplexity int) int
 	}
 
 	OfficeCount struct {
@@ -126,15 +155,17 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Citizens        func(childComplexity int, search string, first *int) int
-		Dashboard       func(childComplexity int) int
-		Me              func(childComplexity int) int
-		Offices         func(childComplexity int) int
-		ResponseTerms   func(childComplexity int) int
-		Staff           func(childComplexity int, officeID *string) int
-		Ticket          func(childComplexity int, id string) int
-		TicketByReceipt func(childComplexity int, protocolNumber string, receiptCode string) int
-		Tickets         func(childComplexity int, filter *model.TicketFilter, first *int, after *string) int
+		Citizens             func(childComplexity int, search string, first *int) int
+		Dashboard            func(childComplexity int) int
+		FirstResponseTargets func(childComplexity int) int
+		Me                   func(childComplexity int) int
+		Office               func(childComplexity int, id string) int
+		Offices              func(childComplexity int) int
+		ResponseTerms        func(childComplexity int) int
+		Staff                func(childComplexity int, officeID *string) int
+		Ticket               func(childComplexity int, id string) int
+		TicketByReceipt      func(childComplexity int, protocolNumber string, receiptCode string) int
+		Tickets              func(childComplexity int, filter *model.TicketFilter, first *int, after *string) int
 	}
 
 	ResponseTerm struct {
@@ -182,6 +213,7 @@ type ComplexityRoot struct {
 		Overdue        func(childComplexity int) int
 		ProtocolNumber func(childComplexity int) int
 		ResolvedAt     func(childComplexity int) int
+		SLA            func(childComplexity int) int
 		Status         func(childComplexity int) int
 		StatusReason   func(childComplexity int) int
 		Subject        func(childComplexity int) int
@@ -223,6 +255,15 @@ type ComplexityRoot struct {
 		ID        func(childComplexity int) int
 		Internal  func(childComplexity int) int
 	}
+
+	TicketSLA struct {
+		Breached           func(childComplexity int) int
+		FirstRespondedAt   func(childComplexity int) int
+		FirstResponseDueAt func(childComplexity int) int
+		Met                func(childComplexity int) int
+		OfficeHoursElapsed func(childComplexity int) int
+		TargetHours        func(childComplexity int) int
+	}
 }
 
 // endregion ***************************** api!.gotpl *****************************
@@ -238,6 +279,10 @@ type CitizenResolver interface {
 	Phone(ctx context.Context, obj *sportello.Citizen) (*string, error)
 	Registered(ctx context.Context, obj *sportello.Citizen) (bool, error)
 }
+type ClosureResolver interface {
+	ID(ctx context.Context, obj *sportello.Closure) (*string, error)
+	Office(ctx context.Context, obj *sportello.Closure) (*sportello.Office, error)
+}
 type ContactResolver interface {
 	Name(ctx context.Context, obj *sportello.Contact) (*string, error)
 	Email(ctx context.Context, obj *sportello.Contact) (*string, error)
@@ -249,9 +294,17 @@ type DashboardResolver interface {
 
 	FiledToday(ctx context.Context, obj *sportello.Dashboard) ([]*model.ChannelCount, error)
 }
+type FirstResponseTargetResolver interface {
+	Office(ctx context.Context, obj *sportello.FirstResponseTarget) (*sportello.Office, error)
+}
 type MutationResolver interface {
 	UpdateMyProfile(ctx context.Context, input model.ProfileInput) (*sportello.Citizen, error)
 	CreateCitizen(ctx context.Context, input model.CitizenInput) (*sportello.Citizen, error)
+	SetOpeningHours(ctx context.Context, officeID string, slots []*model.OpeningSlotInput) (*sportello.Office, error)
+	SetFrontDesk(ctx context.Context, officeID string) (*sportello.Office, error)
+	AddClosure(ctx context.Context, input model.ClosureInput) (*sportello.Closure, error)
+	RemoveClosure(ctx context.Context, id string) (*sportello.Closure, error)
+	SetFirstResponseTarget(ctx context.Context, kind sportello.Kind, officeID *string, hours int) (*sportello.FirstResponseTarget, error)
 	SetResponseTerm(ctx context.Context, kind sportello.Kind, officeID *string, days int) (*sportello.ResponseTerm, error)
 	SubmitTicket(ctx context.Context, input model.SubmitTicketInput) (*model.SubmitTicketPayload, error)
 	RegisterTicket(ctx context.Context, input model.RegisterTicketInput) (*model.SubmitTicketPayload, error)
@@ -259,12 +312,21 @@ type MutationResolver interface {
 	TransitionTicket(ctx context.Context, ticketID string, to sportello.Status, reason *string) (*sportello.Ticket, error)
 	PostTicketMessage(ctx context.Context, ticketID string, body string, internal *bool) (*sportello.Message, error)
 }
+type OfficeResolver interface {
+	OpeningHours(ctx context.Context, obj *sportello.Office) ([]*sportello.OpeningSlot, error)
+
+	Closures(ctx context.Context, obj *sportello.Office, from *sportello.Date, to *sportello.Date) ([]*sportello.Closure, error)
+	IsOpen(ctx context.Context, obj *sportello.Office, at *time.Time) (bool, error)
+	NextOpening(ctx context.Context, obj *sportello.Office, after *time.Time) (*time.Time, error)
+}
 type OpeningSlotResolver interface {
 	Weekday(ctx context.Context, obj *sportello.OpeningSlot) (model.Weekday, error)
 }
 type QueryResolver interface {
 	Me(ctx context.Context) (*sportello.Citizen, error)
 	Citizens(ctx context.Context, search string, first *int) ([]*sportello.Citizen, error)
+	Office(ctx context.Context, id string) (*sportello.Office, error)
+	FirstResponseTargets(ctx context.Context) ([]*sportello.FirstResponseTarget, error)
 	Dashboard(ctx context.Context) (*sportello.Dashboard, error)
 	Offices(ctx context.Context) ([]*sportello.Office, error)
 	Staff(ctx context.Context, officeID *string) ([]*sportello.Staff, error)
@@ -298,6 +360,7 @@ type TicketResolver interface {
 
 	Messages(ctx context.Context, obj *sportello.Ticket) ([]*sportello.Message, error)
 	History(ctx context.Context, obj *sportello.Ticket) ([]*sportello.Event, error)
+	SLA(ctx context.Context, obj *sportello.Ticket) (*sportello.TicketSLA, error)
 }
 type TicketConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.TicketConnection) (int, error)
@@ -314,6 +377,9 @@ type TicketEventResolver interface {
 	Assignee(ctx context.Context, obj *sportello.Event) (*sportello.Staff, error)
 	MessageID(ctx context.Context, obj *sportello.Event) (*string, error)
 	Fields(ctx context.Context, obj *sportello.Event) ([]string, error)
+}
+type TicketSLAResolver interface {
+	OfficeHoursElapsed(ctx context.Context, obj *sportello.TicketSLA) (float64, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -415,6 +481,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Citizen.Registered(childComplexity), true
 
+	case "Closure.from":
+		if e.ComplexityRoot.Closure.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Closure.From(childComplexity), true
+	case "Closure.id":
+		if e.ComplexityRoot.Closure.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Closure.ID(childComplexity), true
+	case "Closure.national":
+		if e.ComplexityRoot.Closure.National == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Closure.National(childComplexity), true
+	case "Closure.office":
+		if e.ComplexityRoot.Closure.Office == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Closure.Office(childComplexity), true
+	case "Closure.reason":
+		if e.ComplexityRoot.Closure.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Closure.Reason(childComplexity), true
+	case "Closure.to":
+		if e.ComplexityRoot.Closure.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Closure.To(childComplexity), true
+
 	case "Contact.email":
 		if e.ComplexityRoot.Contact.Email == nil {
 			break
@@ -465,6 +568,36 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Dashboard.Overdue(childComplexity), true
 
+	case "FirstResponseTarget.hours":
+		if e.ComplexityRoot.FirstResponseTarget.Hours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FirstResponseTarget.Hours(childComplexity), true
+	case "FirstResponseTarget.kind":
+		if e.ComplexityRoot.FirstResponseTarget.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FirstResponseTarget.Kind(childComplexity), true
+	case "FirstResponseTarget.office":
+		if e.ComplexityRoot.FirstResponseTarget.Office == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FirstResponseTarget.Office(childComplexity), true
+
+	case "Mutation.addClosure":
+		if e.ComplexityRoot.Mutation.AddClosure == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addClosure_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddClosure(childComplexity, args["input"].(model.ClosureInput)), true
 	case "Mutation.assignTicket":
 		if e.ComplexityRoot.Mutation.AssignTicket == nil {
 			break
@@ -509,6 +642,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RegisterTicket(childComplexity, args["input"].(model.RegisterTicketInput)), true
+	case "Mutation.removeClosure":
+		if e.ComplexityRoot.Mutation.RemoveClosure == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeClosure_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveClosure(childComplexity, args["id"].(string)), true
+	case "Mutation.setFirstResponseTarget":
+		if e.ComplexityRoot.Mutation.SetFirstResponseTarget == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setFirstResponseTarget_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetFirstResponseTarget(childComplexity, args["kind"].(sportello.Kind), args["officeId"].(*string), args["hours"].(int)), true
+	case "Mutation.setFrontDesk":
+		if e.ComplexityRoot.Mutation.SetFrontDesk == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setFrontDesk_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetFrontDesk(childComplexity, args["officeId"].(string)), true
+	case "Mutation.setOpeningHours":
+		if e.ComplexityRoot.Mutation.SetOpeningHours == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setOpeningHours_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetOpeningHours(childComplexity, args["officeId"].(string), args["slots"].([]*model.OpeningSlotInput)), true
 	case "Mutation.setResponseTerm":
 		if e.ComplexityRoot.Mutation.SetResponseTerm == nil {
 			break
@@ -560,6 +737,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Office.Address(childComplexity), true
+	case "Office.closures":
+		if e.ComplexityRoot.Office.Closures == nil {
+			break
+		}
+
+		args, err := ec.field_Office_closures_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Office.Closures(childComplexity, args["from"].(*sportello.Date), args["to"].(*sportello.Date)), true
 	case "Office.description":
 		if e.ComplexityRoot.Office.Description == nil {
 			break
@@ -572,6 +760,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Office.Email(childComplexity), true
+	case "Office.frontDesk":
+		if e.ComplexityRoot.Office.FrontDesk == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Office.FrontDesk(childComplexity), true
 	case "Office.head":
 		if e.ComplexityRoot.Office.Head == nil {
 			break
@@ -590,12 +784,40 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Office.ID(childComplexity), true
+	case "Office.isOpen":
+		if e.ComplexityRoot.Office.IsOpen == nil {
+			break
+		}
+
+		args, err := ec.field_Office_isOpen_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Office.IsOpen(childComplexity, args["at"].(*time.Time)), true
 	case "Office.name":
 		if e.ComplexityRoot.Office.Name == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Office.Name(childComplexity), true
+	case "Office.nextOpening":
+		if e.ComplexityRoot.Office.NextOpening == nil {
+			break
+		}
+
+		args, err := ec.field_Office_nextOpening_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Office.NextOpening(childComplexity, args["after"].(*time.Time)), true
+	case "Office.openingHours":
+		if e.ComplexityRoot.Office.OpeningHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Office.OpeningHours(childComplexity), true
 	case "Office.pec":
 		if e.ComplexityRoot.Office.PEC == nil {
 			break
@@ -671,6 +893,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Dashboard(childComplexity), true
+	case "Query.firstResponseTargets":
+		if e.ComplexityRoot.Query.FirstResponseTargets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.FirstResponseTargets(childComplexity), true
 
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
@@ -678,6 +906,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.office":
+		if e.ComplexityRoot.Query.Office == nil {
+			break
+		}
+
+		args, err := ec.field_Query_office_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Office(childComplexity, args["id"].(string)), true
 	case "Query.offices":
 		if e.ComplexityRoot.Query.Offices == nil {
 			break
@@ -924,6 +1163,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Ticket.ResolvedAt(childComplexity), true
+	case "Ticket.sla":
+		if e.ComplexityRoot.Ticket.SLA == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.SLA(childComplexity), true
 	case "Ticket.status":
 		if e.ComplexityRoot.Ticket.Status == nil {
 			break
@@ -1097,6 +1342,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TicketMessage.Internal(childComplexity), true
 
+	case "TicketSLA.breached":
+		if e.ComplexityRoot.TicketSLA.Breached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketSLA.Breached(childComplexity), true
+	case "TicketSLA.firstRespondedAt":
+		if e.ComplexityRoot.TicketSLA.FirstRespondedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketSLA.FirstRespondedAt(childComplexity), true
+	case "TicketSLA.firstResponseDueAt":
+		if e.ComplexityRoot.TicketSLA.FirstResponseDueAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketSLA.FirstResponseDueAt(childComplexity), true
+	case "TicketSLA.met":
+		if e.ComplexityRoot.TicketSLA.Met == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketSLA.Met(childComplexity), true
+	case "TicketSLA.officeHoursElapsed":
+		if e.ComplexityRoot.TicketSLA.OfficeHoursElapsed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketSLA.OfficeHoursElapsed(childComplexity), true
+	case "TicketSLA.targetHours":
+		if e.ComplexityRoot.TicketSLA.TargetHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketSLA.TargetHours(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -1107,7 +1389,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("CitizenInput", ec.unmarshalInputCitizenInput),
+			graphql.NewInputUnmarshaler("ClosureInput", ec.unmarshalInputClosureInput),
 			graphql.NewInputUnmarshaler("ContactInput", ec.unmarshalInputContactInput),
+			graphql.NewInputUnmarshaler("OpeningSlotInput", ec.unmarshalInputOpeningSlotInput),
 			graphql.NewInputUnmarshaler("ProfileInput", ec.unmarshalInputProfileInput),
 			graphql.NewInputUnmarshaler("RegisterTicketInput", ec.unmarshalInputRegisterTicketInput),
 			graphql.NewInputUnmarshaler("SubmitTicketInput", ec.unmarshalInputSubmitTicketInput),
@@ -1286,6 +1570,126 @@ type PageInfo {
 
 type Query
 type Mutation
+`, BuiltIn: false},
+	{Name: "../../schema/hours.graphqls", Input: `"A calendar day in Europe/Rome, written YYYY-MM-DD (for example 2026-06-24)."
+scalar Date
+
+"""
+Days on which an office does not receive the public: a national holiday (computed every year,
+Easter Monday included) or a local closure the office added (the patron saint's day, a strike, a
+move).
+"""
+type Closure {
+  "Null for national holidays, which are computed rather than stored."
+  id: ID
+  "The office that closes; null when every office of the municipality closes, as on national holidays."
+  office: Office
+  from: Date!
+  "The last day of the closure, included."
+  to: Date!
+  reason: String!
+  "A national holiday."
+  national: Boolean!
+}
+
+input OpeningSlotInput {
+  weekday: Weekday!
+  "Opening time, HH:MM (Europe/Rome)."
+  opens: String!
+  "Closing time, HH:MM, after opens on the same day: a slot does not cross midnight."
+  closes: String!
+}
+
+input ClosureInput {
+  "The office that closes; leave out to close every office of the municipality."
+  officeId: ID
+  from: Date!
+  "The last day, included; at most 366 days after from."
+  to: Date!
+  "At most 200 characters."
+  reason: String!
+}
+
+"The office hours within which staff send the first reply to tickets of a kind."
+type FirstResponseTarget {
+  kind: TicketKind!
+  "Null for the municipality-wide target of the kind."
+  office: Office
+  hours: Int!
+}
+
+"""
+The operational service level of a ticket: the first reply by staff within a number of office
+hours, counted on the clock of the ticket's office (or of the front desk while it has none). It
+sits beside the legal deadline, dueAt, which counts calendar days.
+"""
+type TicketSLA {
+  "The target, in office hours (12 unless configured with setFirstResponseTarget)."
+  targetHours: Int!
+  "When the target's office hours have passed since filing; null when the clock never opens."
+  firstResponseDueAt: Time
+  "The first reply to the citizen by staff (internal notes do not count)."
+  firstRespondedAt: Time
+  "Staff replied by firstResponseDueAt."
+  met: Boolean!
+  "No reply by firstResponseDueAt: a late reply, or none yet after it."
+  breached: Boolean!
+  "Office hours from filing to the first reply, or to now while there is none."
+  officeHoursElapsed: Float!
+}
+
+extend type Office {
+  "The weekly opening slots, Monday first (the same as hours)."
+  openingHours: [OpeningSlot!]!
+  "The office that answers tickets not assigned to any office; its clock runs their SLA."
+  frontDesk: Boolean!
+  """
+  National holidays and local closures that touch the days from..to (default: today and the
+  following 365 days), in date order. Errors: BAD_USER_INPUT (to before from, or more than
+  three years after it).
+  """
+  closures(from: Date, to: Date): [Closure!]!
+  "Whether the office receives the public at the instant (default: now)."
+  isOpen(at: Time): Boolean!
+  """
+  The next instant, at or after ` + "`" + `after` + "`" + ` (default: now), at which a slot opens; while the office
+  is open, the start of its next slot. Null when it does not open within a year.
+  """
+  nextOpening(after: Time): Time
+}
+
+extend type Ticket {
+  "The first-response target in office hours and how the ticket stands against it."
+  sla: TicketSLA!
+}
+
+extend type Query {
+  "One office of the municipality. Open to everyone. Errors: NOT_FOUND."
+  office(id: ID!): Office
+  "The configured first-response targets; kinds without one use 12 office hours. Errors: FORBIDDEN."
+  firstResponseTargets: [FirstResponseTarget!]! @hasRole(roles: [MANAGER, ADMIN])
+}
+
+extend type Mutation {
+  """
+  Replaces the weekly opening slots of an office. Errors: BAD_USER_INPUT (slots[i].opens or
+  slots[i].closes: not HH:MM, closing before opening, overlapping another slot of the day),
+  NOT_FOUND.
+  """
+  setOpeningHours(officeId: ID!, slots: [OpeningSlotInput!]!): Office! @hasRole(roles: [MANAGER, ADMIN])
+  "Makes an office the front desk, in place of the previous one. Errors: NOT_FOUND."
+  setFrontDesk(officeId: ID!): Office! @hasRole(roles: [MANAGER, ADMIN])
+  "Closes an office, or every office, for whole days. Errors: BAD_USER_INPUT, NOT_FOUND."
+  addClosure(input: ClosureInput!): Closure! @hasRole(roles: [MANAGER, ADMIN])
+  "Removes a local closure and returns it. Errors: NOT_FOUND."
+  removeClosure(id: ID!): Closure! @hasRole(roles: [MANAGER, ADMIN])
+  """
+  Sets the office hours for the first reply to tickets of a kind, at an office or (without
+  officeId) at every office. Applies at once, to open tickets too. Errors: BAD_USER_INPUT
+  (hours 1-2000), NOT_FOUND.
+  """
+  setFirstResponseTarget(kind: TicketKind!, officeId: ID, hours: Int!): FirstResponseTarget! @hasRole(roles: [MANAGER, ADMIN])
+}
 `, BuiltIn: false},
 	{Name: "../../schema/live.graphqls", Input: `"""
 Live updates over WebSocket on /graphql, with the graphql-transport-ws protocol (or the legacy
@@ -1692,6 +2096,24 @@ func (ec *executionContext) childFields_Citizen(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Citizen", field.Name)
 }
 
+func (ec *executionContext) childFields_Closure(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Closure_id(ctx, field)
+	case "office":
+		return ec.fieldContext_Closure_office(ctx, field)
+	case "from":
+		return ec.fieldContext_Closure_from(ctx, field)
+	case "to":
+		return ec.fieldContext_Closure_to(ctx, field)
+	case "reason":
+		return ec.fieldContext_Closure_reason(ctx, field)
+	case "national":
+		return ec.fieldContext_Closure_national(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Closure", field.Name)
+}
+
 func (ec *executionContext) childFields_Contact(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "name":
@@ -1720,6 +2142,18 @@ func (ec *executionContext) childFields_Dashboard(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type Dashboard", field.Name)
 }
 
+func (ec *executionContext) childFields_FirstResponseTarget(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_FirstResponseTarget_kind(ctx, field)
+	case "office":
+		return ec.fieldContext_FirstResponseTarget_office(ctx, field)
+	case "hours":
+		return ec.fieldContext_FirstResponseTarget_hours(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FirstResponseTarget", field.Name)
+}
+
 func (ec *executionContext) childFields_Office(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -1740,6 +2174,16 @@ func (ec *executionContext) childFields_Office(ctx context.Context, field graphq
 		return ec.fieldContext_Office_head(ctx, field)
 	case "hours":
 		return ec.fieldContext_Office_hours(ctx, field)
+	case "openingHours":
+		return ec.fieldContext_Office_openingHours(ctx, field)
+	case "frontDesk":
+		return ec.fieldContext_Office_frontDesk(ctx, field)
+	case "closures":
+		return ec.fieldContext_Office_closures(ctx, field)
+	case "isOpen":
+		return ec.fieldContext_Office_isOpen(ctx, field)
+	case "nextOpening":
+		return ec.fieldContext_Office_nextOpening(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Office", field.Name)
 }
@@ -1862,6 +2306,8 @@ func (ec *executionContext) childFields_Ticket(ctx context.Context, field graphq
 		return ec.fieldContext_Ticket_messages(ctx, field)
 	case "history":
 		return ec.fieldContext_Ticket_history(ctx, field)
+	case "sla":
+		return ec.fieldContext_Ticket_sla(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Ticket", field.Name)
 }
@@ -1936,6 +2382,24 @@ func (ec *executionContext) childFields_TicketMessage(ctx context.Context, field
 		return ec.fieldContext_TicketMessage_createdAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TicketMessage", field.Name)
+}
+
+func (ec *executionContext) childFields_TicketSLA(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "targetHours":
+		return ec.fieldContext_TicketSLA_targetHours(ctx, field)
+	case "firstResponseDueAt":
+		return ec.fieldContext_TicketSLA_firstResponseDueAt(ctx, field)
+	case "firstRespondedAt":
+		return ec.fieldContext_TicketSLA_firstRespondedAt(ctx, field)
+	case "met":
+		return ec.fieldContext_TicketSLA_met(ctx, field)
+	case "breached":
+		return ec.fieldContext_TicketSLA_breached(ctx, field)
+	case "officeHoursElapsed":
+		return ec.fieldContext_TicketSLA_officeHoursElapsed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TicketSLA", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2068,6 +2532,20 @@ func (ec *executionContext) dir_hasRole_args(ctx context.Context, rawArgs map[st
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_addClosure_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ClosureInput, error) {
+			return ec.unmarshalNClosureInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐClosureInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_assignTicket_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2153,6 +2631,86 @@ func (ec *executionContext) field_Mutation_registerTicket_args(ctx context.Conte
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removeClosure_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setFirstResponseTarget_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "kind",
+		func(ctx context.Context, v any) (sportello.Kind, error) {
+			return ec.unmarshalNTicketKind2githubᚗcomᚋsportelloᚋsportelloᚐKind(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kind"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "officeId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["officeId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "hours",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["hours"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setFrontDesk_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "officeId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["officeId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setOpeningHours_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "officeId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["officeId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "slots",
+		func(ctx context.Context, v any) ([]*model.OpeningSlotInput, error) {
+			return ec.unmarshalNOpeningSlotInput2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐOpeningSlotInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["slots"] = arg1
 	return args, nil
 }
 
@@ -2244,6 +2802,56 @@ func (ec *executionContext) field_Mutation_updateMyProfile_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Office_closures_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (*sportello.Date, error) {
+			return ec.unmarshalODate2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐDate(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (*sportello.Date, error) {
+			return ec.unmarshalODate2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐDate(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Office_isOpen_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "at",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["at"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Office_nextOpening_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2277,6 +2885,20 @@ func (ec *executionContext) field_Query_citizens_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["first"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_office_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -2769,6 +3391,153 @@ func (ec *executionContext) fieldContext_Citizen_createdAt(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Citizen", field, false, false, "Time")
 }
 
+func (ec *executionContext) _Closure_id(ctx context.Context, field graphql.CollectedField, obj *sportello.Closure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Closure_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Closure().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Closure_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Closure", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Closure_office(ctx context.Context, field graphql.CollectedField, obj *sportello.Closure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Closure_office(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Closure().Office(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Office) graphql.Marshaler {
+			return ec.marshalOOffice2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐOffice(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Closure_office(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Closure",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Office(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Closure_from(ctx context.Context, field graphql.CollectedField, obj *sportello.Closure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Closure_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.Date) graphql.Marshaler {
+			return ec.marshalNDate2githubᚗcomᚋsportelloᚋsportelloᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Closure_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Closure", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Closure_to(ctx context.Context, field graphql.CollectedField, obj *sportello.Closure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Closure_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.Date) graphql.Marshaler {
+			return ec.marshalNDate2githubᚗcomᚋsportelloᚋsportelloᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Closure_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Closure", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Closure_reason(ctx context.Context, field graphql.CollectedField, obj *sportello.Closure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Closure_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Closure_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Closure", field, false, false, "String")
+}
+
+func (ec *executionContext) _Closure_national(ctx context.Context, field graphql.CollectedField, obj *sportello.Closure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Closure_national(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.National, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Closure_national(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Closure", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _Contact_name(ctx context.Context, field graphql.CollectedField, obj *sportello.Contact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2980,6 +3749,84 @@ func (ec *executionContext) fieldContext_Dashboard_filedToday(_ context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _FirstResponseTarget_kind(ctx context.Context, field graphql.CollectedField, obj *sportello.FirstResponseTarget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FirstResponseTarget_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.Kind) graphql.Marshaler {
+			return ec.marshalNTicketKind2githubᚗcomᚋsportelloᚋsportelloᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FirstResponseTarget_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FirstResponseTarget", field, false, false, "TicketKind")
+}
+
+func (ec *executionContext) _FirstResponseTarget_office(ctx context.Context, field graphql.CollectedField, obj *sportello.FirstResponseTarget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FirstResponseTarget_office(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FirstResponseTarget().Office(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Office) graphql.Marshaler {
+			return ec.marshalOOffice2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐOffice(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FirstResponseTarget_office(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FirstResponseTarget",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Office(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FirstResponseTarget_hours(ctx context.Context, field graphql.CollectedField, obj *sportello.FirstResponseTarget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FirstResponseTarget_hours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Hours, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FirstResponseTarget_hours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FirstResponseTarget", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Mutation_updateMyProfile(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3098,6 +3945,316 @@ func (ec *executionContext) fieldContext_Mutation_createCitizen(ctx context.Cont
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_createCitizen_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setOpeningHours(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setOpeningHours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetOpeningHours(ctx, fc.Args["officeId"].(string), fc.Args["slots"].([]*model.OpeningSlotInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.Office
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Office
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Office) graphql.Marshaler {
+			return ec.marshalNOffice2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐOffice(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setOpeningHours(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Office(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setOpeningHours_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setFrontDesk(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setFrontDesk(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetFrontDesk(ctx, fc.Args["officeId"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.Office
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Office
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Office) graphql.Marshaler {
+			return ec.marshalNOffice2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐOffice(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setFrontDesk(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Office(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setFrontDesk_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addClosure(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addClosure(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddClosure(ctx, fc.Args["input"].(model.ClosureInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.Closure
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Closure
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Closure) graphql.Marshaler {
+			return ec.marshalNClosure2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐClosure(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addClosure(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Closure(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addClosure_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeClosure(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeClosure(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveClosure(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.Closure
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Closure
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Closure) graphql.Marshaler {
+			return ec.marshalNClosure2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐClosure(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeClosure(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Closure(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeClosure_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setFirstResponseTarget(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setFirstResponseTarget(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetFirstResponseTarget(ctx, fc.Args["kind"].(sportello.Kind), fc.Args["officeId"].(*string), fc.Args["hours"].(int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.FirstResponseTarget
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.FirstResponseTarget
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.FirstResponseTarget) graphql.Marshaler {
+			return ec.marshalNFirstResponseTarget2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐFirstResponseTarget(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setFirstResponseTarget(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FirstResponseTarget(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setFirstResponseTarget_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -3674,6 +4831,193 @@ func (ec *executionContext) fieldContext_Office_hours(_ context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _Office_openingHours(ctx context.Context, field graphql.CollectedField, obj *sportello.Office) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Office_openingHours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Office().OpeningHours(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*sportello.OpeningSlot) graphql.Marshaler {
+			return ec.marshalNOpeningSlot2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐOpeningSlotᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Office_openingHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Office",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OpeningSlot(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Office_frontDesk(ctx context.Context, field graphql.CollectedField, obj *sportello.Office) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Office_frontDesk(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FrontDesk, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Office_frontDesk(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Office", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Office_closures(ctx context.Context, field graphql.CollectedField, obj *sportello.Office) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Office_closures(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Office().Closures(ctx, obj, fc.Args["from"].(*sportello.Date), fc.Args["to"].(*sportello.Date))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*sportello.Closure) graphql.Marshaler {
+			return ec.marshalNClosure2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐClosureᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Office_closures(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Office",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Closure(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Office_closures_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Office_isOpen(ctx context.Context, field graphql.CollectedField, obj *sportello.Office) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Office_isOpen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Office().IsOpen(ctx, obj, fc.Args["at"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Office_isOpen(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Office",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Office_isOpen_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Office_nextOpening(ctx context.Context, field graphql.CollectedField, obj *sportello.Office) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Office_nextOpening(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Office().NextOpening(ctx, obj, fc.Args["after"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Office_nextOpening(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Office",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Time does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Office_nextOpening_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _OfficeCount_office(ctx context.Context, field graphql.CollectedField, obj *model.OfficeCount) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3952,6 +5296,100 @@ func (ec *executionContext) fieldContext_Query_citizens(ctx context.Context, fie
 	if fc.Args, err = ec.field_Query_citizens_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_office(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_office(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Office(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Office) graphql.Marshaler {
+			return ec.marshalOOffice2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐOffice(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_office(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Office(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_office_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_firstResponseTargets(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_firstResponseTargets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().FirstResponseTargets(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal []*sportello.FirstResponseTarget
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*sportello.FirstResponseTarget
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*sportello.FirstResponseTarget) graphql.Marshaler {
+			return ec.marshalNFirstResponseTarget2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐFirstResponseTargetᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_firstResponseTargets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FirstResponseTarget(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -5339,6 +6777,38 @@ func (ec *executionContext) fieldContext_Ticket_history(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Ticket_sla(ctx context.Context, field graphql.CollectedField, obj *sportello.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ticket_sla(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Ticket().SLA(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.TicketSLA) graphql.Marshaler {
+			return ec.marshalNTicketSLA2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐTicketSLA(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ticket_sla(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Ticket",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketSLA(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _TicketConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.TicketConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5961,6 +7431,144 @@ func (ec *executionContext) _TicketMessage_createdAt(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_TicketMessage_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TicketMessage", field, false, false, "Time")
+}
+
+func (ec *executionContext) _TicketSLA_targetHours(ctx context.Context, field graphql.CollectedField, obj *sportello.TicketSLA) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketSLA_targetHours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TargetHours, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketSLA_targetHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketSLA", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TicketSLA_firstResponseDueAt(ctx context.Context, field graphql.CollectedField, obj *sportello.TicketSLA) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketSLA_firstResponseDueAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstResponseDueAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketSLA_firstResponseDueAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketSLA", field, false, false, "Time")
+}
+
+func (ec *executionContext) _TicketSLA_firstRespondedAt(ctx context.Context, field graphql.CollectedField, obj *sportello.TicketSLA) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketSLA_firstRespondedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstRespondedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketSLA_firstRespondedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketSLA", field, false, false, "Time")
+}
+
+func (ec *executionContext) _TicketSLA_met(ctx context.Context, field graphql.CollectedField, obj *sportello.TicketSLA) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketSLA_met(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Met, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketSLA_met(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketSLA", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _TicketSLA_breached(ctx context.Context, field graphql.CollectedField, obj *sportello.TicketSLA) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketSLA_breached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Breached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketSLA_breached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketSLA", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _TicketSLA_officeHoursElapsed(ctx context.Context, field graphql.CollectedField, obj *sportello.TicketSLA) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketSLA_officeHoursElapsed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TicketSLA().OfficeHoursElapsed(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketSLA_officeHoursElapsed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketSLA", field, true, true, "Float")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -7106,6 +8714,69 @@ func UnmarshalCitizenInput(ctx context.Context, raw any) (model.CitizenInput, er
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputClosureInput(ctx context.Context, obj any) (model.ClosureInput, error) {
+	var it model.ClosureInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"officeId", "from", "to", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "officeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("officeId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OfficeID = data
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalNDate2githubᚗcomᚋsportelloᚋsportelloᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalNDate2githubᚗcomᚋsportelloᚋsportelloᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalClosureInput unmarshals raw into the ClosureInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalClosureInput(ctx context.Context, raw any) (model.ClosureInput, error) {
+	var out model.ClosureInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ClosureInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputContactInput(ctx context.Context, obj any) (model.ContactInput, error) {
 	var it model.ContactInput
 	if obj == nil {
@@ -7159,6 +8830,62 @@ func (ec *executionContext) unmarshalInputContactInput(ctx context.Context, obj 
 func UnmarshalContactInput(ctx context.Context, raw any) (model.ContactInput, error) {
 	var out model.ContactInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ContactInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputOpeningSlotInput(ctx context.Context, obj any) (model.OpeningSlotInput, error) {
+	var it model.OpeningSlotInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"weekday", "opens", "closes"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "weekday":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("weekday"))
+			data, err := ec.unmarshalNWeekday2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐWeekday(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Weekday = data
+		case "opens":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("opens"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Opens = data
+		case "closes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("closes"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Closes = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalOpeningSlotInput unmarshals raw into the OpeningSlotInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalOpeningSlotInput(ctx context.Context, raw any) (model.OpeningSlotInput, error) {
+	var out model.OpeningSlotInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "OpeningSlotInput", raw, &out)
 	return out, err
 }
 
@@ -7699,6 +9426,66 @@ func (ec *executionContext) _Citizen(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+var closureImplementors = []string{"Closure"}
+
+func (ec *executionContext) _Closure(ctx context.Context, sel ast.SelectionSet, obj *sportello.Closure) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, closureImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Closure")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Closure_id(ctx, field, obj)
+				})
+		case "office":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Closure_office(ctx, field, obj)
+				})
+		case "from":
+			out.Values[i] = ec._Closure_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "to":
+			out.Values[i] = ec._Closure_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reason":
+			out.Values[i] = ec._Closure_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "national":
+			out.Values[i] = ec._Closure_national(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var contactImplementors = []string{"Contact"}
 
 func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, obj *sportello.Contact) graphql.Marshaler {
@@ -7801,6 +9588,50 @@ func (ec *executionContext) _Dashboard(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var firstResponseTargetImplementors = []string{"FirstResponseTarget"}
+
+func (ec *executionContext) _FirstResponseTarget(ctx context.Context, sel ast.SelectionSet, obj *sportello.FirstResponseTarget) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, firstResponseTargetImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FirstResponseTarget")
+		case "kind":
+			out.Values[i] = ec._FirstResponseTarget_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "office":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FirstResponseTarget_office(ctx, field, obj)
+				})
+		case "hours":
+			out.Values[i] = ec._FirstResponseTarget_hours(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -7830,6 +9661,41 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "createCitizen":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createCitizen(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setOpeningHours":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setOpeningHours(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setFrontDesk":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setFrontDesk(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addClosure":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addClosure(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeClosure":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeClosure(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setFirstResponseTarget":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setFirstResponseTarget(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -7907,48 +9773,77 @@ func (ec *executionContext) _Office(ctx context.Context, sel ast.SelectionSet, o
 		case "id":
 			out.Values[i] = ec._Office_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "name":
 			out.Values[i] = ec._Office_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "description":
 			out.Values[i] = ec._Office_description(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "email":
 			out.Values[i] = ec._Office_email(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "pec":
 			out.Values[i] = ec._Office_pec(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "phone":
 			out.Values[i] = ec._Office_phone(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "address":
 			out.Values[i] = ec._Office_address(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "head":
 			out.Values[i] = ec._Office_head(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "hours":
 			out.Values[i] = ec._Office_hours(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "openingHours":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Office_openingHours(ctx, field, obj)
+				})
+		case "frontDesk":
+			out.Values[i] = ec._Office_frontDesk(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "closures":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Office_closures(ctx, field, obj)
+				})
+		case "isOpen":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Office_isOpen(ctx, field, obj)
+				})
+		case "nextOpening":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Office_nextOpening(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -8116,6 +10011,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_citizens(ctx, field)
+				})
+		case "office":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_office(ctx, field)
+				})
+		case "firstResponseTargets":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_firstResponseTargets(ctx, field)
 				})
 		case "dashboard":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -8497,6 +10404,12 @@ func (ec *executionContext) _Ticket(ctx context.Context, sel ast.SelectionSet, o
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Ticket_history(ctx, field, obj)
 				})
+		case "sla":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Ticket_sla(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -8740,6 +10653,65 @@ func (ec *executionContext) _TicketMessage(ctx context.Context, sel ast.Selectio
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var ticketSLAImplementors = []string{"TicketSLA"}
+
+func (ec *executionContext) _TicketSLA(ctx context.Context, sel ast.SelectionSet, obj *sportello.TicketSLA) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ticketSLAImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TicketSLA")
+		case "targetHours":
+			out.Values[i] = ec._TicketSLA_targetHours(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "firstResponseDueAt":
+			out.Values[i] = ec._TicketSLA_firstResponseDueAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "firstRespondedAt":
+			out.Values[i] = ec._TicketSLA_firstRespondedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "met":
+			out.Values[i] = ec._TicketSLA_met(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "breached":
+			out.Values[i] = ec._TicketSLA_breached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "officeHoursElapsed":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TicketSLA_officeHoursElapsed(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -9220,12 +11192,93 @@ func (ec *executionContext) unmarshalNCitizenInput2githubᚗcomᚋsportelloᚋsp
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNClosure2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐClosureᚄ(ctx context.Context, sel ast.SelectionSet, v []*sportello.Closure) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNClosure2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐClosure(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNClosure2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐClosure(ctx context.Context, sel ast.SelectionSet, v *sportello.Closure) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Closure!")
+		return graphql.Null
+	}
+	return ec._Closure(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNClosureInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐClosureInput(ctx context.Context, v any) (model.ClosureInput, error) {
+	res, err := ec.unmarshalInputClosureInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNDashboard2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐDashboard(ctx context.Context, sel ast.SelectionSet, v *sportello.Dashboard) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Dashboard!")
 		return graphql.Null
 	}
 	return ec._Dashboard(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDate2githubᚗcomᚋsportelloᚋsportelloᚐDate(ctx context.Context, v any) (sportello.Date, error) {
+	res, err := model.UnmarshalDate(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDate2githubᚗcomᚋsportelloᚋsportelloᚐDate(ctx context.Context, sel ast.SelectionSet, v sportello.Date) graphql.Marshaler {
+	_ = sel
+	res := model.MarshalDate(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Date!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNFirstResponseTarget2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐFirstResponseTargetᚄ(ctx context.Context, sel ast.SelectionSet, v []*sportello.FirstResponseTarget) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFirstResponseTarget2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐFirstResponseTarget(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFirstResponseTarget2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐFirstResponseTarget(ctx context.Context, sel ast.SelectionSet, v *sportello.FirstResponseTarget) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FirstResponseTarget!")
+		return graphql.Null
+	}
+	return ec._FirstResponseTarget(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.SelectionSet, v float64) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalFloatContext(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Float!")
+	}
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
@@ -9322,6 +11375,49 @@ func (ec *executionContext) marshalNOpeningSlot2ᚕgithubᚗcomᚋsportelloᚋsp
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNOpeningSlot2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐOpeningSlotᚄ(ctx context.Context, sel ast.SelectionSet, v []*sportello.OpeningSlot) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOpeningSlot2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐOpeningSlot(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOpeningSlot2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐOpeningSlot(ctx context.Context, sel ast.SelectionSet, v *sportello.OpeningSlot) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OpeningSlot!")
+		return graphql.Null
+	}
+	return ec._OpeningSlot(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNOpeningSlotInput2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐOpeningSlotInputᚄ(ctx context.Context, v any) ([]*model.OpeningSlotInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.OpeningSlotInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNOpeningSlotInput2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐOpeningSlotInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNOpeningSlotInput2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐOpeningSlotInput(ctx context.Context, v any) (*model.OpeningSlotInput, error) {
+	res, err := ec.unmarshalInputOpeningSlotInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
@@ -9602,6 +11698,14 @@ func (ec *executionContext) marshalNTicketMessage2ᚖgithubᚗcomᚋsportelloᚋ
 		return graphql.Null
 	}
 	return ec._TicketMessage(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTicketSLA2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐTicketSLA(ctx context.Context, sel ast.SelectionSet, v *sportello.TicketSLA) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TicketSLA!")
+		return graphql.Null
+	}
+	return ec._TicketSLA(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNTicketStatus2githubᚗcomᚋsportelloᚋsportelloᚐStatus(ctx context.Context, v any) (sportello.Status, error) {
@@ -9890,6 +11994,24 @@ func (ec *executionContext) unmarshalOContactInput2ᚖgithubᚗcomᚋsportello�
 	}
 	res, err := ec.unmarshalInputContactInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalODate2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐDate(ctx context.Context, v any) (*sportello.Date, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := model.UnmarshalDate(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODate2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐDate(ctx context.Context, sel ast.SelectionSet, v *sportello.Date) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := model.MarshalDate(*v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {

@@ -26,6 +26,16 @@ type CitizenInput struct {
 	Phone      *string `json:"phone,omitempty"`
 }
 
+type ClosureInput struct {
+	// The office that closes; leave out to close every office of the municipality.
+	OfficeID *string        `json:"officeId,omitempty"`
+	From     sportello.Date `json:"from"`
+	// The last day, included; at most 366 days after from.
+	To sportello.Date `json:"to"`
+	// At most 200 characters.
+	Reason string `json:"reason"`
+}
+
 type ContactInput struct {
 	Name  *string `json:"name,omitempty"`
 	Email *string `json:"email,omitempty"`
@@ -38,6 +48,14 @@ type Mutation struct {
 type OfficeCount struct {
 	Office *sportello.Office `json:"office,omitempty"`
 	Count  int               `json:"count"`
+}
+
+type OpeningSlotInput struct {
+	Weekday Weekday `json:"weekday"`
+	// Opening time, HH:MM (Europe/Rome).
+	Opens string `json:"opens"`
+	// Closing time, HH:MM, after opens on the same day: a slot does not cross midnight.
+	Closes string `json:"closes"`
 }
 
 // Where a page of a list ends.
