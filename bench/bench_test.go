@@ -348,6 +348,9 @@ func newServer(b *testing.B, d *db.DB, users map[string]*sportello.User) *gqlCli
 		CitizenService: db.NewCitizenService(d),
 		OfficeService:  db.NewOfficeService(d),
 		Now:            d.Now,
+
+		CatalogueService: db.NewCatalogueService(d),
+		SearchService:    db.NewSearchService(d),
 	}
 	h := graph.NewHandler(res, graph.Options{ComplexityLimit: 5000})
 	srv := httptest.NewServer(authenticate(users, perRequest(res, h)))

@@ -23,6 +23,10 @@ type Loaders struct {
 	staff    *dataloadgen.Loader[string, *sportello.Staff]
 	messages *dataloadgen.Loader[string, []*sportello.Message]
 	events   *dataloadgen.Loader[string, []*sportello.Event]
+
+	services   *dataloadgen.Loader[string, *sportello.Service]
+	procedures *dataloadgen.Loader[string, *sportello.Procedure]
+	acts       *dataloadgen.Loader[string, *sportello.Act]
 }
 
 // NewLoaders returns the loaders of one request, which wait up to wait to gather a batch. They
@@ -36,6 +40,10 @@ func NewLoaders(r *Resolver, wait time.Duration) *Loaders {
 		staff:    dataloadgen.NewMappedLoader(r.OfficeService.StaffByID, opts...),
 		messages: dataloadgen.NewMappedLoader(r.TicketService.MessagesByTicket, opts...),
 		events:   dataloadgen.NewMappedLoader(r.TicketService.EventsByTicket, opts...),
+
+		services:   dataloadgen.NewMappedLoader(r.CatalogueService.ServicesByID, opts...),
+		procedures: dataloadgen.NewMappedLoader(r.CatalogueService.ProceduresByID, opts...),
+		acts:       dataloadgen.NewMappedLoader(r.CatalogueService.ActsByID, opts...),
 	}
 }
 
