@@ -349,6 +349,9 @@ func newServer(b *testing.B, d *db.DB, users map[string]*sportello.User) *gqlCli
 		OfficeService:  db.NewOfficeService(d),
 		HoursService:   db.NewHoursService(d),
 		Now:            d.Now,
+
+		CatalogueService: db.NewCatalogueService(d),
+		SearchService:    db.NewSearchService(d),
 	}
 	h := graph.NewHandler(res, graph.Options{ComplexityLimit: 5000})
 	srv := httptest.NewServer(authenticate(users, perRequest(res, h)))

@@ -61,15 +61,16 @@ var demoOffices = []demoOffice{
 }
 
 // SeedDemo loads a demo municipality into the default tenant: offices with their hours, staff,
-// citizens and tickets in several states. It does nothing if the tenant already has offices, so
-// it is safe to run at every start.
+// citizens and tickets in several states, and the catalogue of services, procedures and acts.
+// It does nothing if the tenant already has offices (the catalogue: services), so it is safe to
+// run at every start.
 func SeedDemo(ctx context.Context, d *DB) error {
 	var n int
 	if err := d.GetContext(ctx, &n, `SELECT count(*) FROM offices WHERE tenant_id = $1`, sportello.DefaultTenantID); err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
 	if n > 0 {
-		return nil
+		return seedCatalogue(ctx, d)
 	}
 	officeIDs := map[string]string{}
 	err := d.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -103,7 +104,10 @@ func SeedDemo(ctx context.Context, d *DB) error {
 	if err != nil {
 		return err
 	}
-	return seedTickets(ctx, d, officeIDs)
+	if err := seedTickets(ctx, d, officeIDs); err != nil {
+		return err
+	}
+	return seedCatalogue(ctx, d)
 }
 
 // seedFrontDesk makes the URP the front desk, whose clock runs the SLA of tickets without an

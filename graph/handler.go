@@ -44,6 +44,9 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	// Persisted queries let the portal send a hash instead of the query, in GET requests short
+	// enough for caches and CDNs.
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	if !opts.Production {
 		srv.Use(extension.Introspection{})
 	}
@@ -68,6 +71,7 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 		return next(withLazyLoaders(ctx, r, wait))
 	})
 	srv.AroundFields(MarkInternal)
+	srv.AroundRootFields(markCacheability)
 	srv.SetErrorPresenter(PresentError)
 	srv.SetRecoverFunc(Recover)
 	return srv
@@ -80,6 +84,18 @@ func setComplexity(c *generated.ComplexityRoot) {
 		return pageCost(first, childComplexity)
 	}
 	c.Query.Citizens = func(childComplexity int, _ string, first *int) int {
+		return pageCost(first, childComplexity)
+	}
+	c.Query.Services = func(childComplexity int, _ *model.ServiceFilter, first *int, _ *string) int {
+		return pageCost(first, childComplexity)
+	}
+	c.Query.Procedures = func(childComplexity int, _ *model.ProcedureFilter, first *int, _ *string) int {
+		return pageCost(first, childComplexity)
+	}
+	c.Query.Acts = func(childComplexity int, _ *model.ActFilter, first *int, _ *string) int {
+		return pageCost(first, childComplexity)
+	}
+	c.Query.Search = func(childComplexity int, _ string, _ []sportello.SearchType, first *int) int {
 		return pageCost(first, childComplexity)
 	}
 }

@@ -27,6 +27,10 @@ type Loaders struct {
 	// schedules are the clocks of offices by id, "" standing for the front desk.
 	schedules *dataloadgen.Loader[string, *sportello.Schedule]
 	slaClocks *dataloadgen.Loader[sportello.TargetKey, *slaClock]
+
+	services   *dataloadgen.Loader[string, *sportello.Service]
+	procedures *dataloadgen.Loader[string, *sportello.Procedure]
+	acts       *dataloadgen.Loader[string, *sportello.Act]
 }
 
 // NewLoaders returns the loaders of one request, which wait up to wait to gather a batch. They
@@ -43,6 +47,9 @@ func NewLoaders(r *Resolver, wait time.Duration) *Loaders {
 
 		schedules: dataloadgen.NewMappedLoader(r.HoursService.Schedules, opts...),
 		slaClocks: dataloadgen.NewMappedLoader(r.slaClocks, opts...),
+		services:   dataloadgen.NewMappedLoader(r.CatalogueService.ServicesByID, opts...),
+		procedures: dataloadgen.NewMappedLoader(r.CatalogueService.ProceduresByID, opts...),
+		acts:       dataloadgen.NewMappedLoader(r.CatalogueService.ActsByID, opts...),
 	}
 }
 

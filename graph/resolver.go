@@ -16,6 +16,10 @@ type Resolver struct {
 	HoursService   sportello.HoursService
 	Dashboards     sportello.DashboardService
 	Feed           sportello.Feed
+	// CatalogueService and SearchService serve the information desk: services, procedures,
+	// acts, and search across them and the offices.
+	CatalogueService sportello.CatalogueService
+	SearchService    sportello.SearchService
 
 	// Now is the clock that decides whether a ticket is overdue; nil means time.Now. It must
 	// be the services' clock, so that the overdue field agrees with the overdue filter.

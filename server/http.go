@@ -43,7 +43,7 @@ func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
 	gql := graph.NewHandler(a.Resolver, graph.Options{WebSocket: a.WebSocket, LoaderWait: a.Config.LoaderWait,
 		Production: a.Config.Production, ComplexityLimit: a.Config.ComplexityMax})
-	mux.Handle("/graphql", a.limitBody(a.authenticate(gql)))
+	mux.Handle("/graphql", a.cacheable(a.limitBody(a.authenticate(gql))))
 	if !a.Config.Production {
 		mux.Handle("GET /{$}", playground.Handler("Sportello", "/graphql"))
 	}

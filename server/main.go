@@ -5,6 +5,8 @@
 //	server seed     apply migrations and load the demo municipality (once)
 //	server token    print a development token: --role ROLE --subject SUB
 //	server dev      migrate, seed, print demo tokens and serve (what `make run` does)
+//	server import catalogue FILE  import services, procedures and acts from JSON or CSV
+//	server export catalogue FILE  export them to JSON or CSV
 package main
 
 import (
@@ -46,7 +48,9 @@ commands:
   migrate  apply pending migrations
   seed     apply migrations and load the demo municipality (once)
   token    print a development token (--role ROLE --subject SUB ...)
-  dev      migrate, seed, print demo tokens and serve`
+  dev      migrate, seed, print demo tokens and serve
+  import catalogue FILE  import services, procedures and acts (.json or .csv; --tenant SLUG)
+  export catalogue FILE  export them (.json or .csv; --tenant SLUG)`
 
 func run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
@@ -75,6 +79,8 @@ func run(ctx context.Context, args []string) error {
 			return db.SeedDemo(ctx, d)
 		}
 		return nil
+	case "import", "export":
+		return catalogueCmd(ctx, cfg, cmd, args)
 	default:
 		return errors.New(usage)
 	}
@@ -117,6 +123,9 @@ func NewApp(cfg Config, d *db.DB, rdb redis.UniversalClient) (*App, error) {
 			Dashboards:     dashboards,
 			Feed:           hub,
 			Now:            func() time.Time { return d.Now() },
+
+			CatalogueService: db.NewCatalogueService(d),
+			SearchService:    db.NewSearchService(d),
 		},
 		Verifier: verifier,
 		Tenants:  newTenantCache(db.NewTenantService(d)),

@@ -2,6 +2,9 @@ package model
 
 import (
 	"errors"
+	"io"
+	"strconv"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	sportello "github.com/sportello/sportello"
@@ -26,4 +29,21 @@ func UnmarshalDate(v any) (sportello.Date, error) {
 		return sportello.Date{}, err
 	}
 	return d, nil
+}
+
+// MarshalCalendarDay writes a calendar day the catalogue keeps as midnight UTC (see
+// sportello.CalendarDate) as the Date scalar, YYYY-MM-DD.
+func MarshalCalendarDay(t time.Time) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) {
+		io.WriteString(w, strconv.Quote(t.Format(time.DateOnly)))
+	})
+}
+
+// UnmarshalCalendarDay reads the Date scalar as midnight UTC of that day.
+func UnmarshalCalendarDay(v any) (time.Time, error) {
+	d, err := UnmarshalDate(v)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC), nil
 }

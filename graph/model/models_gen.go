@@ -12,6 +12,42 @@ import (
 	"github.com/sportello/sportello"
 )
 
+type ActConnection struct {
+	Edges    []*ActEdge `json:"edges"`
+	PageInfo *PageInfo  `json:"pageInfo"`
+}
+
+type ActEdge struct {
+	Cursor string         `json:"cursor"`
+	Node   *sportello.Act `json:"node"`
+}
+
+type ActFilter struct {
+	Types    []sportello.ActType `json:"types,omitempty"`
+	Year     *int                `json:"year,omitempty"`
+	OfficeID *string             `json:"officeId,omitempty"`
+	// Staff only.
+	Statuses []sportello.CatalogueStatus `json:"statuses,omitempty"`
+	// True: the acts on the notice board today; false: the others.
+	OnNoticeBoard *bool `json:"onNoticeBoard,omitempty"`
+}
+
+type ActInput struct {
+	Type   sportello.ActType `json:"type"`
+	Number int               `json:"number"`
+	// The year of the date when absent.
+	Year           *int            `json:"year,omitempty"`
+	Date           sportello.Date  `json:"date"`
+	Title          string          `json:"title"`
+	Summary        *string         `json:"summary,omitempty"`
+	OfficeID       *string         `json:"officeId,omitempty"`
+	PublishedFrom  *sportello.Date `json:"publishedFrom,omitempty"`
+	PublishedUntil *sportello.Date `json:"publishedUntil,omitempty"`
+	DocumentURL    *string         `json:"documentUrl,omitempty"`
+	// DRAFT when absent.
+	Status *sportello.CatalogueStatus `json:"status,omitempty"`
+}
+
 type ChannelCount struct {
 	Channel sportello.Channel `json:"channel"`
 	Count   int               `json:"count"`
@@ -65,6 +101,38 @@ type PageInfo struct {
 	EndCursor *string `json:"endCursor,omitempty"`
 }
 
+type ProcedureConnection struct {
+	Edges    []*ProcedureEdge `json:"edges"`
+	PageInfo *PageInfo        `json:"pageInfo"`
+}
+
+type ProcedureEdge struct {
+	Cursor string               `json:"cursor"`
+	Node   *sportello.Procedure `json:"node"`
+}
+
+type ProcedureFilter struct {
+	OfficeID *string `json:"officeId,omitempty"`
+	Topic    *string `json:"topic,omitempty"`
+	// Staff only.
+	Statuses []sportello.CatalogueStatus `json:"statuses,omitempty"`
+}
+
+type ProcedureInput struct {
+	Code          *string  `json:"code,omitempty"`
+	Name          string   `json:"name"`
+	Description   *string  `json:"description,omitempty"`
+	LegalBasis    string   `json:"legalBasis"`
+	OfficeID      string   `json:"officeId"`
+	Officer       *string  `json:"officer,omitempty"`
+	MaxDays       int      `json:"maxDays"`
+	SilentConsent *bool    `json:"silentConsent,omitempty"`
+	Steps         []string `json:"steps,omitempty"`
+	Topics        []string `json:"topics,omitempty"`
+	// DRAFT when absent.
+	Status *sportello.CatalogueStatus `json:"status,omitempty"`
+}
+
 // Contact details a citizen may change. Name and fiscal code come from the identity provider.
 type ProfileInput struct {
 	// Empty string clears it; leave out to keep it.
@@ -87,6 +155,46 @@ type RegisterTicketInput struct {
 	CitizenID *string `json:"citizenId,omitempty"`
 	// For anonymous reports and suggestions instead of citizenId.
 	Contact *ContactInput `json:"contact,omitempty"`
+}
+
+type ServiceConnection struct {
+	Edges    []*ServiceEdge `json:"edges"`
+	PageInfo *PageInfo      `json:"pageInfo"`
+}
+
+type ServiceEdge struct {
+	Cursor string             `json:"cursor"`
+	Node   *sportello.Service `json:"node"`
+}
+
+// Every field narrows the list.
+type ServiceFilter struct {
+	OfficeID *string `json:"officeId,omitempty"`
+	// One topic, as listed in the services' topics (case does not matter).
+	Topic *string `json:"topic,omitempty"`
+	// Staff only; the public always gets PUBLISHED.
+	Statuses []sportello.CatalogueStatus `json:"statuses,omitempty"`
+}
+
+type ServiceInput struct {
+	// Derived from the title when absent.
+	Slug         *string             `json:"slug,omitempty"`
+	Title        string              `json:"title"`
+	Summary      string              `json:"summary"`
+	Description  *string             `json:"description,omitempty"`
+	Audience     *string             `json:"audience,omitempty"`
+	OfficeID     *string             `json:"officeId,omitempty"`
+	Eligibility  *string             `json:"eligibility,omitempty"`
+	Requirements []string            `json:"requirements,omitempty"`
+	Costs        *string             `json:"costs,omitempty"`
+	HowToApply   *string             `json:"howToApply,omitempty"`
+	Channels     []sportello.Channel `json:"channels,omitempty"`
+	OnlineURL    *string             `json:"onlineUrl,omitempty"`
+	ExpectedTime *string             `json:"expectedTime,omitempty"`
+	LegalBasis   *string             `json:"legalBasis,omitempty"`
+	Topics       []string            `json:"topics,omitempty"`
+	// DRAFT when absent.
+	Status *sportello.CatalogueStatus `json:"status,omitempty"`
 }
 
 type StatusCount struct {

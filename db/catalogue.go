@@ -1,0 +1,758 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+	sportello "github.com/sportello/sportello"
+)
+
+// CatalogueService implements sportello.CatalogueService and sportello.CatalogueImporter. The
+// search index follows every write by itself: triggers on the tables keep it (see migration
+// 0004).
+type CatalogueService struct {
+	db *DB
+}
+
+// NewCatalogueService returns the catalogue service over db.
+func NewCatalogueService(db *DB) *CatalogueService { return &CatalogueService{db: db} }
+
+var (
+	_ sportello.CatalogueService  = (*CatalogueService)(nil)
+	_ sportello.CatalogueImporter = (*CatalogueService)(nil)
+)
+
+// catalogueCaller returns the caller and whether they may read drafts and retired entries.
+func catalogueCaller(ctx context.Context) (caller, bool, error) {
+	c, err := callerFrom(ctx)
+	return c, err == nil && c.user.EditsCatalogue(), err
+}
+
+// requireEditor returns the caller if they may write the catalogue.
+func requireEditor(ctx context.Context) (caller, error) {
+	c, err := callerFrom(ctx)
+	if err != nil {
+		return c, err
+	}
+	if c.user.Anonymous() {
+		return c, sportello.ErrUnauthenticated
+	}
+	if !c.user.EditsCatalogue() {
+		return c, sportello.ErrForbidden
+	}
+	return c, nil
+}
+
+// statusScope returns the condition on the status column of the table aliased alias that the
+// caller's filter and role allow: the public sees published entries only, and may not ask for
+// others.
+func statusScope(alias string, editor bool, statuses []sportello.CatalogueStatus, a *args) (string, error) {
+	if err := sportello.ValidateStatuses(statuses); err != nil {
+		return "", err
+	}
+	switch {
+	case !editor && len(statuses) > 0:
+		return "", sportello.InvalidField("filter.statuses", "only staff filter by status")
+	case !editor:
+		return alias + ".status = 'PUBLISHED'", nil
+	case len(statuses) > 0:
+		return alias + ".status = ANY(" + a.add(pq.Array(statuses)) + ")", nil
+	default:
+		return "true", nil
+	}
+}
+
+// A catalogue cursor is the position of an entry in its list order: the sort key and the id,
+// opaque to clients.
+func encodeKeyCursor(key, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(key + "\x00" + id))
+}
+
+func decodeKeyCursor(s string) (key, id string, err error) {
+	b, derr := base64.RawURLEncoding.DecodeString(s)
+	key, id, ok := strings.Cut(string(b), "\x00")
+	if derr != nil || !ok || !validID(id) {
+		return "", "", sportello.InvalidField("after", "is not a cursor this list returned")
+	}
+	return key, id, nil
+}
+
+// checkOptionalOffice checks an optional office reference of the caller's tenant.
+func checkOptionalOffice(ctx context.Context, q sqlx.QueryerContext, tenantID, officeID string) error {
+	if officeID == "" {
+		return nil
+	}
+	return checkOffice(ctx, q, tenantID, officeID, "officeId")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Services
+
+const serviceColumns = `s.id, s.tenant_id, s.slug, s.title, s.summary, s.description, s.audience, s.office_id,
+	s.eligibility, s.requirements, s.costs, s.how_to_apply, s.channels, s.online_url, s.expected_time,
+	s.legal_basis, s.topics, s.status, s.created_at, s.updated_at`
+
+type serviceRow struct {
+	ID           string         `db:"id"`
+	TenantID     string         `db:"tenant_id"`
+	Slug         string         `db:"slug"`
+	Title        string         `db:"title"`
+	Summary      string         `db:"summary"`
+	Description  string         `db:"description"`
+	Audience     string         `db:"audience"`
+	OfficeID     sql.NullString `db:"office_id"`
+	Eligibility  string         `db:"eligibility"`
+	Requirements pq.StringArray `db:"requirements"`
+	Costs        string         `db:"costs"`
+	HowToApply   string         `db:"how_to_apply"`
+	Channels     pq.StringArray `db:"channels"`
+	OnlineURL    string         `db:"online_url"`
+	ExpectedTime string         `db:"expected_time"`
+	LegalBasis   string         `db:"legal_basis"`
+	Topics       pq.StringArray `db:"topics"`
+	Status       string         `db:"status"`
+	CreatedAt    time.Time      `db:"created_at"`
+	UpdatedAt    time.Time      `db:"updated_at"`
+}
+
+func (r *serviceRow) service() *sportello.Service {
+	channels := make([]sportello.Channel, len(r.Channels))
+	for i, c := range r.Channels {
+		channels[i] = sportello.Channel(c)
+	}
+	return &sportello.Service{
+		ID: r.ID, TenantID: r.TenantID, Slug: r.Slug, Title: r.Title, Summary: r.Summary, Description: r.Description,
+		Audience: r.Audience, OfficeID: r.OfficeID.String, Eligibility: r.Eligibility, Requirements: nonNil(r.Requirements),
+		Costs: r.Costs, HowToApply: r.HowToApply, Channels: channels, OnlineURL: r.OnlineURL, ExpectedTime: r.ExpectedTime,
+		LegalBasis: r.LegalBasis, Topics: nonNil(r.Topics), Status: sportello.CatalogueStatus(r.Status),
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+	}
+}
+
+func nonNil(xs []string) []string {
+	if xs == nil {
+		return []string{}
+	}
+	return xs
+}
+
+// serviceValues returns the columns a service input writes, in the order of serviceWrite.
+func serviceValues(tenantID string, in *sportello.ServiceInput) []any {
+	return []any{tenantID, in.Slug, in.Title, in.Summary, in.Description, in.Audience, nullID(in.OfficeID),
+		in.Eligibility, pq.Array(in.Requirements), in.Costs, in.HowToApply, pq.Array(in.Channels), in.OnlineURL,
+		in.ExpectedTime, in.LegalBasis, pq.Array(in.Topics), in.Status}
+}
+
+const serviceWrite = `tenant_id, slug, title, summary, description, audience, office_id, eligibility, requirements,
+	costs, how_to_apply, channels, online_url, expected_time, legal_basis, topics, status`
+
+const serviceParams = `$1, $2, $3, $4, $5, $6, $7::uuid, $8, $9::text[], $10, $11, $12::text[], $13, $14, $15, $16::text[], $17`
+
+// CreateService adds a service. See sportello.CatalogueService.
+func (s *CatalogueService) CreateService(ctx context.Context, in sportello.ServiceInput) (*sportello.Service, error) {
+	c, err := requireEditor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	var row serviceRow
+	err = s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := checkOptionalOffice(ctx, tx, c.tenantID, in.OfficeID); err != nil {
+			return err
+		}
+		return tx.GetContext(ctx, &row, `INSERT INTO services AS s (`+serviceWrite+`, created_at, updated_at)
+			VALUES (`+serviceParams+`, $18, $18) RETURNING `+serviceColumns,
+			append(serviceValues(c.tenantID, &in), s.db.now())...)
+	})
+	if isUniqueViolation(err, "services_slug") {
+		return nil, &sportello.Error{Code: sportello.CodeConflict, Field: "slug", Message: "another service has this slug"}
+	}
+	if err != nil {
+		return nil, wrapInternal("create service", err)
+	}
+	return row.service(), nil
+}
+
+// UpdateService replaces a service's fields. See sportello.CatalogueService.
+func (s *CatalogueService) UpdateService(ctx context.Context, id string, in sportello.ServiceInput) (*sportello.Service, error) {
+	c, err := requireEditor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	if !validID(id) {
+		return nil, sportello.NotFound("service")
+	}
+	var row serviceRow
+	err = s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := checkOptionalOffice(ctx, tx, c.tenantID, in.OfficeID); err != nil {
+			return err
+		}
+		err := tx.GetContext(ctx, &row, `UPDATE services AS s SET (`+serviceWrite+`, updated_at)
+			= (`+serviceParams+`, $18) WHERE s.tenant_id = $1 AND s.id = $19 RETURNING `+serviceColumns,
+			append(serviceValues(c.tenantID, &in), s.db.now(), id)...)
+		if errors.Is(err, sql.ErrNoRows) {
+			return sportello.NotFound("service")
+		}
+		return err
+	})
+	if isUniqueViolation(err, "services_slug") {
+		return nil, &sportello.Error{Code: sportello.CodeConflict, Field: "slug", Message: "another service has this slug"}
+	}
+	if err != nil {
+		return nil, wrapInternal("update service", err)
+	}
+	return row.service(), nil
+}
+
+// SetServiceStatus changes a service's status. See sportello.CatalogueService.
+func (s *CatalogueService) SetServiceStatus(ctx context.Context, id string, status sportello.CatalogueStatus) (*sportello.Service, error) {
+	var row serviceRow
+	if err := s.setStatus(ctx, "services", "service", serviceColumns, id, status, &row); err != nil {
+		return nil, err
+	}
+	return row.service(), nil
+}
+
+// setStatus sets the status of the entry id of table, reading it back into dest.
+func (s *CatalogueService) setStatus(ctx context.Context, table, what, columns, id string, status sportello.CatalogueStatus, dest any) error {
+	c, err := requireEditor(ctx)
+	if err != nil {
+		return err
+	}
+	if !status.Valid() {
+		return sportello.InvalidField("status", "unknown status %q", status)
+	}
+	if !validID(id) {
+		return sportello.NotFound(what)
+	}
+	// The alias matches the column lists: s for services, and the same s for the other tables.
+	err = s.db.GetContext(ctx, dest, `UPDATE `+table+` AS s SET status = $3,
+		updated_at = CASE WHEN s.status = $3 THEN s.updated_at ELSE $4 END
+		WHERE s.tenant_id = $1 AND s.id = $2 RETURNING `+columns, c.tenantID, id, status, s.db.now())
+	if errors.Is(err, sql.ErrNoRows) {
+		return sportello.NotFound(what)
+	}
+	if err != nil {
+		return fmt.Errorf("set %s status: %w", what, err)
+	}
+	return nil
+}
+
+// Service returns a service by slug. See sportello.CatalogueService.
+func (s *CatalogueService) Service(ctx context.Context, slug string) (*sportello.Service, error) {
+	c, editor, err := catalogueCaller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var a args
+	scope, _ := statusScope("s", editor, nil, &a)
+	var row serviceRow
+	err = s.db.GetContext(ctx, &row, `SELECT `+serviceColumns+` FROM services s
+		WHERE s.tenant_id = `+a.add(c.tenantID)+` AND s.slug = `+a.add(strings.TrimSpace(slug))+` AND `+scope, a...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, sportello.NotFound("service")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get service: %w", err)
+	}
+	return row.service(), nil
+}
+
+// ServicesByID returns services by id. See sportello.CatalogueService.
+func (s *CatalogueService) ServicesByID(ctx context.Context, ids []string) (map[string]*sportello.Service, error) {
+	c, editor, err := catalogueCaller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var a args
+	scope, _ := statusScope("s", editor, nil, &a)
+	var rows []serviceRow
+	if err := s.db.SelectContext(ctx, &rows, `SELECT `+serviceColumns+` FROM services s
+		WHERE s.tenant_id = `+a.add(c.tenantID)+` AND s.id = ANY(`+a.add(pq.Array(validIDs(ids)))+`::uuid[]) AND `+scope, a...); err != nil {
+		return nil, fmt.Errorf("list services: %w", err)
+	}
+	out := make(map[string]*sportello.Service, len(rows))
+	for i := range rows {
+		out[rows[i].ID] = rows[i].service()
+	}
+	return out, nil
+}
+
+// Services lists services by title. See sportello.CatalogueService.
+func (s *CatalogueService) Services(ctx context.Context, f sportello.ServiceFilter, page sportello.Page) (*sportello.ServicePage, error) {
+	c, editor, err := catalogueCaller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := page.Validate(); err != nil {
+		return nil, err
+	}
+	var a args
+	where, err := listWhere("s", c, editor, f.OfficeID, f.Topic, f.Statuses, &a)
+	if err != nil {
+		return nil, err
+	}
+	if page.After != "" {
+		key, id, err := decodeKeyCursor(page.After)
+		if err != nil {
+			return nil, err
+		}
+		where += fmt.Sprintf(" AND (s.title, s.id) > (%s, %s)", a.add(key), a.add(id))
+	}
+	var rows []serviceRow
+	if err := s.db.SelectContext(ctx, &rows, `SELECT `+serviceColumns+` FROM services s WHERE `+where+
+		` ORDER BY s.title, s.id LIMIT `+a.add(page.First+1), a...); err != nil {
+		return nil, fmt.Errorf("list services: %w", err)
+	}
+	out := &sportello.ServicePage{HasNextPage: len(rows) > page.First, Services: []*sportello.Service{}}
+	rows = rows[:min(len(rows), page.First)]
+	for i := range rows {
+		out.Services = append(out.Services, rows[i].service())
+		out.Cursors = append(out.Cursors, encodeKeyCursor(rows[i].Title, rows[i].ID))
+	}
+	return out, nil
+}
+
+// listWhere returns the WHERE condition of a list of services or procedures (aliased alias).
+func listWhere(alias string, c caller, editor bool, officeID, topic string, statuses []sportello.CatalogueStatus, a *args) (string, error) {
+	scope, err := statusScope(alias, editor, statuses, a)
+	if err != nil {
+		return "", err
+	}
+	conds := []string{alias + ".tenant_id = " + a.add(c.tenantID), scope}
+	if officeID != "" {
+		if !validID(officeID) {
+			return "", sportello.InvalidField("filter.officeId", "is not an id")
+		}
+		conds = append(conds, alias+".office_id = "+a.add(officeID))
+	}
+	if topic = strings.ToLower(strings.TrimSpace(topic)); topic != "" {
+		conds = append(conds, alias+".topics @> ARRAY["+a.add(topic)+"]::text[]")
+	}
+	return strings.Join(conds, " AND "), nil
+}
+
+// ---------------------------------------------------------------------------------------------
+// Procedures
+
+const procedureColumns = `s.id, s.tenant_id, s.code, s.name, s.description, s.legal_basis, s.office_id, s.officer,
+	s.max_days, s.silent_consent, s.steps, s.topics, s.status, s.created_at, s.updated_at`
+
+type procedureRow struct {
+	ID            string         `db:"id"`
+	TenantID      string         `db:"tenant_id"`
+	Code          string         `db:"code"`
+	Name          string         `db:"name"`
+	Description   string         `db:"description"`
+	LegalBasis    string         `db:"legal_basis"`
+	OfficeID      string         `db:"office_id"`
+	Officer       string         `db:"officer"`
+	MaxDays       int            `db:"max_days"`
+	SilentConsent bool           `db:"silent_consent"`
+	Steps         pq.StringArray `db:"steps"`
+	Topics        pq.StringArray `db:"topics"`
+	Status        string         `db:"status"`
+	CreatedAt     time.Time      `db:"created_at"`
+	UpdatedAt     time.Time      `db:"updated_at"`
+}
+
+func (r *procedureRow) procedure() *sportello.Procedure {
+	return &sportello.Procedure{
+		ID: r.ID, TenantID: r.TenantID, Code: r.Code, Name: r.Name, Description: r.Description, LegalBasis: r.LegalBasis,
+		OfficeID: r.OfficeID, Officer: r.Officer, MaxDays: r.MaxDays, SilentConsent: r.SilentConsent,
+		Steps: nonNil(r.Steps), Topics: nonNil(r.Topics), Status: sportello.CatalogueStatus(r.Status),
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+	}
+}
+
+const procedureWrite = `tenant_id, code, name, description, legal_basis, office_id, officer, max_days, silent_consent,
+	steps, topics, status`
+
+const procedureParams = `$1, $2, $3, $4, $5, $6::uuid, $7, $8, $9, $10::text[], $11::text[], $12`
+
+func procedureValues(tenantID string, in *sportello.ProcedureInput) []any {
+	return []any{tenantID, in.Code, in.Name, in.Description, in.LegalBasis, in.OfficeID, in.Officer, in.MaxDays,
+		in.SilentConsent, pq.Array(in.Steps), pq.Array(in.Topics), in.Status}
+}
+
+var errProcedureTaken = &sportello.Error{Code: sportello.CodeConflict, Field: "code",
+	Message: "another procedure has this code (or, without a code, this name)"}
+
+// CreateProcedure adds a procedure. See sportello.CatalogueService.
+func (s *CatalogueService) CreateProcedure(ctx context.Context, in sportello.ProcedureInput) (*sportello.Procedure, error) {
+	c, err := requireEditor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	var row procedureRow
+	err = s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := checkOffice(ctx, tx, c.tenantID, in.OfficeID, "officeId"); err != nil {
+			return err
+		}
+		return tx.GetContext(ctx, &row, `INSERT INTO procedures AS s (`+procedureWrite+`, created_at, updated_at)
+			VALUES (`+procedureParams+`, $13, $13) RETURNING `+procedureColumns,
+			append(procedureValues(c.tenantID, &in), s.db.now())...)
+	})
+	if isUniqueViolation(err, "procedures_key") {
+		return nil, errProcedureTaken
+	}
+	if err != nil {
+		return nil, wrapInternal("create procedure", err)
+	}
+	return row.procedure(), nil
+}
+
+// UpdateProcedure replaces a procedure's fields. See sportello.CatalogueService.
+func (s *CatalogueService) UpdateProcedure(ctx context.Context, id string, in sportello.ProcedureInput) (*sportello.Procedure, error) {
+	c, err := requireEditor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	if !validID(id) {
+		return nil, sportello.NotFound("procedure")
+	}
+	var row procedureRow
+	err = s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := checkOffice(ctx, tx, c.tenantID, in.OfficeID, "officeId"); err != nil {
+			return err
+		}
+		err := tx.GetContext(ctx, &row, `UPDATE procedures AS s SET (`+procedureWrite+`, updated_at)
+			= (`+procedureParams+`, $13) WHERE s.tenant_id = $1 AND s.id = $14 RETURNING `+procedureColumns,
+			append(procedureValues(c.tenantID, &in), s.db.now(), id)...)
+		if errors.Is(err, sql.ErrNoRows) {
+			return sportello.NotFound("procedure")
+		}
+		return err
+	})
+	if isUniqueViolation(err, "procedures_key") {
+		return nil, errProcedureTaken
+	}
+	if err != nil {
+		return nil, wrapInternal("update procedure", err)
+	}
+	return row.procedure(), nil
+}
+
+// SetProcedureStatus changes a procedure's status. See sportello.CatalogueService.
+func (s *CatalogueService) SetProcedureStatus(ctx context.Context, id string, status sportello.CatalogueStatus) (*sportello.Procedure, error) {
+	var row procedureRow
+	if err := s.setStatus(ctx, "procedures", "procedure", procedureColumns, id, status, &row); err != nil {
+		return nil, err
+	}
+	return row.procedure(), nil
+}
+
+// ProceduresByID returns procedures by id. See sportello.CatalogueService.
+func (s *CatalogueService) ProceduresByID(ctx context.Context, ids []string) (map[string]*sportello.Procedure, error) {
+	c, editor, err := catalogueCaller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var a args
+	scope, _ := statusScope("s", editor, nil, &a)
+	var rows []procedureRow
+	if err := s.db.SelectContext(ctx, &rows, `SELECT `+procedureColumns+` FROM procedures s
+		WHERE s.tenant_id = `+a.add(c.tenantID)+` AND s.id = ANY(`+a.add(pq.Array(validIDs(ids)))+`::uuid[]) AND `+scope, a...); err != nil {
+		return nil, fmt.Errorf("list procedures: %w", err)
+	}
+	out := make(map[string]*sportello.Procedure, len(rows))
+	for i := range rows {
+		out[rows[i].ID] = rows[i].procedure()
+	}
+	return out, nil
+}
+
+// Procedures lists procedures by name. See sportello.CatalogueService.
+func (s *CatalogueService) Procedures(ctx context.Context, f sportello.ProcedureFilter, page sportello.Page) (*sportello.ProcedurePage, error) {
+	c, editor, err := catalogueCaller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := page.Validate(); err != nil {
+		return nil, err
+	}
+	var a args
+	where, err := listWhere("s", c, editor, f.OfficeID, f.Topic, f.Statuses, &a)
+	if err != nil {
+		return nil, err
+	}
+	if page.After != "" {
+		key, id, err := decodeKeyCursor(page.After)
+		if err != nil {
+			return nil, err
+		}
+		where += fmt.Sprintf(" AND (s.name, s.id) > (%s, %s)", a.add(key), a.add(id))
+	}
+	var rows []procedureRow
+	if err := s.db.SelectContext(ctx, &rows, `SELECT `+procedureColumns+` FROM procedures s WHERE `+where+
+		` ORDER BY s.name, s.id LIMIT `+a.add(page.First+1), a...); err != nil {
+		return nil, fmt.Errorf("list procedures: %w", err)
+	}
+	out := &sportello.ProcedurePage{HasNextPage: len(rows) > page.First, Procedures: []*sportello.Procedure{}}
+	rows = rows[:min(len(rows), page.First)]
+	for i := range rows {
+		out.Procedures = append(out.Procedures, rows[i].procedure())
+		out.Cursors = append(out.Cursors, encodeKeyCursor(rows[i].Name, rows[i].ID))
+	}
+	return out, nil
+}
+
+// ---------------------------------------------------------------------------------------------
+// Acts
+
+const actColumns = `s.id, s.tenant_id, s.type, s.number, s.year, s.date, s.title, s.summary, s.office_id,
+	s.published_from, s.published_until, s.document_url, s.status, s.created_at, s.updated_at`
+
+type actRow struct {
+	ID             string         `db:"id"`
+	TenantID       string         `db:"tenant_id"`
+	Type           string         `db:"type"`
+	Number         int            `db:"number"`
+	Year           int            `db:"year"`
+	Date           time.Time      `db:"date"`
+	Title          string         `db:"title"`
+	Summary        string         `db:"summary"`
+	OfficeID       sql.NullString `db:"office_id"`
+	PublishedFrom  sql.NullTime   `db:"published_from"`
+	PublishedUntil sql.NullTime   `db:"published_until"`
+	DocumentURL    string         `db:"document_url"`
+	Status         string         `db:"status"`
+	CreatedAt      time.Time      `db:"created_at"`
+	UpdatedAt      time.Time      `db:"updated_at"`
+}
+
+func (r *actRow) act() *sportello.Act {
+	return &sportello.Act{
+		ID: r.ID, TenantID: r.TenantID, Type: sportello.ActType(r.Type), Number: r.Number, Year: r.Year,
+		Date: utcDate(r.Date), Title: r.Title, Summary: r.Summary, OfficeID: r.OfficeID.String,
+		PublishedFrom: nullDate(r.PublishedFrom), PublishedUntil: nullDate(r.PublishedUntil),
+		DocumentURL: r.DocumentURL, Status: sportello.CatalogueStatus(r.Status), CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+	}
+}
+
+// utcDate represents a date read from PostgreSQL as the domain does: midnight UTC.
+func utcDate(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+func nullDate(t sql.NullTime) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	d := utcDate(t.Time)
+	return &d
+}
+
+// dateParam sends a date as its calendar day, so that no time zone can move it.
+func dateParam(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.Format(time.DateOnly)
+}
+
+const actWrite = `tenant_id, type, number, year, date, title, summary, office_id, published_from, published_until,
+	document_url, status`
+
+const actParams = `$1, $2, $3, $4, $5::date, $6, $7, $8::uuid, $9::date, $10::date, $11, $12`
+
+func actValues(tenantID string, in *sportello.ActInput) []any {
+	return []any{tenantID, in.Type, in.Number, in.Year, dateParam(&in.Date), in.Title, in.Summary, nullID(in.OfficeID),
+		dateParam(in.PublishedFrom), dateParam(in.PublishedUntil), in.DocumentURL, in.Status}
+}
+
+var errActTaken = &sportello.Error{Code: sportello.CodeConflict, Field: "number",
+	Message: "another act of this type has this number in this year"}
+
+// CreateAct adds an act. See sportello.CatalogueService.
+func (s *CatalogueService) CreateAct(ctx context.Context, in sportello.ActInput) (*sportello.Act, error) {
+	c, err := requireEditor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	var row actRow
+	err = s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := checkOptionalOffice(ctx, tx, c.tenantID, in.OfficeID); err != nil {
+			return err
+		}
+		return tx.GetContext(ctx, &row, `INSERT INTO acts AS s (`+actWrite+`, created_at, updated_at)
+			VALUES (`+actParams+`, $13, $13) RETURNING `+actColumns,
+			append(actValues(c.tenantID, &in), s.db.now())...)
+	})
+	if isUniqueViolation(err, "acts_number") {
+		return nil, errActTaken
+	}
+	if err != nil {
+		return nil, wrapInternal("create act", err)
+	}
+	return row.act(), nil
+}
+
+// UpdateAct replaces an act's fields. See sportello.CatalogueService.
+func (s *CatalogueService) UpdateAct(ctx context.Context, id string, in sportello.ActInput) (*sportello.Act, error) {
+	c, err := requireEditor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	if !validID(id) {
+		return nil, sportello.NotFound("act")
+	}
+	var row actRow
+	err = s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := checkOptionalOffice(ctx, tx, c.tenantID, in.OfficeID); err != nil {
+			return err
+		}
+		err := tx.GetContext(ctx, &row, `UPDATE acts AS s SET (`+actWrite+`, updated_at)
+			= (`+actParams+`, $13) WHERE s.tenant_id = $1 AND s.id = $14 RETURNING `+actColumns,
+			append(actValues(c.tenantID, &in), s.db.now(), id)...)
+		if errors.Is(err, sql.ErrNoRows) {
+			return sportello.NotFound("act")
+		}
+		return err
+	})
+	if isUniqueViolation(err, "acts_number") {
+		return nil, errActTaken
+	}
+	if err != nil {
+		return nil, wrapInternal("update act", err)
+	}
+	return row.act(), nil
+}
+
+// SetActStatus changes an act's status. See sportello.CatalogueService.
+func (s *CatalogueService) SetActStatus(ctx context.Context, id string, status sportello.CatalogueStatus) (*sportello.Act, error) {
+	var row actRow
+	if err := s.setStatus(ctx, "acts", "act", actColumns, id, status, &row); err != nil {
+		return nil, err
+	}
+	return row.act(), nil
+}
+
+// actScope is statusScope for acts: the public reads published acts from the first day of
+// their publication.
+func (s *CatalogueService) actScope(editor bool, statuses []sportello.CatalogueStatus, a *args) (string, error) {
+	scope, err := statusScope("s", editor, statuses, a)
+	if err != nil || editor {
+		return scope, err
+	}
+	today := sportello.CalendarDate(s.db.now())
+	return scope + " AND (s.published_from IS NULL OR s.published_from <= " + a.add(dateParam(&today)) + "::date)", nil
+}
+
+// ActsByID returns acts by id. See sportello.CatalogueService.
+func (s *CatalogueService) ActsByID(ctx context.Context, ids []string) (map[string]*sportello.Act, error) {
+	c, editor, err := catalogueCaller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var a args
+	scope, _ := s.actScope(editor, nil, &a)
+	var rows []actRow
+	if err := s.db.SelectContext(ctx, &rows, `SELECT `+actColumns+` FROM acts s
+		WHERE s.tenant_id = `+a.add(c.tenantID)+` AND s.id = ANY(`+a.add(pq.Array(validIDs(ids)))+`::uuid[]) AND `+scope, a...); err != nil {
+		return nil, fmt.Errorf("list acts: %w", err)
+	}
+	out := make(map[string]*sportello.Act, len(rows))
+	for i := range rows {
+		out[rows[i].ID] = rows[i].act()
+	}
+	return out, nil
+}
+
+// Acts lists acts newest first. See sportello.CatalogueService.
+func (s *CatalogueService) Acts(ctx context.Context, f sportello.ActFilter, page sportello.Page) (*sportello.ActPage, error) {
+	c, editor, err := catalogueCaller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := page.Validate(); err != nil {
+		return nil, err
+	}
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	var a args
+	scope, err := s.actScope(editor, f.Statuses, &a)
+	if err != nil {
+		return nil, err
+	}
+	conds := []string{"s.tenant_id = " + a.add(c.tenantID), scope}
+	if len(f.Types) > 0 {
+		conds = append(conds, "s.type = ANY("+a.add(pq.Array(f.Types))+")")
+	}
+	if f.Year != 0 {
+		conds = append(conds, "s.year = "+a.add(f.Year))
+	}
+	if f.OfficeID != "" {
+		if !validID(f.OfficeID) {
+			return nil, sportello.InvalidField("filter.officeId", "is not an id")
+		}
+		conds = append(conds, "s.office_id = "+a.add(f.OfficeID))
+	}
+	if f.OnNoticeBoard != nil {
+		today := sportello.CalendarDate(s.db.now())
+		p := a.add(dateParam(&today))
+		board := "(s.status = 'PUBLISHED' AND s.published_from <= " + p + "::date AND (s.published_until IS NULL OR s.published_until >= " + p + "::date))"
+		if !*f.OnNoticeBoard {
+			board = "NOT coalesce(" + board + ", false)"
+		}
+		conds = append(conds, board)
+	}
+	if page.After != "" {
+		key, id, err := decodeKeyCursor(page.After)
+		if err != nil {
+			return nil, err
+		}
+		if _, perr := time.Parse(time.DateOnly, key); perr != nil {
+			return nil, sportello.InvalidField("after", "is not a cursor this list returned")
+		}
+		conds = append(conds, fmt.Sprintf("(s.date, s.id) < (%s::date, %s::uuid)", a.add(key), a.add(id)))
+	}
+	var rows []actRow
+	if err := s.db.SelectContext(ctx, &rows, `SELECT `+actColumns+` FROM acts s WHERE `+strings.Join(conds, " AND ")+
+		` ORDER BY s.date DESC, s.id DESC LIMIT `+a.add(page.First+1), a...); err != nil {
+		return nil, fmt.Errorf("list acts: %w", err)
+	}
+	out := &sportello.ActPage{HasNextPage: len(rows) > page.First, Acts: []*sportello.Act{}}
+	rows = rows[:min(len(rows), page.First)]
+	for i := range rows {
+		act := rows[i].act()
+		out.Acts = append(out.Acts, act)
+		out.Cursors = append(out.Cursors, encodeKeyCursor(act.Date.Format(time.DateOnly), act.ID))
+	}
+	return out, nil
+}
+
+// wrapInternal passes domain errors through and wraps the others with what was being done.
+func wrapInternal(what string, err error) error {
+	var de *sportello.Error
+	if errors.As(err, &de) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}

@@ -1,0 +1,208 @@
+package db_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	sportello "github.com/sportello/sportello"
+	"github.com/sportello/sportello/db"
+	"github.com/sportello/sportello/db/dbtest"
+)
+
+// searchFixture is a small catalogue to search in.
+type searchFixture struct {
+	search  *db.SearchService
+	cie     *sportello.Service
+	certs   *sportello.Service
+	draft   *sportello.Service
+	resid   *sportello.Procedure
+	office  string
+	tariAct *sportello.Act
+}
+
+func newSearchFixture(t *testing.T) *searchFixture {
+	t.Helper()
+	d := dbtest.New(t)
+	s := db.NewCatalogueService(d)
+	ctx := editorCtx()
+	f := &searchFixture{search: db.NewSearchService(d)}
+	f.office = newDescribedOffice(t, d, "Anagrafe e Stato Civile", "Residenza, certificati e documenti d'identità.")
+	published := sportello.CataloguePublished
+	f.cie = newService(t, s, sportello.ServiceInput{Title: "Carta d'identità elettronica", Summary: "Rilascio e rinnovo della CIE.",
+		Description: "Si prenota online; servono una fototessera e il codice fiscale.", OfficeID: f.office, Status: published})
+	f.certs = newService(t, s, sportello.ServiceInput{Title: "Certificato di residenza", Summary: "Il certificato anagrafico che attesta la residenza.",
+		Status: published})
+	f.draft = newService(t, s, sportello.ServiceInput{Title: "Certificato storico di famiglia", Summary: "In preparazione."})
+	newService(t, s, sportello.ServiceInput{Title: "Iscrizione alla mensa scolastica", Summary: "Per i figli alle scuole primarie.",
+		Description: "Serve il certificato ISEE in corso di validità.", Status: published})
+	newService(t, s, sportello.ServiceInput{Title: "Pulizia strade", Summary: "Contiene <script>alert('x')</script> & altro: certificati & co.",
+		Status: published})
+	var err error
+	f.resid, err = s.CreateProcedure(ctx, sportello.ProcedureInput{Name: "Iscrizione anagrafica per cambio di residenza",
+		LegalBasis: "DPR 223/1989", OfficeID: f.office, MaxDays: 45, SilentConsent: true, Status: published})
+	if err != nil {
+		t.Fatal(err)
+	}
+	date := time.Date(2026, 11, 10, 0, 0, 0, 0, time.UTC)
+	f.tariAct, err = s.CreateAct(ctx, sportello.ActInput{Type: sportello.ActCouncilResolution, Number: 45, Date: date,
+		Title: "Approvazione delle tariffe TARI", PublishedFrom: &date, Status: published})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func (f *searchFixture) find(t *testing.T, query string, types ...sportello.SearchType) []*sportello.SearchHit {
+	t.Helper()
+	hits, err := f.search.Search(anonymousCtx(), sportello.SearchInput{Query: query, Types: types})
+	if err != nil {
+		t.Fatalf("search %q: %v", query, err)
+	}
+	return hits
+}
+
+func hitIDs(hits []*sportello.SearchHit) []string {
+	out := make([]string, len(hits))
+	for i, h := range hits {
+		out[i] = string(h.Type) + ":" + h.Title
+	}
+	return out
+}
+
+func TestSearchIgnoresAccentsAndInflections(t *testing.T) {
+	f := newSearchFixture(t)
+	for _, tc := range []struct {
+		query, want string
+	}{
+		{"carta identita", "Carta d'identità elettronica"},
+		{"Carta d'Identità", "Carta d'identità elettronica"},
+		{"certificati", "Certificato di residenza"},
+		{"residenze", "Iscrizione anagrafica per cambio di residenza"},
+		{"tariffa tari", "Approvazione delle tariffe TARI"},
+		{"delibera", "Approvazione delle tariffe TARI"},
+		{"stato civile", "Anagrafe e Stato Civile"},
+		{"mense scolastiche", "Iscrizione alla mensa scolastica"},
+	} {
+		t.Run(tc.query, func(t *testing.T) {
+			hits := f.find(t, tc.query)
+			for _, h := range hits {
+				if h.Title == tc.want {
+					return
+				}
+			}
+			t.Fatalf("%q found %v, not %q", tc.query, hitIDs(hits), tc.want)
+		})
+	}
+}
+
+func TestSearchRanksTitlesAboveText(t *testing.T) {
+	f := newSearchFixture(t)
+	if hits := f.find(t, "carta identita"); len(hits) == 0 || hits[0].ID != f.cie.ID {
+		t.Fatalf("carta identita: %v", hitIDs(hits))
+	}
+	// "certificato" is in the title of one service and in the text of the mensa service.
+	hits := f.find(t, "certificato", sportello.SearchTypeService)
+	if len(hits) < 2 || hits[0].ID != f.certs.ID {
+		t.Fatalf("hits = %v", hitIDs(hits))
+	}
+	for i := 1; i < len(hits); i++ {
+		if hits[i].Score > hits[0].Score {
+			t.Fatalf("not ranked: %v", hitIDs(hits))
+		}
+	}
+}
+
+func TestSearchFiltersByTypeAndShowsOnlyWhatTheCallerMaySee(t *testing.T) {
+	f := newSearchFixture(t)
+	for _, h := range f.find(t, "residenza", sportello.SearchTypeProcedure, sportello.SearchTypeOffice) {
+		if h.Type != sportello.SearchTypeProcedure && h.Type != sportello.SearchTypeOffice {
+			t.Fatalf("type filter let through %v", h.Type)
+		}
+	}
+	for _, h := range f.find(t, "certificato storico") {
+		if h.ID == f.draft.ID {
+			t.Fatal("the public found a draft")
+		}
+	}
+	hits, err := f.search.Search(editorCtx(), sportello.SearchInput{Query: "certificato storico"})
+	if err != nil || len(hits) == 0 || hits[0].ID != f.draft.ID {
+		t.Fatalf("staff search = %v, %v", hitIDs(hits), err)
+	}
+}
+
+func TestSearchSnippetsAreEscapedHTMLWithMarks(t *testing.T) {
+	f := newSearchFixture(t)
+	hits := f.find(t, "certificati", sportello.SearchTypeService)
+	var snippet string
+	for _, h := range hits {
+		if h.Title == "Pulizia strade" {
+			snippet = h.Snippet
+		}
+	}
+	if snippet == "" {
+		t.Fatalf("hits = %v", hitIDs(hits))
+	}
+	if strings.Contains(snippet, "<script") || !strings.Contains(snippet, "&amp;") || !strings.Contains(snippet, "<mark>certificati</mark>") {
+		t.Fatalf("snippet = %q", snippet)
+	}
+	if strings.Count(snippet, "<") != strings.Count(snippet, "<mark>")+strings.Count(snippet, "</mark>") {
+		t.Fatalf("unescaped markup in %q", snippet)
+	}
+	cie := f.find(t, "fototessera")
+	if len(cie) == 0 || !strings.Contains(cie[0].Snippet, "<mark>fototessera</mark>") {
+		t.Fatalf("hits = %v", cie)
+	}
+}
+
+func TestSearchRejectsBadInput(t *testing.T) {
+	f := newSearchFixture(t)
+	for _, tc := range []struct {
+		in    sportello.SearchInput
+		field string
+	}{
+		{sportello.SearchInput{Query: "  "}, "query"},
+		{sportello.SearchInput{Query: strings.Repeat("a", 201)}, "query"},
+		{sportello.SearchInput{Query: "tari", First: 51}, "first"},
+		{sportello.SearchInput{Query: "tari", Types: []sportello.SearchType{"PAGE"}}, "types"},
+	} {
+		_, err := f.search.Search(anonymousCtx(), tc.in)
+		wantCode(t, err, sportello.CodeBadUserInput)
+		if err.(*sportello.Error).Field != tc.field {
+			t.Fatalf("%+v: field %q", tc.in, err.(*sportello.Error).Field)
+		}
+	}
+	if hits := f.find(t, "il la di"); len(hits) != 0 {
+		t.Fatalf("stop words found %v", hitIDs(hits))
+	}
+}
+
+func TestSearchIndexFollowsUpdatesAndStatus(t *testing.T) {
+	d := dbtest.New(t)
+	s := db.NewCatalogueService(d)
+	search := db.NewSearchService(d)
+	svc := newService(t, s, sportello.ServiceInput{Title: "Permesso ZTL", Summary: "Accesso al centro storico.", Status: sportello.CataloguePublished})
+	count := func(q string) int {
+		hits, err := search.Search(anonymousCtx(), sportello.SearchInput{Query: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(hits)
+	}
+	if count("ztl") != 1 {
+		t.Fatal("new service not found")
+	}
+	if _, err := s.UpdateService(editorCtx(), svc.ID, sportello.ServiceInput{Slug: svc.Slug, Title: "Permesso di transito",
+		Summary: "Accesso al centro storico.", Status: sportello.CataloguePublished}); err != nil {
+		t.Fatal(err)
+	}
+	if count("ztl") != 0 || count("transito") != 1 {
+		t.Fatal("the index did not follow the update")
+	}
+	if _, err := s.SetServiceStatus(editorCtx(), svc.ID, sportello.CatalogueRetired); err != nil {
+		t.Fatal(err)
+	}
+	if count("transito") != 0 {
+		t.Fatal("a retired service is still found")
+	}
+}
