@@ -126,7 +126,7 @@ func (in *RecordsAccessInput) Validate(prefix string) error {
 			return err
 		}
 	}
-	parties, err := normalizeCounterParties(prefix+".counterParties", in.CounterParties)
+	parties, err := NormalizeCounterParties(prefix+".counterParties", in.CounterParties)
 	if err != nil {
 		return err
 	}
@@ -134,8 +134,9 @@ func (in *RecordsAccessInput) Validate(prefix string) error {
 	return nil
 }
 
-// normalizeCounterParties trims the names, drops repeats and bounds the list.
-func normalizeCounterParties(field string, names []string) ([]string, error) {
+// NormalizeCounterParties trims the names of counter-interested parties, drops repeats and
+// bounds the list. Errors: BAD_USER_INPUT naming field.
+func NormalizeCounterParties(field string, names []string) ([]string, error) {
 	if len(names) > MaxCounterParties {
 		return nil, InvalidField(field, "at most %d counter-interested parties", MaxCounterParties)
 	}
@@ -150,6 +151,13 @@ func normalizeCounterParties(field string, names []string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// NormalizeNote checks the note that tells an applicant what their request lacks, a reply they
+// read. Errors: BAD_USER_INPUT on "note".
+func NormalizeNote(note string) (string, error) {
+	note = strings.TrimSpace(note)
+	return note, checkLen("note", note, 1, MaxBodyLen)
 }
 
 // checkRecordsAccess checks that the details of a request for access come with that kind and
