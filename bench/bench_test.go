@@ -355,6 +355,8 @@ func newServer(b *testing.B, d *db.DB, users map[string]*sportello.User) *gqlCli
 		CitizenService: db.NewCitizenService(d),
 		OfficeService:  db.NewOfficeService(d),
 		Now:            d.Now,
+
+		RecordsAccessService: db.NewRecordsAccessService(d),
 	}
 	h := graph.NewHandler(res, graph.Options{ComplexityLimit: 5000})
 	srv := httptest.NewServer(authenticate(users, perRequest(res, h)))

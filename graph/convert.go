@@ -42,3 +42,18 @@ func ticketFilter(f *model.TicketFilter) sportello.TicketFilter {
 		CreatedFrom: f.CreatedFrom, CreatedTo: f.CreatedTo, Text: deref(f.Text),
 	}
 }
+
+func optionalOutcome(o sportello.AccessOutcome) *sportello.AccessOutcome {
+	if o == "" {
+		return nil
+	}
+	return &o
+}
+
+func recordsAccessInput(in *model.RecordsAccessInput) *sportello.RecordsAccessInput {
+	if in == nil {
+		return nil
+	}
+	return &sportello.RecordsAccessInput{Type: in.Type, Interest: deref(in.Interest), Documents: in.Documents,
+		ActReference: deref(in.ActReference), Motivation: deref(in.Motivation), CounterParties: in.CounterParties}
+}

@@ -23,6 +23,8 @@ type Loaders struct {
 	staff    *dataloadgen.Loader[string, *sportello.Staff]
 	messages *dataloadgen.Loader[string, []*sportello.Message]
 	events   *dataloadgen.Loader[string, []*sportello.Event]
+
+	recordsAccess *dataloadgen.Loader[string, *sportello.RecordsAccess]
 }
 
 // NewLoaders returns the loaders of one request, which wait up to wait to gather a batch. They
@@ -36,6 +38,8 @@ func NewLoaders(r *Resolver, wait time.Duration) *Loaders {
 		staff:    dataloadgen.NewMappedLoader(r.OfficeService.StaffByID, opts...),
 		messages: dataloadgen.NewMappedLoader(r.TicketService.MessagesByTicket, opts...),
 		events:   dataloadgen.NewMappedLoader(r.TicketService.EventsByTicket, opts...),
+
+		recordsAccess: dataloadgen.NewMappedLoader(r.RecordsAccessService.RecordsAccessByTicket, opts...),
 	}
 }
 

@@ -116,6 +116,8 @@ func NewApp(cfg Config, d *db.DB, rdb redis.UniversalClient) (*App, error) {
 			Dashboards:     dashboards,
 			Feed:           hub,
 			Now:            func() time.Time { return d.Now() },
+
+			RecordsAccessService: db.NewRecordsAccessService(d),
 		},
 		Verifier: verifier,
 		Tenants:  newTenantCache(db.NewTenantService(d)),
