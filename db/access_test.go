@@ -395,3 +395,18 @@ func TestAccessRegisterPublishesNoPersonalData(t *testing.T) {
 	_, err = f.access.AccessRegister(anonymousCtx(), to, from)
 	wantCode(t, err, sportello.CodeBadUserInput)
 }
+
+func TestDemoMunicipalityHasAccessRequestsInItsRegister(t *testing.T) {
+	d := dbtest.New(t)
+	if err := db.SeedDemo(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+	today := sportello.DateOf(time.Now())
+	rows, err := db.NewRecordsAccessService(d).AccessRegister(anonymousCtx(), today.AddDate(0, 0, -1), today.AddDate(0, 0, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || rows[0].Outcome != sportello.AccessGranted || rows[1].Outcome != "" {
+		t.Fatalf("register of the demo municipality: %+v", rows)
+	}
+}
