@@ -8,8 +8,8 @@ import (
 func TestSlugifyFoldsItalianAccentsAndPunctuation(t *testing.T) {
 	for in, want := range map[string]string{
 		"Carta d'identità elettronica": "carta-d-identita-elettronica",
-		"  TARI - Tassa sui rifiuti ":   "tari-tassa-sui-rifiuti",
-		"Perché è così? Più città!":     "perche-e-cosi-piu-citta",
+		"  TARI - Tassa sui rifiuti ":  "tari-tassa-sui-rifiuti",
+		"Perché è così? Più città!":    "perche-e-cosi-piu-citta",
 	} {
 		if got := Slugify(in); got != want {
 			t.Errorf("Slugify(%q) = %q, want %q", in, got, want)

@@ -72,6 +72,9 @@ func ValidateResponseTerm(kind Kind, days int) error {
 	if !kind.Valid() {
 		return InvalidField("kind", "unknown kind %q", kind)
 	}
+	if kind == KindRecordsAccess {
+		return InvalidField("kind", "the term of a request for access to records is set by law (%d days)", AccessTermDays)
+	}
 	if days < 1 || days > MaxResponseDays {
 		return InvalidField("days", "must be between 1 and %d", MaxResponseDays)
 	}

@@ -21,10 +21,14 @@ const (
 	KindComplaint   Kind = "COMPLAINT"
 	KindReport      Kind = "REPORT"
 	KindSuggestion  Kind = "SUGGESTION"
+	// KindRecordsAccess is a request for access to records (accesso agli atti), with its own
+	// details (RecordsAccess) and legal clock.
+	KindRecordsAccess Kind = "RECORDS_ACCESS"
 )
 
 // Kinds lists every kind.
-var Kinds = []Kind{KindInformation, KindAssistance, KindPetition, KindProposal, KindComplaint, KindReport, KindSuggestion}
+var Kinds = []Kind{KindInformation, KindAssistance, KindPetition, KindProposal, KindComplaint, KindReport, KindSuggestion,
+	KindRecordsAccess}
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool { return slices.Contains(Kinds, k) }
@@ -156,6 +160,8 @@ type SubmitTicketInput struct {
 	Body     string
 	OfficeID string   // optional: the office the citizen thinks is concerned
 	Contact  *Contact // anonymous callers only
+	// RecordsAccess is required for, and only for, KindRecordsAccess.
+	RecordsAccess *RecordsAccessInput
 }
 
 // Validate checks and normalizes the input; it returns BAD_USER_INPUT naming the field at fault.
@@ -174,7 +180,7 @@ func (in *SubmitTicketInput) Validate() error {
 			return err
 		}
 	}
-	return nil
+	return checkRecordsAccess(in.Kind, in.RecordsAccess)
 }
 
 // RegisterTicketInput is what an operator registers for a citizen who came to the desk, phoned
@@ -187,6 +193,8 @@ type RegisterTicketInput struct {
 	OfficeID  string
 	CitizenID string
 	Contact   *Contact
+	// RecordsAccess is required for, and only for, KindRecordsAccess.
+	RecordsAccess *RecordsAccessInput
 }
 
 // Validate checks and normalizes the input; it returns BAD_USER_INPUT naming the field at fault.
@@ -208,7 +216,7 @@ func (in *RegisterTicketInput) Validate() error {
 			return err
 		}
 	}
-	return nil
+	return checkRecordsAccess(in.Kind, in.RecordsAccess)
 }
 
 func validateTicketText(kind Kind, subject, body *string) error {

@@ -51,6 +51,9 @@ func CheckTransition(tr *Transition) error {
 		return err
 	}
 	from := tr.Ticket.Status
+	if err := checkAccessTransition(tr.Ticket, tr.To); err != nil {
+		return err
+	}
 	for _, m := range workflow {
 		if m.from != from || m.to != tr.To {
 			continue

@@ -472,7 +472,7 @@ func (f *fanoutFiler) submit(citizen int) filing {
 	i := int(f.next.Add(1))
 	text := ticketTexts[i%len(ticketTexts)]
 	body, _ := json.Marshal(map[string]any{"query": fanoutMutation, "variables": map[string]any{"input": map[string]any{
-		"kind": sportello.Kinds[i%len(sportello.Kinds)], "channel": sportello.ChannelApp,
+		"kind": benchKinds[i%len(benchKinds)], "channel": sportello.ChannelApp,
 		"subject": text.subject, "body": text.body,
 	}}})
 	req, err := http.NewRequest(http.MethodPost, f.url+"/graphql", bytes.NewReader(body))

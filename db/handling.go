@@ -51,16 +51,21 @@ func (s *TicketService) AssignTicket(ctx context.Context, in sportello.AssignTic
 			return err
 		}
 		// The office's own term, if it has one, replaces the one the ticket was filed with;
-		// it still runs from the filing, as the legal term does.
-		days, err := responseDays(ctx, tx, c.tenantID, t.Kind, in.OfficeID)
-		if err != nil {
-			return err
+		// it still runs from the filing, as the legal term does. A request for access to
+		// records keeps the deadline of its legal clock, wherever it goes.
+		due := t.DueAt
+		if t.Kind != sportello.KindRecordsAccess {
+			days, err := responseDays(ctx, tx, c.tenantID, t.Kind, in.OfficeID)
+			if err != nil {
+				return err
+			}
+			due = sportello.DueAt(t.CreatedAt, days)
 		}
 		now := s.db.now()
 		var row ticketRow
 		if err := tx.GetContext(ctx, &row, `UPDATE tickets t SET office_id = $2, assignee_id = $3, due_at = $4, updated_at = $5
 			WHERE id = $1 RETURNING `+ticketColumns,
-			t.ID, in.OfficeID, nullID(in.AssigneeID), sportello.DueAt(t.CreatedAt, days), now); err != nil {
+			t.ID, in.OfficeID, nullID(in.AssigneeID), due, now); err != nil {
 			return fmt.Errorf("assign ticket: %w", err)
 		}
 		t = row.ticket()
@@ -154,22 +159,15 @@ func (s *TicketService) PostMessage(ctx context.Context, in sportello.PostMessag
 			return err
 		}
 		now := s.db.now()
-		var row messageRow
-		if err := tx.GetContext(ctx, &row, `INSERT INTO ticket_messages AS m
-			(tenant_id, ticket_id, author_kind, author_citizen_id, author_staff_id, author_name, body, internal, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-			RETURNING `+messageColumns,
-			t.TenantID, t.ID, who.Kind, nullID(citizenActorID(who)), nullID(staffActorID(who)), who.Name,
-			in.Body, in.Internal, now); err != nil {
-			return fmt.Errorf("insert message: %w", err)
-		}
-		msg = row.message()
-		if err := appendEvent(ctx, tx, t, who, sportello.EventMessagePosted, in.Internal,
-			sportello.EventData{MessageID: msg.ID}, now); err != nil {
+		if msg, err = insertMessage(ctx, tx, t, who, in.Body, in.Internal, now); err != nil {
 			return err
 		}
 		if who.Kind == sportello.ActorCitizen && t.Status == sportello.StatusWaitingForCitizen {
-			// The office was waiting for this answer: the ticket is back in the office's hands.
+			// The office was waiting for this answer: the ticket is back in the office's hands,
+			// and a request for access to records it found incomplete is now complete.
+			if t, err = completeByReply(ctx, tx, t, who, now); err != nil {
+				return err
+			}
 			_, err := setStatus(ctx, tx, t, who, sportello.StatusInProgress, "", now)
 			return err
 		}
@@ -180,6 +178,25 @@ func (s *TicketService) PostMessage(ctx context.Context, in sportello.PostMessag
 		return err
 	})
 	if err != nil {
+		return nil, err
+	}
+	return msg, nil
+}
+
+// insertMessage writes a message on the ticket and its event in the caller's transaction.
+func insertMessage(ctx context.Context, tx *sqlx.Tx, t *sportello.Ticket, who sportello.Actor, body string, internal bool, now time.Time) (*sportello.Message, error) {
+	var row messageRow
+	if err := tx.GetContext(ctx, &row, `INSERT INTO ticket_messages AS m
+		(tenant_id, ticket_id, author_kind, author_citizen_id, author_staff_id, author_name, body, internal, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		RETURNING `+messageColumns,
+		t.TenantID, t.ID, who.Kind, nullID(citizenActorID(who)), nullID(staffActorID(who)), who.Name,
+		body, internal, now); err != nil {
+		return nil, fmt.Errorf("insert message: %w", err)
+	}
+	msg := row.message()
+	if err := appendEvent(ctx, tx, t, who, sportello.EventMessagePosted, internal,
+		sportello.EventData{MessageID: msg.ID}, now); err != nil {
 		return nil, err
 	}
 	return msg, nil

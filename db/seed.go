@@ -191,5 +191,5 @@ func seedTickets(ctx context.Context, d *DB, officeIDs map[string]string) error 
 			return fmt.Errorf("seed ticket history: %w", err)
 		}
 	}
-	return nil
+	return seedAccessRequests(ctx, d, citizenCtx, operatorCtx, giulia.ID)
 }

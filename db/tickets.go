@@ -101,7 +101,7 @@ func (s *TicketService) SubmitTicket(ctx context.Context, in sportello.SubmitTic
 	var sub *sportello.Submission
 	err = s.db.inEventTx(ctx, c.tenantID, func(tx *sqlx.Tx) error {
 		nt := newTicket{kind: in.Kind, channel: in.Channel, subject: in.Subject, body: in.Body,
-			officeID: in.OfficeID, contact: in.Contact}
+			officeID: in.OfficeID, contact: in.Contact, recordsAccess: in.RecordsAccess}
 		who := sportello.Actor{Kind: sportello.ActorAnonymous}
 		if c.citizen {
 			// A citizen who also works at the office files as a citizen here.
@@ -148,7 +148,8 @@ func (s *TicketService) RegisterTicket(ctx context.Context, in sportello.Registe
 			return err
 		}
 		sub, err = s.insertTicket(ctx, tx, c, who, newTicket{kind: in.Kind, channel: in.Channel,
-			subject: in.Subject, body: in.Body, officeID: in.OfficeID, citizenID: in.CitizenID, contact: in.Contact})
+			subject: in.Subject, body: in.Body, officeID: in.OfficeID, citizenID: in.CitizenID, contact: in.Contact,
+			recordsAccess: in.RecordsAccess})
 		return err
 	})
 	return sub, err
@@ -162,6 +163,8 @@ type newTicket struct {
 	officeID  string
 	citizenID string
 	contact   *sportello.Contact
+	// recordsAccess are the details of a request for access to records.
+	recordsAccess *sportello.RecordsAccessInput
 }
 
 // insertTicket stores a validated ticket with its protocol number, deadline and CREATED event.
@@ -172,9 +175,14 @@ func (s *TicketService) insertTicket(ctx context.Context, tx *sqlx.Tx, c caller,
 		}
 	}
 	now := s.db.now()
-	days, err := responseDays(ctx, tx, c.tenantID, nt.kind, nt.officeID)
-	if err != nil {
-		return nil, err
+	// A request for access to records starts on its legal clock, which the office cannot
+	// configure; its events move the deadline later.
+	days := sportello.AccessTermDays
+	if nt.kind != sportello.KindRecordsAccess {
+		var err error
+		if days, err = responseDays(ctx, tx, c.tenantID, nt.kind, nt.officeID); err != nil {
+			return nil, err
+		}
 	}
 	sub := &sportello.Submission{}
 	var receiptHash []byte
@@ -206,6 +214,11 @@ func (s *TicketService) insertTicket(ctx context.Context, tx *sqlx.Tx, c caller,
 		return nil, fmt.Errorf("insert ticket: %w", err)
 	}
 	t := row.ticket()
+	if nt.recordsAccess != nil {
+		if err := insertRecordsAccess(ctx, tx, t, nt.recordsAccess); err != nil {
+			return nil, err
+		}
+	}
 	if err := appendEvent(ctx, tx, t, who, sportello.EventCreated, false, sportello.EventData{
 		ToStatus: t.Status, OfficeID: t.OfficeID}, now); err != nil {
 		return nil, err

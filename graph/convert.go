@@ -60,3 +60,32 @@ func orNow(t *time.Time, now func() time.Time) time.Time {
 	}
 	return *t
 }
+
+func optionalOutcome(o sportello.AccessOutcome) *sportello.AccessOutcome {
+	if o == "" {
+		return nil
+	}
+	return &o
+}
+
+func recordsAccessInput(in *model.RecordsAccessInput) *sportello.RecordsAccessInput {
+	if in == nil {
+		return nil
+	}
+	return &sportello.RecordsAccessInput{Type: in.Type, Interest: deref(in.Interest), Documents: in.Documents,
+		ActReference: deref(in.ActReference), Motivation: deref(in.Motivation), CounterParties: in.CounterParties}
+}
+
+// dayInRome turns a Date into the records-access clock's representation of a day: midnight in
+// Rome.
+func dayInRome(d sportello.Date) time.Time {
+	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, sportello.Rome)
+}
+
+func optionalDayInRome(d *sportello.Date) *time.Time {
+	if d == nil {
+		return nil
+	}
+	t := dayInRome(*d)
+	return &t
+}

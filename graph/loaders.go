@@ -31,6 +31,8 @@ type Loaders struct {
 	services   *dataloadgen.Loader[string, *sportello.Service]
 	procedures *dataloadgen.Loader[string, *sportello.Procedure]
 	acts       *dataloadgen.Loader[string, *sportello.Act]
+
+	recordsAccess *dataloadgen.Loader[string, *sportello.RecordsAccess]
 }
 
 // NewLoaders returns the loaders of one request, which wait up to wait to gather a batch. They
@@ -45,11 +47,12 @@ func NewLoaders(r *Resolver, wait time.Duration) *Loaders {
 		messages: dataloadgen.NewMappedLoader(r.TicketService.MessagesByTicket, opts...),
 		events:   dataloadgen.NewMappedLoader(r.TicketService.EventsByTicket, opts...),
 
-		schedules: dataloadgen.NewMappedLoader(r.HoursService.Schedules, opts...),
-		slaClocks: dataloadgen.NewMappedLoader(r.slaClocks, opts...),
-		services:   dataloadgen.NewMappedLoader(r.CatalogueService.ServicesByID, opts...),
-		procedures: dataloadgen.NewMappedLoader(r.CatalogueService.ProceduresByID, opts...),
-		acts:       dataloadgen.NewMappedLoader(r.CatalogueService.ActsByID, opts...),
+		schedules:     dataloadgen.NewMappedLoader(r.HoursService.Schedules, opts...),
+		slaClocks:     dataloadgen.NewMappedLoader(r.slaClocks, opts...),
+		services:      dataloadgen.NewMappedLoader(r.CatalogueService.ServicesByID, opts...),
+		procedures:    dataloadgen.NewMappedLoader(r.CatalogueService.ProceduresByID, opts...),
+		acts:          dataloadgen.NewMappedLoader(r.CatalogueService.ActsByID, opts...),
+		recordsAccess: dataloadgen.NewMappedLoader(r.RecordsAccessService.RecordsAccessByTicket, opts...),
 	}
 }
 

@@ -21,6 +21,8 @@ type Resolver struct {
 	CatalogueService sportello.CatalogueService
 	SearchService    sportello.SearchService
 
+	RecordsAccessService sportello.RecordsAccessService
+
 	// Now is the clock that decides whether a ticket is overdue; nil means time.Now. It must
 	// be the services' clock, so that the overdue field agrees with the overdue filter.
 	Now func() time.Time

@@ -32,7 +32,7 @@ func (r *contactResolver) Phone(ctx context.Context, obj *sportello.Contact) (*s
 
 func (r *mutationResolver) SubmitTicket(ctx context.Context, input model.SubmitTicketInput) (*model.SubmitTicketPayload, error) {
 	in := sportello.SubmitTicketInput{Kind: input.Kind, Subject: input.Subject, Body: input.Body,
-		OfficeID: deref(input.OfficeID), Contact: contactInput(input.Contact)}
+		OfficeID: deref(input.OfficeID), Contact: contactInput(input.Contact), RecordsAccess: recordsAccessInput(input.RecordsAccess)}
 	if input.Channel != nil {
 		in.Channel = *input.Channel
 	}
@@ -46,7 +46,7 @@ func (r *mutationResolver) SubmitTicket(ctx context.Context, input model.SubmitT
 func (r *mutationResolver) RegisterTicket(ctx context.Context, input model.RegisterTicketInput) (*model.SubmitTicketPayload, error) {
 	sub, err := r.TicketService.RegisterTicket(ctx, sportello.RegisterTicketInput{Kind: input.Kind, Channel: input.Channel,
 		Subject: input.Subject, Body: input.Body, OfficeID: deref(input.OfficeID), CitizenID: deref(input.CitizenID),
-		Contact: contactInput(input.Contact)})
+		Contact: contactInput(input.Contact), RecordsAccess: recordsAccessInput(input.RecordsAccess)})
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,7 @@ import (
 )
 
 // get sends a GraphQL query as an HTTP GET, as the portal and CDNs do, with extra headers.
-func (s *testServer) get(query string, extensions string, headers map[string]string) (*http.Response, string) {
+func (s *testServer) getGraphQL(query string, extensions string, headers map[string]string) (*http.Response, string) {
 	s.t.Helper()
 	v := url.Values{}
 	if query != "" {
@@ -101,7 +101,7 @@ func TestOperatorPublishesAServiceThePublicFinds(t *testing.T) {
 func TestAnonymousGETsAreCacheableAndAnswer304(t *testing.T) {
 	s := startServer(t)
 	const q = `{ services(first: 5) { edges { node { title } } } offices { name } }`
-	res, body := s.get(q, "", nil)
+	res, body := s.getGraphQL(q, "", nil)
 	etag := res.Header.Get("ETag")
 	if res.StatusCode != http.StatusOK || etag == "" || res.Header.Get("Cache-Control") != "public, max-age=60" {
 		t.Fatalf("status %d, ETag %q, Cache-Control %q: %s", res.StatusCode, etag, res.Header.Get("Cache-Control"), body)
@@ -109,7 +109,7 @@ func TestAnonymousGETsAreCacheableAndAnswer304(t *testing.T) {
 	if !strings.Contains(res.Header.Get("Vary"), "Authorization") {
 		t.Fatalf("Vary = %q", res.Header.Get("Vary"))
 	}
-	res, body = s.get(q, "", map[string]string{"If-None-Match": etag})
+	res, body = s.getGraphQL(q, "", map[string]string{"If-None-Match": etag})
 	if res.StatusCode != http.StatusNotModified || body != "" || res.Header.Get("ETag") != etag {
 		t.Fatalf("revalidation: status %d, body %q", res.StatusCode, body)
 	}
@@ -117,8 +117,8 @@ func TestAnonymousGETsAreCacheableAndAnswer304(t *testing.T) {
 	// A persisted query: registered once with its text, then sent by hash alone.
 	sum := sha256.Sum256([]byte(q))
 	ext := `{"persistedQuery":{"version":1,"sha256Hash":"` + hex.EncodeToString(sum[:]) + `"}}`
-	s.get(q, ext, nil)
-	res, body = s.get("", ext, nil)
+	s.getGraphQL(q, ext, nil)
+	res, body = s.getGraphQL("", ext, nil)
 	if res.StatusCode != http.StatusOK || res.Header.Get("ETag") != etag {
 		t.Fatalf("persisted query: status %d, ETag %q, %s", res.StatusCode, res.Header.Get("ETag"), body)
 	}
@@ -135,7 +135,7 @@ func TestAnonymousGETsAreCacheableAndAnswer304(t *testing.T) {
 		{"an error", `{ service(slug: "non-esiste") { title } }`, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res, body := s.get(tc.query, "", tc.headers)
+			res, body := s.getGraphQL(tc.query, "", tc.headers)
 			if res.Header.Get("ETag") != "" || res.Header.Get("Cache-Control") != "private, no-store" {
 				t.Fatalf("ETag %q, Cache-Control %q: %s", res.Header.Get("ETag"), res.Header.Get("Cache-Control"), body)
 			}

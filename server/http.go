@@ -48,6 +48,7 @@ func (a *App) Handler() http.Handler {
 		mux.Handle("GET /{$}", playground.Handler("Sportello", "/graphql"))
 	}
 	registerConsole(mux)
+	a.registerRegisters(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)

@@ -178,8 +178,7 @@ func TestNestedTicketListCostsTheSameStatementsAtAnyPageSize(t *testing.T) {
 	}
 	const nested = `query($first: Int) { tickets(first: $first) { edges { node {
 		subject citizen { fullName } office { name } messages { body author { name } } } } } }`
-	statements := func(first int) int64 {
-		s.ok(operator, nested, map[string]any{"first": first}, nil) // warm the tenant cache and connections
+	measure := func(first int) int64 {
 		s.Counter.Reset()
 		var out struct {
 			Tickets struct {
@@ -203,6 +202,12 @@ func TestNestedTicketListCostsTheSameStatementsAtAnyPageSize(t *testing.T) {
 			}
 		}
 		return n
+	}
+	// The live feed of the server polls the same database every second and its statements are
+	// counted too; they only ever add, so the least of a few measurements is the list's own.
+	statements := func(first int) int64 {
+		s.ok(operator, nested, map[string]any{"first": first}, nil) // warm the tenant cache and connections
+		return min(measure(first), measure(first), measure(first))
 	}
 	small, large := statements(5), statements(50)
 	t.Logf("statements: first 5 → %d, first 50 → %d", small, large)

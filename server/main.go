@@ -124,8 +124,9 @@ func NewApp(cfg Config, d *db.DB, rdb redis.UniversalClient) (*App, error) {
 			Feed:           hub,
 			Now:            func() time.Time { return d.Now() },
 
-			CatalogueService: db.NewCatalogueService(d),
-			SearchService:    db.NewSearchService(d),
+			CatalogueService:     db.NewCatalogueService(d),
+			SearchService:        db.NewSearchService(d),
+			RecordsAccessService: db.NewRecordsAccessService(d),
 		},
 		Verifier: verifier,
 		Tenants:  newTenantCache(db.NewTenantService(d)),

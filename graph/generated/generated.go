@@ -30,6 +30,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	AccessRegisterEntry() AccessRegisterEntryResolver
 	Act() ActResolver
 	Actor() ActorResolver
 	Citizen() CitizenResolver
@@ -42,6 +43,7 @@ type ResolverRoot interface {
 	OpeningSlot() OpeningSlotResolver
 	Procedure() ProcedureResolver
 	Query() QueryResolver
+	RecordsAccess() RecordsAccessResolver
 	ResponseTerm() ResponseTermResolver
 	SearchHit() SearchHitResolver
 	Service() ServiceResolver
@@ -58,6 +60,29 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	AccessClockEvent struct {
+		At     func(childComplexity int) int
+		DueAt  func(childComplexity int) int
+		Effect func(childComplexity int) int
+		Type   func(childComplexity int) int
+	}
+
+	AccessDeadline struct {
+		DueAt         func(childComplexity int) int
+		Events        func(childComplexity int) int
+		LegalBasis    func(childComplexity int) int
+		Stopped       func(childComplexity int) int
+		SuspendedDays func(childComplexity int) int
+	}
+
+	AccessRegisterEntry struct {
+		DecisionDate func(childComplexity int) int
+		Outcome      func(childComplexity int) int
+		RequestDate  func(childComplexity int) int
+		Subject      func(childComplexity int) int
+		Type         func(childComplexity int) int
+	}
+
 	Act struct {
 		CreatedAt      func(childComplexity int) int
 		Date           func(childComplexity int) int
@@ -140,10 +165,14 @@ type ComplexityRoot struct {
 	Mutation struct {
 		AddClosure             func(childComplexity int, input model.ClosureInput) int
 		AssignTicket           func(childComplexity int, ticketID string, officeID string, assigneeID *string) int
+		CompleteRecordsAccess  func(childComplexity int, ticketID string) int
 		CreateAct              func(childComplexity int, input model.ActInput) int
 		CreateCitizen          func(childComplexity int, input model.CitizenInput) int
 		CreateProcedure        func(childComplexity int, input model.ProcedureInput) int
 		CreateService          func(childComplexity int, input model.ServiceInput) int
+		DecideRecordsAccess    func(childComplexity int, input model.DecideRecordsAccessInput) int
+		NotifyCounterParties   func(childComplexity int, ticketID string, counterParties []string) int
+		NotifyIncomplete       func(childComplexity int, ticketID string, note string) int
 		PostTicketMessage      func(childComplexity int, ticketID string, body string, internal *bool) int
 		RegisterTicket         func(childComplexity int, input model.RegisterTicketInput) int
 		RemoveClosure          func(childComplexity int, id string) int
@@ -223,6 +252,7 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		AccessRegister       func(childComplexity int, from sportello.Date, to sportello.Date) int
 		Acts                 func(childComplexity int, filter *model.ActFilter, first *int, after *string) int
 		Citizens             func(childComplexity int, search string, first *int) int
 		Dashboard            func(childComplexity int) int
@@ -239,6 +269,22 @@ type ComplexityRoot struct {
 		Ticket               func(childComplexity int, id string) int
 		TicketByReceipt      func(childComplexity int, protocolNumber string, receiptCode string) int
 		Tickets              func(childComplexity int, filter *model.TicketFilter, first *int, after *string) int
+	}
+
+	RecordsAccess struct {
+		ActReference      func(childComplexity int) int
+		CounterParties    func(childComplexity int) int
+		Deadline          func(childComplexity int) int
+		DecidedAt         func(childComplexity int) int
+		Documents         func(childComplexity int) int
+		Interest          func(childComplexity int) int
+		Motivation        func(childComplexity int) int
+		Outcome           func(childComplexity int) int
+		OutcomeMotivation func(childComplexity int) int
+		PublicSubject     func(childComplexity int) int
+		Type              func(childComplexity int) int
+		ViewingFrom       func(childComplexity int) int
+		ViewingUntil      func(childComplexity int) int
 	}
 
 	ResponseTerm struct {
@@ -326,6 +372,7 @@ type ComplexityRoot struct {
 		Office         func(childComplexity int) int
 		Overdue        func(childComplexity int) int
 		ProtocolNumber func(childComplexity int) int
+		RecordsAccess  func(childComplexity int) int
 		ResolvedAt     func(childComplexity int) int
 		SLA            func(childComplexity int) int
 		Status         func(childComplexity int) int
@@ -384,6 +431,10 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type AccessRegisterEntryResolver interface {
+	Subject(ctx context.Context, obj *sportello.AccessRegisterEntry) (*string, error)
+	Outcome(ctx context.Context, obj *sportello.AccessRegisterEntry) (*sportello.AccessOutcome, error)
+}
 type ActResolver interface {
 	Office(ctx context.Context, obj *sportello.Act) (*sportello.Office, error)
 
@@ -418,6 +469,10 @@ type FirstResponseTargetResolver interface {
 	Office(ctx context.Context, obj *sportello.FirstResponseTarget) (*sportello.Office, error)
 }
 type MutationResolver interface {
+	NotifyIncomplete(ctx context.Context, ticketID string, note string) (*sportello.Ticket, error)
+	CompleteRecordsAccess(ctx context.Context, ticketID string) (*sportello.Ticket, error)
+	NotifyCounterParties(ctx context.Context, ticketID string, counterParties []string) (*sportello.Ticket, error)
+	DecideRecordsAccess(ctx context.Context, input model.DecideRecordsAccessInput) (*sportello.Ticket, error)
 	CreateService(ctx context.Context, input model.ServiceInput) (*sportello.Service, error)
 	UpdateService(ctx context.Context, id string, input model.ServiceInput) (*sportello.Service, error)
 	SetServiceStatus(ctx context.Context, id string, status sportello.CatalogueStatus) (*sportello.Service, error)
@@ -457,6 +512,7 @@ type ProcedureResolver interface {
 	Office(ctx context.Context, obj *sportello.Procedure) (*sportello.Office, error)
 }
 type QueryResolver interface {
+	AccessRegister(ctx context.Context, from sportello.Date, to sportello.Date) ([]*sportello.AccessRegisterEntry, error)
 	Search(ctx context.Context, query string, types []sportello.SearchType, first *int) ([]*sportello.SearchHit, error)
 	Services(ctx context.Context, filter *model.ServiceFilter, first *int, after *string) (*model.ServiceConnection, error)
 	Service(ctx context.Context, slug string) (*sportello.Service, error)
@@ -473,6 +529,18 @@ type QueryResolver interface {
 	Ticket(ctx context.Context, id string) (*sportello.Ticket, error)
 	Tickets(ctx context.Context, filter *model.TicketFilter, first *int, after *string) (*model.TicketConnection, error)
 	TicketByReceipt(ctx context.Context, protocolNumber string, receiptCode string) (*sportello.Ticket, error)
+}
+type RecordsAccessResolver interface {
+	Interest(ctx context.Context, obj *sportello.RecordsAccess) (*string, error)
+
+	ActReference(ctx context.Context, obj *sportello.RecordsAccess) (*string, error)
+	Motivation(ctx context.Context, obj *sportello.RecordsAccess) (*string, error)
+
+	Deadline(ctx context.Context, obj *sportello.RecordsAccess) (*sportello.AccessDeadline, error)
+	Outcome(ctx context.Context, obj *sportello.RecordsAccess) (*sportello.AccessOutcome, error)
+	OutcomeMotivation(ctx context.Context, obj *sportello.RecordsAccess) (*string, error)
+
+	PublicSubject(ctx context.Context, obj *sportello.RecordsAccess) (*string, error)
 }
 type ResponseTermResolver interface {
 	Office(ctx context.Context, obj *sportello.ResponseTerm) (*sportello.Office, error)
@@ -507,6 +575,7 @@ type TicketResolver interface {
 
 	Messages(ctx context.Context, obj *sportello.Ticket) ([]*sportello.Message, error)
 	History(ctx context.Context, obj *sportello.Ticket) ([]*sportello.Event, error)
+	RecordsAccess(ctx context.Context, obj *sportello.Ticket) (*sportello.RecordsAccess, error)
 	SLA(ctx context.Context, obj *sportello.Ticket) (*sportello.TicketSLA, error)
 }
 type TicketConnectionResolver interface {
@@ -546,6 +615,93 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "AccessClockEvent.at":
+		if e.ComplexityRoot.AccessClockEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessClockEvent.At(childComplexity), true
+	case "AccessClockEvent.dueAt":
+		if e.ComplexityRoot.AccessClockEvent.DueAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessClockEvent.DueAt(childComplexity), true
+	case "AccessClockEvent.effect":
+		if e.ComplexityRoot.AccessClockEvent.Effect == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessClockEvent.Effect(childComplexity), true
+	case "AccessClockEvent.type":
+		if e.ComplexityRoot.AccessClockEvent.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessClockEvent.Type(childComplexity), true
+
+	case "AccessDeadline.dueAt":
+		if e.ComplexityRoot.AccessDeadline.DueAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessDeadline.DueAt(childComplexity), true
+	case "AccessDeadline.events":
+		if e.ComplexityRoot.AccessDeadline.Events == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessDeadline.Events(childComplexity), true
+	case "AccessDeadline.legalBasis":
+		if e.ComplexityRoot.AccessDeadline.LegalBasis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessDeadline.LegalBasis(childComplexity), true
+	case "AccessDeadline.stopped":
+		if e.ComplexityRoot.AccessDeadline.Stopped == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessDeadline.Stopped(childComplexity), true
+	case "AccessDeadline.suspendedDays":
+		if e.ComplexityRoot.AccessDeadline.SuspendedDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessDeadline.SuspendedDays(childComplexity), true
+
+	case "AccessRegisterEntry.decisionDate":
+		if e.ComplexityRoot.AccessRegisterEntry.DecisionDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessRegisterEntry.DecisionDate(childComplexity), true
+	case "AccessRegisterEntry.outcome":
+		if e.ComplexityRoot.AccessRegisterEntry.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessRegisterEntry.Outcome(childComplexity), true
+	case "AccessRegisterEntry.requestDate":
+		if e.ComplexityRoot.AccessRegisterEntry.RequestDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessRegisterEntry.RequestDate(childComplexity), true
+	case "AccessRegisterEntry.subject":
+		if e.ComplexityRoot.AccessRegisterEntry.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessRegisterEntry.Subject(childComplexity), true
+	case "AccessRegisterEntry.type":
+		if e.ComplexityRoot.AccessRegisterEntry.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessRegisterEntry.Type(childComplexity), true
 
 	case "Act.createdAt":
 		if e.ComplexityRoot.Act.CreatedAt == nil {
@@ -873,6 +1029,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AssignTicket(childComplexity, args["ticketId"].(string), args["officeId"].(string), args["assigneeId"].(*string)), true
+	case "Mutation.completeRecordsAccess":
+		if e.ComplexityRoot.Mutation.CompleteRecordsAccess == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_completeRecordsAccess_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CompleteRecordsAccess(childComplexity, args["ticketId"].(string)), true
 	case "Mutation.createAct":
 		if e.ComplexityRoot.Mutation.CreateAct == nil {
 			break
@@ -917,6 +1084,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateService(childComplexity, args["input"].(model.ServiceInput)), true
+	case "Mutation.decideRecordsAccess":
+		if e.ComplexityRoot.Mutation.DecideRecordsAccess == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_decideRecordsAccess_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DecideRecordsAccess(childComplexity, args["input"].(model.DecideRecordsAccessInput)), true
+	case "Mutation.notifyCounterParties":
+		if e.ComplexityRoot.Mutation.NotifyCounterParties == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_notifyCounterParties_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.NotifyCounterParties(childComplexity, args["ticketId"].(string), args["counterParties"].([]string)), true
+	case "Mutation.notifyIncomplete":
+		if e.ComplexityRoot.Mutation.NotifyIncomplete == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_notifyIncomplete_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.NotifyIncomplete(childComplexity, args["ticketId"].(string), args["note"].(string)), true
 	case "Mutation.postTicketMessage":
 		if e.ComplexityRoot.Mutation.PostTicketMessage == nil {
 			break
@@ -1350,6 +1550,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProcedureEdge.Node(childComplexity), true
 
+	case "Query.accessRegister":
+		if e.ComplexityRoot.Query.AccessRegister == nil {
+			break
+		}
+
+		args, err := ec.field_Query_accessRegister_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AccessRegister(childComplexity, args["from"].(sportello.Date), args["to"].(sportello.Date)), true
 	case "Query.acts":
 		if e.ComplexityRoot.Query.Acts == nil {
 			break
@@ -1502,6 +1713,85 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Tickets(childComplexity, args["filter"].(*model.TicketFilter), args["first"].(*int), args["after"].(*string)), true
+
+	case "RecordsAccess.actReference":
+		if e.ComplexityRoot.RecordsAccess.ActReference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordsAccess.ActReference(childComplexity), true
+	case "RecordsAccess.counterParties":
+		if e.ComplexityRoot.RecordsAccess.CounterParties == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordsAccess.CounterParties(childComplexity), true
+	case "RecordsAccess.deadline":
+		if e.ComplexityRoot.RecordsAccess.Deadline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordsAccess.Deadline(childComplexity), true
+	case "RecordsAccess.decidedAt":
+		if e.ComplexityRoot.RecordsAccess.DecidedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordsAccess.DecidedAt(childComplexity), true
+	case "RecordsAccess.documents":
+		if e.ComplexityRoot.RecordsAccess.Documents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordsAccess.Documents(childComplexity), true
+	case "RecordsAccess.interest":
+		if e.ComplexityRoot.RecordsAccess.Interest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordsAccess.Interest(childComplexity), true
+	case "RecordsAccess.motivation":
+		if e.ComplexityRoot.RecordsAccess.Motivation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordsAccess.Motivation(childComplexity), true
+	case "RecordsAccess.outcome":
+		if e.ComplexityRoot.RecordsAccess.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordsAccess.Outcome(childComplexity), true
+	case "RecordsAccess.outcomeMotivation":
+		if e.ComplexityRoot.RecordsAccess.OutcomeMotivation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordsAccess.OutcomeMotivation(childComplexity), true
+	case "RecordsAccess.publicSubject":
+		if e.ComplexityRoot.RecordsAccess.PublicSubject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordsAccess.PublicSubject(childComplexity), true
+	case "RecordsAccess.type":
+		if e.ComplexityRoot.RecordsAccess.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordsAccess.Type(childComplexity), true
+	case "RecordsAccess.viewingFrom":
+		if e.ComplexityRoot.RecordsAccess.ViewingFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordsAccess.ViewingFrom(childComplexity), true
+	case "RecordsAccess.viewingUntil":
+		if e.ComplexityRoot.RecordsAccess.ViewingUntil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordsAccess.ViewingUntil(childComplexity), true
 
 	case "ResponseTerm.days":
 		if e.ComplexityRoot.ResponseTerm.Days == nil {
@@ -1864,6 +2154,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Ticket.ProtocolNumber(childComplexity), true
+	case "Ticket.recordsAccess":
+		if e.ComplexityRoot.Ticket.RecordsAccess == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.RecordsAccess(childComplexity), true
 	case "Ticket.resolvedAt":
 		if e.ComplexityRoot.Ticket.ResolvedAt == nil {
 			break
@@ -2100,10 +2396,12 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CitizenInput", ec.unmarshalInputCitizenInput),
 			graphql.NewInputUnmarshaler("ClosureInput", ec.unmarshalInputClosureInput),
 			graphql.NewInputUnmarshaler("ContactInput", ec.unmarshalInputContactInput),
+			graphql.NewInputUnmarshaler("DecideRecordsAccessInput", ec.unmarshalInputDecideRecordsAccessInput),
 			graphql.NewInputUnmarshaler("OpeningSlotInput", ec.unmarshalInputOpeningSlotInput),
 			graphql.NewInputUnmarshaler("ProcedureFilter", ec.unmarshalInputProcedureFilter),
 			graphql.NewInputUnmarshaler("ProcedureInput", ec.unmarshalInputProcedureInput),
 			graphql.NewInputUnmarshaler("ProfileInput", ec.unmarshalInputProfileInput),
+			graphql.NewInputUnmarshaler("RecordsAccessInput", ec.unmarshalInputRecordsAccessInput),
 			graphql.NewInputUnmarshaler("RegisterTicketInput", ec.unmarshalInputRegisterTicketInput),
 			graphql.NewInputUnmarshaler("ServiceFilter", ec.unmarshalInputServiceFilter),
 			graphql.NewInputUnmarshaler("ServiceInput", ec.unmarshalInputServiceInput),
@@ -2203,6 +2501,190 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
+	{Name: "../../schema/access.graphqls", Input: `extend enum TicketKind {
+  """
+  A request for access to records (accesso agli atti): documentary (L. 241/1990) or civic
+  (D.lgs 33/2013 art. 5). Needs ` + "`" + `recordsAccess` + "`" + ` in the input; signed-in citizens only.
+  """
+  RECORDS_ACCESS
+}
+
+"The legal ground of a request for access to records."
+enum AccessType {
+  "Documentary access (L. 241/1990 art. 22 ff.): the applicant states a direct, concrete and current interest."
+  DOCUMENTALE
+  "Simple civic access (D.lgs 33/2013 art. 5 c. 1): what the municipality should have published."
+  CIVICO_SEMPLICE
+  "Generalized civic access (D.lgs 33/2013 art. 5 c. 2): any data or document held, no motivation needed."
+  CIVICO_GENERALIZZATO
+}
+
+enum AccessOutcome {
+  GRANTED
+  "Granted in part; the motivation says what was withheld and why."
+  PARTIALLY_GRANTED
+  "Denied, with the motivation."
+  DENIED
+  "Access postponed to ` + "`" + `viewingFrom` + "`" + ` (DPR 184/2006 art. 9), with the motivation."
+  DEFERRED
+}
+
+input RecordsAccessInput {
+  type: AccessType!
+  "Required for DOCUMENTALE: the applicant's direct, concrete and current interest. At most 4,000 characters."
+  interest: String
+  "The documents or data asked for. At most 4,000 characters."
+  documents: String!
+  "The act asked for as the applicant identifies it (for example: Delibera di Giunta n. 45 del 2025). At most 500 characters."
+  actReference: String
+  "Why the applicant asks; civic access needs none. At most 4,000 characters."
+  motivation: String
+  "People or companies whose interests the access may touch (counter-interested parties), at most 20."
+  counterParties: [String!]
+}
+
+extend input SubmitTicketInput {
+  "Required for kind RECORDS_ACCESS, refused for the others."
+  recordsAccess: RecordsAccessInput
+}
+
+extend input RegisterTicketInput {
+  "Required for kind RECORDS_ACCESS, refused for the others."
+  recordsAccess: RecordsAccessInput
+}
+
+"The details of a request for access to records, its legal clock and its decision."
+type RecordsAccess {
+  type: AccessType!
+  interest: String
+  documents: String!
+  actReference: String
+  motivation: String
+  "Staff only; null for citizens."
+  counterParties: [String!]
+  "The deadline to decide and how it was computed."
+  deadline: AccessDeadline!
+  "Null until decided."
+  outcome: AccessOutcome
+  outcomeMotivation: String
+  "The period to view the documents (for a deferral, the day access becomes possible)."
+  viewingFrom: Date
+  viewingUntil: Date
+  decidedAt: Time
+  "The request's subject as the public register of accesses shows it, written by the office."
+  publicSubject: String
+}
+
+"""
+The term to decide on a request for access: 30 calendar days from the protocol date, the day
+of filing not counted, ending at midnight Europe/Rome; restarted when an incomplete request
+(notified within 10 days) is completed; suspended 10 days when counter-interested parties are
+notified. The ticket's ` + "`" + `dueAt` + "`" + ` is always this ` + "`" + `dueAt` + "`" + `.
+"""
+type AccessDeadline {
+  dueAt: Time!
+  """
+  The request waits to be completed and the term does not run; ` + "`" + `dueAt` + "`" + ` is then the earliest it
+  can end (had the request been completed on the day of the notice).
+  """
+  stopped: Boolean!
+  "The rules applied, with their legal citations."
+  legalBasis: String!
+  "Days the term was suspended for counter-interested parties."
+  suspendedDays: Int!
+  "The events that set the deadline, oldest first."
+  events: [AccessClockEvent!]!
+}
+
+enum AccessClockEventType {
+  FILED
+  INCOMPLETE_NOTIFIED
+  COMPLETED
+  COUNTER_PARTIES_NOTIFIED
+  DECIDED
+}
+
+type AccessClockEvent {
+  type: AccessClockEventType!
+  at: Time!
+  "The deadline as it stood after this event."
+  dueAt: Time!
+  "What the event did to the term, in words."
+  effect: String!
+}
+
+"One line of the register of accesses (registro degli accessi). It carries no personal data."
+type AccessRegisterEntry {
+  type: AccessType!
+  requestDate: Date!
+  "The subject the office wrote for the register; null until the office decides."
+  subject: String
+  "Null while the request is pending."
+  outcome: AccessOutcome
+  decisionDate: Date
+}
+
+input DecideRecordsAccessInput {
+  ticketId: ID!
+  outcome: AccessOutcome!
+  "Required for every outcome but GRANTED."
+  motivation: String
+  """
+  GRANTED or PARTIALLY_GRANTED documentary access: the viewing period, at least 15 days
+  (DPR 184/2006 art. 7), from the day of the decision on. DEFERRED: the day access becomes
+  possible. DENIED: none.
+  """
+  viewingFrom: Date
+  viewingUntil: Date
+  """
+  The request's subject for the public register of accesses: WITHOUT personal data (no names,
+  addresses, fiscal codes). Required unless set before. At most 200 characters.
+  """
+  publicSubject: String
+}
+
+extend type Ticket {
+  "The details of a request for access to records; null for other kinds."
+  recordsAccess: RecordsAccess
+}
+
+extend type Query {
+  """
+  The register of accesses: the requests filed from ` + "`" + `from` + "`" + ` to ` + "`" + `to` + "`" + ` (both included, at most 366
+  days), oldest first. Public, with no personal data; also as CSV at
+  GET /registers/access.csv?from=YYYY-MM-DD&to=YYYY-MM-DD. Errors: BAD_USER_INPUT.
+  """
+  accessRegister(from: Date!, to: Date!): [AccessRegisterEntry!]!
+}
+
+extend type Mutation {
+  """
+  Tells the applicant what the request lacks (the note is a reply they read): the ticket waits
+  for them and the term stops until the request is completed. Only within 10 days of filing.
+  Errors: BAD_USER_INPUT (note), NOT_FOUND, INVALID_TRANSITION (too late, already notified,
+  decided, not a request for access).
+  """
+  notifyIncomplete(ticketId: ID!, note: String!): Ticket! @hasRole(roles: [OPERATOR, MANAGER, ADMIN])
+  """
+  Records that the applicant completed the request at the desk, by PEC or by post: the term
+  starts again. (The applicant's reply to the ticket completes it by itself.)
+  Errors: NOT_FOUND, INVALID_TRANSITION.
+  """
+  completeRecordsAccess(ticketId: ID!): Ticket! @hasRole(roles: [OPERATOR, MANAGER, ADMIN])
+  """
+  Records that the counter-interested parties were notified: the term is suspended 10 days.
+  ` + "`" + `counterParties` + "`" + `, when given, replace those of the request. Errors: BAD_USER_INPUT, NOT_FOUND,
+  INVALID_TRANSITION (already notified, term stopped or ended, decided).
+  """
+  notifyCounterParties(ticketId: ID!, counterParties: [String!]): Ticket! @hasRole(roles: [OPERATOR, MANAGER, ADMIN])
+  """
+  Decides the request and resolves the ticket: RESOLVED for GRANTED, PARTIALLY_GRANTED and
+  DEFERRED, REJECTED (with the motivation as reason) for DENIED. Errors: BAD_USER_INPUT,
+  NOT_FOUND, INVALID_TRANSITION (already decided, not a request for access).
+  """
+  decideRecordsAccess(input: DecideRecordsAccessInput!): Ticket! @hasRole(roles: [OPERATOR, MANAGER, ADMIN])
+}
+`, BuiltIn: false},
 	{Name: "../../schema/catalogue.graphqls", Input: `"""
 The answer depends only on the municipality, never on who asks: anonymous GET requests whose
 root fields all carry it get an ETag and may be cached for a minute by browsers and CDNs.
@@ -3056,6 +3538,52 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
 
+func (ec *executionContext) childFields_AccessClockEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "type":
+		return ec.fieldContext_AccessClockEvent_type(ctx, field)
+	case "at":
+		return ec.fieldContext_AccessClockEvent_at(ctx, field)
+	case "dueAt":
+		return ec.fieldContext_AccessClockEvent_dueAt(ctx, field)
+	case "effect":
+		return ec.fieldContext_AccessClockEvent_effect(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AccessClockEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_AccessDeadline(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "dueAt":
+		return ec.fieldContext_AccessDeadline_dueAt(ctx, field)
+	case "stopped":
+		return ec.fieldContext_AccessDeadline_stopped(ctx, field)
+	case "legalBasis":
+		return ec.fieldContext_AccessDeadline_legalBasis(ctx, field)
+	case "suspendedDays":
+		return ec.fieldContext_AccessDeadline_suspendedDays(ctx, field)
+	case "events":
+		return ec.fieldContext_AccessDeadline_events(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AccessDeadline", field.Name)
+}
+
+func (ec *executionContext) childFields_AccessRegisterEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "type":
+		return ec.fieldContext_AccessRegisterEntry_type(ctx, field)
+	case "requestDate":
+		return ec.fieldContext_AccessRegisterEntry_requestDate(ctx, field)
+	case "subject":
+		return ec.fieldContext_AccessRegisterEntry_subject(ctx, field)
+	case "outcome":
+		return ec.fieldContext_AccessRegisterEntry_outcome(ctx, field)
+	case "decisionDate":
+		return ec.fieldContext_AccessRegisterEntry_decisionDate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AccessRegisterEntry", field.Name)
+}
+
 func (ec *executionContext) childFields_Act(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3334,6 +3862,38 @@ func (ec *executionContext) childFields_ProcedureEdge(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type ProcedureEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_RecordsAccess(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "type":
+		return ec.fieldContext_RecordsAccess_type(ctx, field)
+	case "interest":
+		return ec.fieldContext_RecordsAccess_interest(ctx, field)
+	case "documents":
+		return ec.fieldContext_RecordsAccess_documents(ctx, field)
+	case "actReference":
+		return ec.fieldContext_RecordsAccess_actReference(ctx, field)
+	case "motivation":
+		return ec.fieldContext_RecordsAccess_motivation(ctx, field)
+	case "counterParties":
+		return ec.fieldContext_RecordsAccess_counterParties(ctx, field)
+	case "deadline":
+		return ec.fieldContext_RecordsAccess_deadline(ctx, field)
+	case "outcome":
+		return ec.fieldContext_RecordsAccess_outcome(ctx, field)
+	case "outcomeMotivation":
+		return ec.fieldContext_RecordsAccess_outcomeMotivation(ctx, field)
+	case "viewingFrom":
+		return ec.fieldContext_RecordsAccess_viewingFrom(ctx, field)
+	case "viewingUntil":
+		return ec.fieldContext_RecordsAccess_viewingUntil(ctx, field)
+	case "decidedAt":
+		return ec.fieldContext_RecordsAccess_decidedAt(ctx, field)
+	case "publicSubject":
+		return ec.fieldContext_RecordsAccess_publicSubject(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecordsAccess", field.Name)
+}
+
 func (ec *executionContext) childFields_ResponseTerm(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "kind":
@@ -3502,6 +4062,8 @@ func (ec *executionContext) childFields_Ticket(ctx context.Context, field graphq
 		return ec.fieldContext_Ticket_messages(ctx, field)
 	case "history":
 		return ec.fieldContext_Ticket_history(ctx, field)
+	case "recordsAccess":
+		return ec.fieldContext_Ticket_recordsAccess(ctx, field)
 	case "sla":
 		return ec.fieldContext_Ticket_sla(ctx, field)
 	}
@@ -3772,6 +4334,20 @@ func (ec *executionContext) field_Mutation_assignTicket_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_completeRecordsAccess_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ticketId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ticketId"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createAct_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3825,6 +4401,64 @@ func (ec *executionContext) field_Mutation_createService_args(ctx context.Contex
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_decideRecordsAccess_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DecideRecordsAccessInput, error) {
+			return ec.unmarshalNDecideRecordsAccessInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐDecideRecordsAccessInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_notifyCounterParties_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ticketId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ticketId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "counterParties",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["counterParties"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_notifyIncomplete_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ticketId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ticketId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "note",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["note"] = arg1
 	return args, nil
 }
 
@@ -4236,6 +4870,28 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_accessRegister_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (sportello.Date, error) {
+			return ec.unmarshalNDate2githubᚗcomᚋsportelloᚋsportelloᚐDate(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (sportello.Date, error) {
+			return ec.unmarshalNDate2githubᚗcomᚋsportelloᚋsportelloᚐDate(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_acts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4595,6 +5251,337 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _AccessClockEvent_type(ctx context.Context, field graphql.CollectedField, obj *sportello.ClockEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessClockEvent_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.ClockEventType) graphql.Marshaler {
+			return ec.marshalNAccessClockEventType2githubᚗcomᚋsportelloᚋsportelloᚐClockEventType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccessClockEvent_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccessClockEvent", field, false, false, "AccessClockEventType")
+}
+
+func (ec *executionContext) _AccessClockEvent_at(ctx context.Context, field graphql.CollectedField, obj *sportello.ClockEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessClockEvent_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccessClockEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccessClockEvent", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AccessClockEvent_dueAt(ctx context.Context, field graphql.CollectedField, obj *sportello.ClockEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessClockEvent_dueAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DueAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccessClockEvent_dueAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccessClockEvent", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AccessClockEvent_effect(ctx context.Context, field graphql.CollectedField, obj *sportello.ClockEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessClockEvent_effect(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Effect, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccessClockEvent_effect(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccessClockEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _AccessDeadline_dueAt(ctx context.Context, field graphql.CollectedField, obj *sportello.AccessDeadline) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessDeadline_dueAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DueAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccessDeadline_dueAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccessDeadline", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AccessDeadline_stopped(ctx context.Context, field graphql.CollectedField, obj *sportello.AccessDeadline) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessDeadline_stopped(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stopped, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccessDeadline_stopped(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccessDeadline", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AccessDeadline_legalBasis(ctx context.Context, field graphql.CollectedField, obj *sportello.AccessDeadline) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessDeadline_legalBasis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LegalBasis, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccessDeadline_legalBasis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccessDeadline", field, false, false, "String")
+}
+
+func (ec *executionContext) _AccessDeadline_suspendedDays(ctx context.Context, field graphql.CollectedField, obj *sportello.AccessDeadline) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessDeadline_suspendedDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SuspendedDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccessDeadline_suspendedDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccessDeadline", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AccessDeadline_events(ctx context.Context, field graphql.CollectedField, obj *sportello.AccessDeadline) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessDeadline_events(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Events, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []sportello.ClockEvent) graphql.Marshaler {
+			return ec.marshalNAccessClockEvent2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐClockEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccessDeadline_events(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AccessDeadline",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AccessClockEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AccessRegisterEntry_type(ctx context.Context, field graphql.CollectedField, obj *sportello.AccessRegisterEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessRegisterEntry_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.AccessType) graphql.Marshaler {
+			return ec.marshalNAccessType2githubᚗcomᚋsportelloᚋsportelloᚐAccessType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccessRegisterEntry_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccessRegisterEntry", field, false, false, "AccessType")
+}
+
+func (ec *executionContext) _AccessRegisterEntry_requestDate(ctx context.Context, field graphql.CollectedField, obj *sportello.AccessRegisterEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessRegisterEntry_requestDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccessRegisterEntry_requestDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccessRegisterEntry", field, false, false, "Date")
+}
+
+func (ec *executionContext) _AccessRegisterEntry_subject(ctx context.Context, field graphql.CollectedField, obj *sportello.AccessRegisterEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessRegisterEntry_subject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AccessRegisterEntry().Subject(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AccessRegisterEntry_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccessRegisterEntry", field, true, true, "String")
+}
+
+func (ec *executionContext) _AccessRegisterEntry_outcome(ctx context.Context, field graphql.CollectedField, obj *sportello.AccessRegisterEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessRegisterEntry_outcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AccessRegisterEntry().Outcome(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.AccessOutcome) graphql.Marshaler {
+			return ec.marshalOAccessOutcome2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐAccessOutcome(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AccessRegisterEntry_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccessRegisterEntry", field, true, true, "AccessOutcome")
+}
+
+func (ec *executionContext) _AccessRegisterEntry_decisionDate(ctx context.Context, field graphql.CollectedField, obj *sportello.AccessRegisterEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessRegisterEntry_decisionDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DecisionDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AccessRegisterEntry_decisionDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccessRegisterEntry", field, false, false, "Date")
+}
 
 func (ec *executionContext) _Act_id(ctx context.Context, field graphql.CollectedField, obj *sportello.Act) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -5802,6 +6789,254 @@ func (ec *executionContext) _FirstResponseTarget_hours(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_FirstResponseTarget_hours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FirstResponseTarget", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Mutation_notifyIncomplete(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_notifyIncomplete(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().NotifyIncomplete(ctx, fc.Args["ticketId"].(string), fc.Args["note"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"OPERATOR", "MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.Ticket
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Ticket
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Ticket) graphql.Marshaler {
+			return ec.marshalNTicket2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐTicket(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_notifyIncomplete(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ticket(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_notifyIncomplete_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_completeRecordsAccess(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_completeRecordsAccess(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CompleteRecordsAccess(ctx, fc.Args["ticketId"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"OPERATOR", "MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.Ticket
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Ticket
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Ticket) graphql.Marshaler {
+			return ec.marshalNTicket2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐTicket(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_completeRecordsAccess(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ticket(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_completeRecordsAccess_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_notifyCounterParties(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_notifyCounterParties(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().NotifyCounterParties(ctx, fc.Args["ticketId"].(string), fc.Args["counterParties"].([]string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"OPERATOR", "MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.Ticket
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Ticket
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Ticket) graphql.Marshaler {
+			return ec.marshalNTicket2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐTicket(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_notifyCounterParties(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ticket(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_notifyCounterParties_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_decideRecordsAccess(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_decideRecordsAccess(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DecideRecordsAccess(ctx, fc.Args["input"].(model.DecideRecordsAccessInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"OPERATOR", "MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.Ticket
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Ticket
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Ticket) graphql.Marshaler {
+			return ec.marshalNTicket2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐTicket(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_decideRecordsAccess(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ticket(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_decideRecordsAccess_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Mutation_createService(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -8173,6 +9408,50 @@ func (ec *executionContext) fieldContext_ProcedureEdge_node(_ context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_accessRegister(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_accessRegister(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AccessRegister(ctx, fc.Args["from"].(sportello.Date), fc.Args["to"].(sportello.Date))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*sportello.AccessRegisterEntry) graphql.Marshaler {
+			return ec.marshalNAccessRegisterEntry2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐAccessRegisterEntryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_accessRegister(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AccessRegisterEntry(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_accessRegister_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_search(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9035,6 +10314,314 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RecordsAccess_type(ctx context.Context, field graphql.CollectedField, obj *sportello.RecordsAccess) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordsAccess_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.AccessType) graphql.Marshaler {
+			return ec.marshalNAccessType2githubᚗcomᚋsportelloᚋsportelloᚐAccessType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordsAccess_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecordsAccess", field, false, false, "AccessType")
+}
+
+func (ec *executionContext) _RecordsAccess_interest(ctx context.Context, field graphql.CollectedField, obj *sportello.RecordsAccess) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordsAccess_interest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RecordsAccess().Interest(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RecordsAccess_interest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecordsAccess", field, true, true, "String")
+}
+
+func (ec *executionContext) _RecordsAccess_documents(ctx context.Context, field graphql.CollectedField, obj *sportello.RecordsAccess) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordsAccess_documents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Documents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordsAccess_documents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecordsAccess", field, false, false, "String")
+}
+
+func (ec *executionContext) _RecordsAccess_actReference(ctx context.Context, field graphql.CollectedField, obj *sportello.RecordsAccess) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordsAccess_actReference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RecordsAccess().ActReference(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RecordsAccess_actReference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecordsAccess", field, true, true, "String")
+}
+
+func (ec *executionContext) _RecordsAccess_motivation(ctx context.Context, field graphql.CollectedField, obj *sportello.RecordsAccess) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordsAccess_motivation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RecordsAccess().Motivation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RecordsAccess_motivation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecordsAccess", field, true, true, "String")
+}
+
+func (ec *executionContext) _RecordsAccess_counterParties(ctx context.Context, field graphql.CollectedField, obj *sportello.RecordsAccess) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordsAccess_counterParties(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CounterParties, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RecordsAccess_counterParties(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecordsAccess", field, false, false, "String")
+}
+
+func (ec *executionContext) _RecordsAccess_deadline(ctx context.Context, field graphql.CollectedField, obj *sportello.RecordsAccess) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordsAccess_deadline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RecordsAccess().Deadline(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.AccessDeadline) graphql.Marshaler {
+			return ec.marshalNAccessDeadline2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐAccessDeadline(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordsAccess_deadline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecordsAccess",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AccessDeadline(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RecordsAccess_outcome(ctx context.Context, field graphql.CollectedField, obj *sportello.RecordsAccess) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordsAccess_outcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RecordsAccess().Outcome(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.AccessOutcome) graphql.Marshaler {
+			return ec.marshalOAccessOutcome2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐAccessOutcome(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RecordsAccess_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecordsAccess", field, true, true, "AccessOutcome")
+}
+
+func (ec *executionContext) _RecordsAccess_outcomeMotivation(ctx context.Context, field graphql.CollectedField, obj *sportello.RecordsAccess) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordsAccess_outcomeMotivation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RecordsAccess().OutcomeMotivation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RecordsAccess_outcomeMotivation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecordsAccess", field, true, true, "String")
+}
+
+func (ec *executionContext) _RecordsAccess_viewingFrom(ctx context.Context, field graphql.CollectedField, obj *sportello.RecordsAccess) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordsAccess_viewingFrom(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ViewingFrom, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RecordsAccess_viewingFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecordsAccess", field, false, false, "Date")
+}
+
+func (ec *executionContext) _RecordsAccess_viewingUntil(ctx context.Context, field graphql.CollectedField, obj *sportello.RecordsAccess) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordsAccess_viewingUntil(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ViewingUntil, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RecordsAccess_viewingUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecordsAccess", field, false, false, "Date")
+}
+
+func (ec *executionContext) _RecordsAccess_decidedAt(ctx context.Context, field graphql.CollectedField, obj *sportello.RecordsAccess) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordsAccess_decidedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DecidedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RecordsAccess_decidedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecordsAccess", field, false, false, "Time")
+}
+
+func (ec *executionContext) _RecordsAccess_publicSubject(ctx context.Context, field graphql.CollectedField, obj *sportello.RecordsAccess) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordsAccess_publicSubject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RecordsAccess().PublicSubject(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RecordsAccess_publicSubject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecordsAccess", field, true, true, "String")
 }
 
 func (ec *executionContext) _ResponseTerm_kind(ctx context.Context, field graphql.CollectedField, obj *sportello.ResponseTerm) (ret graphql.Marshaler) {
@@ -10680,6 +12267,38 @@ func (ec *executionContext) fieldContext_Ticket_history(_ context.Context, field
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_TicketEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Ticket_recordsAccess(ctx context.Context, field graphql.CollectedField, obj *sportello.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ticket_recordsAccess(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Ticket().RecordsAccess(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.RecordsAccess) graphql.Marshaler {
+			return ec.marshalORecordsAccess2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐRecordsAccess(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Ticket_recordsAccess(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Ticket",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecordsAccess(ctx, field)
 		},
 	}
 	return fc, nil
@@ -12923,6 +14542,83 @@ func UnmarshalContactInput(ctx context.Context, raw any) (model.ContactInput, er
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputDecideRecordsAccessInput(ctx context.Context, obj any) (model.DecideRecordsAccessInput, error) {
+	var it model.DecideRecordsAccessInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"ticketId", "outcome", "motivation", "viewingFrom", "viewingUntil", "publicSubject"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "ticketId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ticketId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TicketID = data
+		case "outcome":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcome"))
+			data, err := ec.unmarshalNAccessOutcome2githubᚗcomᚋsportelloᚋsportelloᚐAccessOutcome(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Outcome = data
+		case "motivation":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("motivation"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Motivation = data
+		case "viewingFrom":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("viewingFrom"))
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ViewingFrom = data
+		case "viewingUntil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("viewingUntil"))
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ViewingUntil = data
+		case "publicSubject":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicSubject"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicSubject = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDecideRecordsAccessInput unmarshals raw into the DecideRecordsAccessInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDecideRecordsAccessInput(ctx context.Context, raw any) (model.DecideRecordsAccessInput, error) {
+	var out model.DecideRecordsAccessInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DecideRecordsAccessInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputOpeningSlotInput(ctx context.Context, obj any) (model.OpeningSlotInput, error) {
 	var it model.OpeningSlotInput
 	if obj == nil {
@@ -13196,6 +14892,83 @@ func UnmarshalProfileInput(ctx context.Context, raw any) (model.ProfileInput, er
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRecordsAccessInput(ctx context.Context, obj any) (model.RecordsAccessInput, error) {
+	var it model.RecordsAccessInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"type", "interest", "documents", "actReference", "motivation", "counterParties"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "type":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
+			data, err := ec.unmarshalNAccessType2githubᚗcomᚋsportelloᚋsportelloᚐAccessType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Type = data
+		case "interest":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("interest"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Interest = data
+		case "documents":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("documents"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Documents = data
+		case "actReference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actReference"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActReference = data
+		case "motivation":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("motivation"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Motivation = data
+		case "counterParties":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterParties"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CounterParties = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRecordsAccessInput unmarshals raw into the RecordsAccessInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRecordsAccessInput(ctx context.Context, raw any) (model.RecordsAccessInput, error) {
+	var out model.RecordsAccessInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RecordsAccessInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRegisterTicketInput(ctx context.Context, obj any) (model.RegisterTicketInput, error) {
 	var it model.RegisterTicketInput
 	if obj == nil {
@@ -13207,7 +14980,7 @@ func (ec *executionContext) unmarshalInputRegisterTicketInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"kind", "channel", "subject", "body", "officeId", "citizenId", "contact"}
+	fieldsInOrder := [...]string{"kind", "channel", "subject", "body", "officeId", "citizenId", "contact", "recordsAccess"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -13263,6 +15036,13 @@ func (ec *executionContext) unmarshalInputRegisterTicketInput(ctx context.Contex
 				return it, err
 			}
 			it.Contact = data
+		case "recordsAccess":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recordsAccess"))
+			data, err := ec.unmarshalORecordsAccessInput2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐRecordsAccessInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecordsAccess = data
 		}
 	}
 	return it, nil
@@ -13498,7 +15278,7 @@ func (ec *executionContext) unmarshalInputSubmitTicketInput(ctx context.Context,
 		asMap["channel"] = "WEB"
 	}
 
-	fieldsInOrder := [...]string{"kind", "channel", "subject", "body", "officeId", "contact"}
+	fieldsInOrder := [...]string{"kind", "channel", "subject", "body", "officeId", "contact", "recordsAccess"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -13547,6 +15327,13 @@ func (ec *executionContext) unmarshalInputSubmitTicketInput(ctx context.Context,
 				return it, err
 			}
 			it.Contact = data
+		case "recordsAccess":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recordsAccess"))
+			data, err := ec.unmarshalORecordsAccessInput2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐRecordsAccessInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecordsAccess = data
 		}
 	}
 	return it, nil
@@ -13765,6 +15552,162 @@ func (ec *executionContext) _SearchItem(ctx context.Context, sel ast.SelectionSe
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
+
+var accessClockEventImplementors = []string{"AccessClockEvent"}
+
+func (ec *executionContext) _AccessClockEvent(ctx context.Context, sel ast.SelectionSet, obj *sportello.ClockEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, accessClockEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AccessClockEvent")
+		case "type":
+			out.Values[i] = ec._AccessClockEvent_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._AccessClockEvent_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dueAt":
+			out.Values[i] = ec._AccessClockEvent_dueAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "effect":
+			out.Values[i] = ec._AccessClockEvent_effect(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var accessDeadlineImplementors = []string{"AccessDeadline"}
+
+func (ec *executionContext) _AccessDeadline(ctx context.Context, sel ast.SelectionSet, obj *sportello.AccessDeadline) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, accessDeadlineImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AccessDeadline")
+		case "dueAt":
+			out.Values[i] = ec._AccessDeadline_dueAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "stopped":
+			out.Values[i] = ec._AccessDeadline_stopped(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "legalBasis":
+			out.Values[i] = ec._AccessDeadline_legalBasis(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "suspendedDays":
+			out.Values[i] = ec._AccessDeadline_suspendedDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "events":
+			out.Values[i] = ec._AccessDeadline_events(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var accessRegisterEntryImplementors = []string{"AccessRegisterEntry"}
+
+func (ec *executionContext) _AccessRegisterEntry(ctx context.Context, sel ast.SelectionSet, obj *sportello.AccessRegisterEntry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, accessRegisterEntryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AccessRegisterEntry")
+		case "type":
+			out.Values[i] = ec._AccessRegisterEntry_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "requestDate":
+			out.Values[i] = ec._AccessRegisterEntry_requestDate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "subject":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AccessRegisterEntry_subject(ctx, field, obj)
+				})
+		case "outcome":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AccessRegisterEntry_outcome(ctx, field, obj)
+				})
+		case "decisionDate":
+			out.Values[i] = ec._AccessRegisterEntry_decisionDate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
 
 var actImplementors = []string{"Act", "SearchItem"}
 
@@ -14327,6 +16270,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Mutation")
+		case "notifyIncomplete":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_notifyIncomplete(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "completeRecordsAccess":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_completeRecordsAccess(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "notifyCounterParties":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_notifyCounterParties(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "decideRecordsAccess":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_decideRecordsAccess(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createService":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createService(ctx, field)
@@ -14915,6 +16886,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Query")
+		case "accessRegister":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_accessRegister(ctx, field)
+				})
 		case "search":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -15025,6 +17002,106 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var recordsAccessImplementors = []string{"RecordsAccess"}
+
+func (ec *executionContext) _RecordsAccess(ctx context.Context, sel ast.SelectionSet, obj *sportello.RecordsAccess) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, recordsAccessImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RecordsAccess")
+		case "type":
+			out.Values[i] = ec._RecordsAccess_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "interest":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RecordsAccess_interest(ctx, field, obj)
+				})
+		case "documents":
+			out.Values[i] = ec._RecordsAccess_documents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actReference":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RecordsAccess_actReference(ctx, field, obj)
+				})
+		case "motivation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RecordsAccess_motivation(ctx, field, obj)
+				})
+		case "counterParties":
+			out.Values[i] = ec._RecordsAccess_counterParties(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "deadline":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RecordsAccess_deadline(ctx, field, obj)
+				})
+		case "outcome":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RecordsAccess_outcome(ctx, field, obj)
+				})
+		case "outcomeMotivation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RecordsAccess_outcomeMotivation(ctx, field, obj)
+				})
+		case "viewingFrom":
+			out.Values[i] = ec._RecordsAccess_viewingFrom(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "viewingUntil":
+			out.Values[i] = ec._RecordsAccess_viewingUntil(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "decidedAt":
+			out.Values[i] = ec._RecordsAccess_decidedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "publicSubject":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RecordsAccess_publicSubject(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -15608,6 +17685,12 @@ func (ec *executionContext) _Ticket(ctx context.Context, sel ast.SelectionSet, o
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Ticket_history(ctx, field, obj)
+				})
+		case "recordsAccess":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Ticket_recordsAccess(ctx, field, obj)
 				})
 		case "sla":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -16296,6 +18379,103 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) marshalNAccessClockEvent2githubᚗcomᚋsportelloᚋsportelloᚐClockEvent(ctx context.Context, sel ast.SelectionSet, v sportello.ClockEvent) graphql.Marshaler {
+	return ec._AccessClockEvent(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNAccessClockEvent2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐClockEventᚄ(ctx context.Context, sel ast.SelectionSet, v []sportello.ClockEvent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAccessClockEvent2githubᚗcomᚋsportelloᚋsportelloᚐClockEvent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNAccessClockEventType2githubᚗcomᚋsportelloᚋsportelloᚐClockEventType(ctx context.Context, v any) (sportello.ClockEventType, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := sportello.ClockEventType(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAccessClockEventType2githubᚗcomᚋsportelloᚋsportelloᚐClockEventType(ctx context.Context, sel ast.SelectionSet, v sportello.ClockEventType) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "AccessClockEventType!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNAccessDeadline2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐAccessDeadline(ctx context.Context, sel ast.SelectionSet, v *sportello.AccessDeadline) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AccessDeadline!")
+		return graphql.Null
+	}
+	return ec._AccessDeadline(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAccessOutcome2githubᚗcomᚋsportelloᚋsportelloᚐAccessOutcome(ctx context.Context, v any) (sportello.AccessOutcome, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := sportello.AccessOutcome(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAccessOutcome2githubᚗcomᚋsportelloᚋsportelloᚐAccessOutcome(ctx context.Context, sel ast.SelectionSet, v sportello.AccessOutcome) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "AccessOutcome!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNAccessRegisterEntry2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐAccessRegisterEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*sportello.AccessRegisterEntry) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAccessRegisterEntry2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐAccessRegisterEntry(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAccessRegisterEntry2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐAccessRegisterEntry(ctx context.Context, sel ast.SelectionSet, v *sportello.AccessRegisterEntry) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AccessRegisterEntry!")
+		return graphql.Null
+	}
+	return ec._AccessRegisterEntry(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAccessType2githubᚗcomᚋsportelloᚋsportelloᚐAccessType(ctx context.Context, v any) (sportello.AccessType, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := sportello.AccessType(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAccessType2githubᚗcomᚋsportelloᚋsportelloᚐAccessType(ctx context.Context, sel ast.SelectionSet, v sportello.AccessType) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "AccessType!")
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNAct2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐAct(ctx context.Context, sel ast.SelectionSet, v *sportello.Act) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Act!")
@@ -16565,6 +18745,11 @@ func (ec *executionContext) marshalNDate2timeᚐTime(ctx context.Context, sel as
 		graphql.AddInvalidNullFromMarshaler(ctx, "Date!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNDecideRecordsAccessInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐDecideRecordsAccessInput(ctx context.Context, v any) (model.DecideRecordsAccessInput, error) {
+	res, err := ec.unmarshalInputDecideRecordsAccessInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNFirstResponseTarget2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐFirstResponseTargetᚄ(ctx context.Context, sel ast.SelectionSet, v []*sportello.FirstResponseTarget) graphql.Marshaler {
@@ -17371,6 +19556,25 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
+func (ec *executionContext) unmarshalOAccessOutcome2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐAccessOutcome(ctx context.Context, v any) (*sportello.AccessOutcome, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := sportello.AccessOutcome(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAccessOutcome2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐAccessOutcome(ctx context.Context, sel ast.SelectionSet, v *sportello.AccessOutcome) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
 func (ec *executionContext) unmarshalOActFilter2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐActFilter(ctx context.Context, v any) (*model.ActFilter, error) {
 	if v == nil {
 		return nil, nil
@@ -17696,6 +19900,21 @@ func (ec *executionContext) unmarshalOProcedureFilter2ᚖgithubᚗcomᚋsportell
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputProcedureFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORecordsAccess2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐRecordsAccess(ctx context.Context, sel ast.SelectionSet, v *sportello.RecordsAccess) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RecordsAccess(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalORecordsAccessInput2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐRecordsAccessInput(ctx context.Context, v any) (*model.RecordsAccessInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputRecordsAccessInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 

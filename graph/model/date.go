@@ -31,11 +31,12 @@ func UnmarshalDate(v any) (sportello.Date, error) {
 	return d, nil
 }
 
-// MarshalCalendarDay writes a calendar day the catalogue keeps as midnight UTC (see
-// sportello.CalendarDate) as the Date scalar, YYYY-MM-DD.
+// MarshalCalendarDay writes a day kept as a time.Time as the Date scalar, YYYY-MM-DD. The day is
+// read in Rome, which is right both for the catalogue's days (midnight UTC, still the same day in
+// Rome) and for the records-access clock's (midnight in Rome).
 func MarshalCalendarDay(t time.Time) graphql.Marshaler {
 	return graphql.WriterFunc(func(w io.Writer) {
-		io.WriteString(w, strconv.Quote(t.Format(time.DateOnly)))
+		io.WriteString(w, strconv.Quote(t.In(sportello.Rome).Format(time.DateOnly)))
 	})
 }
 

@@ -78,6 +78,21 @@ type ContactInput struct {
 	Phone *string `json:"phone,omitempty"`
 }
 
+type DecideRecordsAccessInput struct {
+	TicketID string                  `json:"ticketId"`
+	Outcome  sportello.AccessOutcome `json:"outcome"`
+	// Required for every outcome but GRANTED.
+	Motivation *string `json:"motivation,omitempty"`
+	// GRANTED or PARTIALLY_GRANTED documentary access: the viewing period, at least 15 days
+	// (DPR 184/2006 art. 7), from the day of the decision on. DEFERRED: the day access becomes
+	// possible. DENIED: none.
+	ViewingFrom  *sportello.Date `json:"viewingFrom,omitempty"`
+	ViewingUntil *sportello.Date `json:"viewingUntil,omitempty"`
+	// The request's subject for the public register of accesses: WITHOUT personal data (no names,
+	// addresses, fiscal codes). Required unless set before. At most 200 characters.
+	PublicSubject *string `json:"publicSubject,omitempty"`
+}
+
 type Mutation struct {
 }
 
@@ -144,6 +159,20 @@ type ProfileInput struct {
 type Query struct {
 }
 
+type RecordsAccessInput struct {
+	Type sportello.AccessType `json:"type"`
+	// Required for DOCUMENTALE: the applicant's direct, concrete and current interest. At most 4,000 characters.
+	Interest *string `json:"interest,omitempty"`
+	// The documents or data asked for. At most 4,000 characters.
+	Documents string `json:"documents"`
+	// The act asked for as the applicant identifies it (for example: Delibera di Giunta n. 45 del 2025). At most 500 characters.
+	ActReference *string `json:"actReference,omitempty"`
+	// Why the applicant asks; civic access needs none. At most 4,000 characters.
+	Motivation *string `json:"motivation,omitempty"`
+	// People or companies whose interests the access may touch (counter-interested parties), at most 20.
+	CounterParties []string `json:"counterParties,omitempty"`
+}
+
 type RegisterTicketInput struct {
 	Kind sportello.Kind `json:"kind"`
 	// COUNTER, PHONE, EMAIL, PEC or POST.
@@ -155,6 +184,8 @@ type RegisterTicketInput struct {
 	CitizenID *string `json:"citizenId,omitempty"`
 	// For anonymous reports and suggestions instead of citizenId.
 	Contact *ContactInput `json:"contact,omitempty"`
+	// Required for kind RECORDS_ACCESS, refused for the others.
+	RecordsAccess *RecordsAccessInput `json:"recordsAccess,omitempty"`
 }
 
 type ServiceConnection struct {
@@ -214,6 +245,8 @@ type SubmitTicketInput struct {
 	OfficeID *string `json:"officeId,omitempty"`
 	// For anonymous reports and suggestions: how to reach the filer, if they wish.
 	Contact *ContactInput `json:"contact,omitempty"`
+	// Required for kind RECORDS_ACCESS, refused for the others.
+	RecordsAccess *RecordsAccessInput `json:"recordsAccess,omitempty"`
 }
 
 type SubmitTicketPayload struct {
