@@ -298,8 +298,8 @@ func TestTicketSLAOfAListCostsAFixedNumberOfStatements(t *testing.T) {
 	operator := s.token(sportello.RoleOperator, "op")
 	const list = `query($first: Int) { tickets(first: $first) { edges { node {
 		office { name } sla { firstResponseDueAt breached officeHoursElapsed } } } } }`
-	// The live feed polls the database in the background and a busy machine may split a batch:
-	// both only add statements, so the fewest of a few runs is what the query itself costs.
+	// A busy machine may split a loader's one-millisecond batch, which only adds statements, so
+	// the fewest of a few runs is what the query itself costs.
 	statements := func(first int) int64 {
 		s.ok(operator, list, map[string]any{"first": first}, nil) // warm the tenant cache and connections
 		fewest := int64(-1)
