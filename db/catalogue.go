@@ -272,22 +272,8 @@ func (s *CatalogueService) Service(ctx context.Context, slug string) (*sportello
 
 // ServicesByID returns services by id. See sportello.CatalogueService.
 func (s *CatalogueService) ServicesByID(ctx context.Context, ids []string) (map[string]*sportello.Service, error) {
-	c, editor, err := catalogueCaller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var a args
-	scope, _ := statusScope("s", editor, nil, &a)
-	var rows []serviceRow
-	if err := s.db.SelectContext(ctx, &rows, `SELECT `+serviceColumns+` FROM services s
-		WHERE s.tenant_id = `+a.add(c.tenantID)+` AND s.id = ANY(`+a.add(pq.Array(validIDs(ids)))+`::uuid[]) AND `+scope, a...); err != nil {
-		return nil, fmt.Errorf("list services: %w", err)
-	}
-	out := make(map[string]*sportello.Service, len(rows))
-	for i := range rows {
-		out[rows[i].ID] = rows[i].service()
-	}
-	return out, nil
+	return catalogueByID(ctx, s, "services", serviceColumns, ids, entryScope, (*serviceRow).service,
+		func(v *sportello.Service) string { return v.ID })
 }
 
 // Services lists services by title. See sportello.CatalogueService.
@@ -321,6 +307,38 @@ func (s *CatalogueService) Services(ctx context.Context, f sportello.ServiceFilt
 	for i := range rows {
 		out.Services = append(out.Services, rows[i].service())
 		out.Cursors = append(out.Cursors, encodeKeyCursor(rows[i].Title, rows[i].ID))
+	}
+	return out, nil
+}
+
+// entryScope is statusScope over every status the caller may see, for lookups by id.
+func entryScope(editor bool, _ []sportello.CatalogueStatus, a *args) (string, error) {
+	return statusScope("s", editor, nil, a)
+}
+
+// catalogueByID reads the entries of a catalogue table (aliased s) among ids that the caller may
+// see, and maps them by id: the batch behind the loaders of services, procedures and acts.
+func catalogueByID[R any, T any](ctx context.Context, s *CatalogueService, table, columns string, ids []string,
+	scope func(editor bool, statuses []sportello.CatalogueStatus, a *args) (string, error),
+	entry func(*R) *T, id func(*T) string) (map[string]*T, error) {
+	c, editor, err := catalogueCaller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var a args
+	cond, err := scope(editor, nil, &a)
+	if err != nil {
+		return nil, err
+	}
+	var rows []R
+	if err := s.db.SelectContext(ctx, &rows, `SELECT `+columns+` FROM `+table+` s
+		WHERE s.tenant_id = `+a.add(c.tenantID)+` AND s.id = ANY(`+a.add(pq.Array(validIDs(ids)))+`::uuid[]) AND `+cond, a...); err != nil {
+		return nil, fmt.Errorf("list %s: %w", table, err)
+	}
+	out := make(map[string]*T, len(rows))
+	for i := range rows {
+		v := entry(&rows[i])
+		out[id(v)] = v
 	}
 	return out, nil
 }
@@ -462,22 +480,8 @@ func (s *CatalogueService) SetProcedureStatus(ctx context.Context, id string, st
 
 // ProceduresByID returns procedures by id. See sportello.CatalogueService.
 func (s *CatalogueService) ProceduresByID(ctx context.Context, ids []string) (map[string]*sportello.Procedure, error) {
-	c, editor, err := catalogueCaller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var a args
-	scope, _ := statusScope("s", editor, nil, &a)
-	var rows []procedureRow
-	if err := s.db.SelectContext(ctx, &rows, `SELECT `+procedureColumns+` FROM procedures s
-		WHERE s.tenant_id = `+a.add(c.tenantID)+` AND s.id = ANY(`+a.add(pq.Array(validIDs(ids)))+`::uuid[]) AND `+scope, a...); err != nil {
-		return nil, fmt.Errorf("list procedures: %w", err)
-	}
-	out := make(map[string]*sportello.Procedure, len(rows))
-	for i := range rows {
-		out[rows[i].ID] = rows[i].procedure()
-	}
-	return out, nil
+	return catalogueByID(ctx, s, "procedures", procedureColumns, ids, entryScope, (*procedureRow).procedure,
+		func(v *sportello.Procedure) string { return v.ID })
 }
 
 // Procedures lists procedures by name. See sportello.CatalogueService.
@@ -666,22 +670,8 @@ func (s *CatalogueService) actScope(editor bool, statuses []sportello.CatalogueS
 
 // ActsByID returns acts by id. See sportello.CatalogueService.
 func (s *CatalogueService) ActsByID(ctx context.Context, ids []string) (map[string]*sportello.Act, error) {
-	c, editor, err := catalogueCaller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var a args
-	scope, _ := s.actScope(editor, nil, &a)
-	var rows []actRow
-	if err := s.db.SelectContext(ctx, &rows, `SELECT `+actColumns+` FROM acts s
-		WHERE s.tenant_id = `+a.add(c.tenantID)+` AND s.id = ANY(`+a.add(pq.Array(validIDs(ids)))+`::uuid[]) AND `+scope, a...); err != nil {
-		return nil, fmt.Errorf("list acts: %w", err)
-	}
-	out := make(map[string]*sportello.Act, len(rows))
-	for i := range rows {
-		out[rows[i].ID] = rows[i].act()
-	}
-	return out, nil
+	return catalogueByID(ctx, s, "acts", actColumns, ids, s.actScope, (*actRow).act,
+		func(v *sportello.Act) string { return v.ID })
 }
 
 // Acts lists acts newest first. See sportello.CatalogueService.
