@@ -278,37 +278,53 @@ func (s *CatalogueService) ServicesByID(ctx context.Context, ids []string) (map[
 
 // Services lists services by title. See sportello.CatalogueService.
 func (s *CatalogueService) Services(ctx context.Context, f sportello.ServiceFilter, page sportello.Page) (*sportello.ServicePage, error) {
-	c, editor, err := catalogueCaller(ctx)
+	rows, cursors, more, err := namedPage(ctx, s, "services", serviceColumns, "title", f.OfficeID, f.Topic, f.Statuses, page,
+		func(r *serviceRow) (string, string) { return r.Title, r.ID })
 	if err != nil {
 		return nil, err
 	}
-	if err := page.Validate(); err != nil {
-		return nil, err
-	}
-	var a args
-	where, err := listWhere("s", c, editor, f.OfficeID, f.Topic, f.Statuses, &a)
-	if err != nil {
-		return nil, err
-	}
-	if page.After != "" {
-		key, id, err := decodeKeyCursor(page.After)
-		if err != nil {
-			return nil, err
-		}
-		where += fmt.Sprintf(" AND (s.title, s.id) > (%s, %s)", a.add(key), a.add(id))
-	}
-	var rows []serviceRow
-	if err := s.db.SelectContext(ctx, &rows, `SELECT `+serviceColumns+` FROM services s WHERE `+where+
-		` ORDER BY s.title, s.id LIMIT `+a.add(page.First+1), a...); err != nil {
-		return nil, fmt.Errorf("list services: %w", err)
-	}
-	out := &sportello.ServicePage{HasNextPage: len(rows) > page.First, Services: []*sportello.Service{}}
-	rows = rows[:min(len(rows), page.First)]
+	out := &sportello.ServicePage{HasNextPage: more, Cursors: cursors, Services: make([]*sportello.Service, len(rows))}
 	for i := range rows {
-		out.Services = append(out.Services, rows[i].service())
-		out.Cursors = append(out.Cursors, encodeKeyCursor(rows[i].Title, rows[i].ID))
+		out.Services[i] = rows[i].service()
 	}
 	return out, nil
+}
+
+// namedPage reads a page of services or procedures (table, aliased s) in the order of their
+// name column, filtered by office, topic and status, with a cursor per row.
+func namedPage[R any](ctx context.Context, s *CatalogueService, table, columns, name, officeID, topic string,
+	statuses []sportello.CatalogueStatus, page sportello.Page, key func(*R) (name, id string)) ([]R, []string, bool, error) {
+	c, editor, err := catalogueCaller(ctx)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if err := page.Validate(); err != nil {
+		return nil, nil, false, err
+	}
+	var a args
+	where, err := listWhere("s", c, editor, officeID, topic, statuses, &a)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if page.After != "" {
+		after, id, err := decodeKeyCursor(page.After)
+		if err != nil {
+			return nil, nil, false, err
+		}
+		where += fmt.Sprintf(" AND (s.%s, s.id) > (%s, %s)", name, a.add(after), a.add(id))
+	}
+	var rows []R
+	if err := s.db.SelectContext(ctx, &rows, `SELECT `+columns+` FROM `+table+` s WHERE `+where+
+		` ORDER BY s.`+name+`, s.id LIMIT `+a.add(page.First+1), a...); err != nil {
+		return nil, nil, false, fmt.Errorf("list %s: %w", table, err)
+	}
+	more := len(rows) > page.First
+	rows = rows[:min(len(rows), page.First)]
+	cursors := make([]string, len(rows))
+	for i := range rows {
+		cursors[i] = encodeKeyCursor(key(&rows[i]))
+	}
+	return rows, cursors, more, nil
 }
 
 // entryScope is statusScope over every status the caller may see, for lookups by id.
@@ -486,35 +502,14 @@ func (s *CatalogueService) ProceduresByID(ctx context.Context, ids []string) (ma
 
 // Procedures lists procedures by name. See sportello.CatalogueService.
 func (s *CatalogueService) Procedures(ctx context.Context, f sportello.ProcedureFilter, page sportello.Page) (*sportello.ProcedurePage, error) {
-	c, editor, err := catalogueCaller(ctx)
+	rows, cursors, more, err := namedPage(ctx, s, "procedures", procedureColumns, "name", f.OfficeID, f.Topic, f.Statuses, page,
+		func(r *procedureRow) (string, string) { return r.Name, r.ID })
 	if err != nil {
 		return nil, err
 	}
-	if err := page.Validate(); err != nil {
-		return nil, err
-	}
-	var a args
-	where, err := listWhere("s", c, editor, f.OfficeID, f.Topic, f.Statuses, &a)
-	if err != nil {
-		return nil, err
-	}
-	if page.After != "" {
-		key, id, err := decodeKeyCursor(page.After)
-		if err != nil {
-			return nil, err
-		}
-		where += fmt.Sprintf(" AND (s.name, s.id) > (%s, %s)", a.add(key), a.add(id))
-	}
-	var rows []procedureRow
-	if err := s.db.SelectContext(ctx, &rows, `SELECT `+procedureColumns+` FROM procedures s WHERE `+where+
-		` ORDER BY s.name, s.id LIMIT `+a.add(page.First+1), a...); err != nil {
-		return nil, fmt.Errorf("list procedures: %w", err)
-	}
-	out := &sportello.ProcedurePage{HasNextPage: len(rows) > page.First, Procedures: []*sportello.Procedure{}}
-	rows = rows[:min(len(rows), page.First)]
+	out := &sportello.ProcedurePage{HasNextPage: more, Cursors: cursors, Procedures: make([]*sportello.Procedure, len(rows))}
 	for i := range rows {
-		out.Procedures = append(out.Procedures, rows[i].procedure())
-		out.Cursors = append(out.Cursors, encodeKeyCursor(rows[i].Name, rows[i].ID))
+		out.Procedures[i] = rows[i].procedure()
 	}
 	return out, nil
 }
