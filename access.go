@@ -93,6 +93,8 @@ type RecordsAccessInput struct {
 	Documents string
 	// ActReference identifies an act as the applicant wrote it (title, number, year).
 	ActReference string
+	// ActID is the act asked for, when the applicant found it in the catalogue.
+	ActID string
 	// Motivation is why the applicant asks; civic access needs none.
 	Motivation string
 	// CounterParties are people whose interests the access may touch, as the applicant names them.

@@ -98,9 +98,23 @@ func dateArg(t *time.Time) any {
 
 // insertRecordsAccess stores the details of a request for access filed as ticket t.
 func insertRecordsAccess(ctx context.Context, tx *sqlx.Tx, t *sportello.Ticket, in *sportello.RecordsAccessInput) error {
+	if in.ActID != "" {
+		// Only an act the public can read can be asked for by its catalogue entry; an unknown or
+		// unpublished one answers NOT_FOUND, as a lookup would.
+		var n int
+		if validID(in.ActID) {
+			if err := tx.GetContext(ctx, &n, `SELECT count(*) FROM acts WHERE id = $1 AND tenant_id = $2 AND status = 'PUBLISHED'`,
+				in.ActID, t.TenantID); err != nil {
+				return fmt.Errorf("find act: %w", err)
+			}
+		}
+		if n == 0 {
+			return &sportello.Error{Code: sportello.CodeNotFound, Field: "recordsAccess.actId", Message: "act not found"}
+		}
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO records_access (ticket_id, tenant_id, type, interest, documents,
-		act_text, motivation, counter_parties) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		t.ID, t.TenantID, in.Type, in.Interest, in.Documents, in.ActReference, in.Motivation,
+		act_text, act_id, motivation, counter_parties) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		t.ID, t.TenantID, in.Type, in.Interest, in.Documents, in.ActReference, nullID(in.ActID), in.Motivation,
 		pq.Array(append([]string{}, in.CounterParties...))); err != nil {
 		return fmt.Errorf("insert records access: %w", err)
 	}

@@ -51,6 +51,10 @@ func (r *recordsAccessResolver) ActReference(ctx context.Context, obj *sportello
 	return optional(obj.ActReference), nil
 }
 
+func (r *recordsAccessResolver) Act(ctx context.Context, obj *sportello.RecordsAccess) (*sportello.Act, error) {
+	return loadOne(ctx, r.loaders(ctx).acts, obj.ActID)
+}
+
 func (r *recordsAccessResolver) Motivation(ctx context.Context, obj *sportello.RecordsAccess) (*string, error) {
 	return optional(obj.Motivation), nil
 }

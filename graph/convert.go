@@ -73,7 +73,8 @@ func recordsAccessInput(in *model.RecordsAccessInput) *sportello.RecordsAccessIn
 		return nil
 	}
 	return &sportello.RecordsAccessInput{Type: in.Type, Interest: deref(in.Interest), Documents: in.Documents,
-		ActReference: deref(in.ActReference), Motivation: deref(in.Motivation), CounterParties: in.CounterParties}
+		ActReference: deref(in.ActReference), ActID: deref(in.ActID), Motivation: deref(in.Motivation),
+		CounterParties: in.CounterParties}
 }
 
 // dayInRome turns a Date into the records-access clock's representation of a day: midnight in

@@ -234,3 +234,44 @@ func (s *testServer) getPath(path string) (*http.Response, string) {
 	}
 	return res, string(b)
 }
+
+func TestRecordsAccessNamesAnActOfTheCatalogue(t *testing.T) {
+	s := startServer(t)
+	operator := s.token(sportello.RoleOperator, "op")
+	citizen := s.token(sportello.RoleCitizen, "cit")
+	var act struct{ CreateAct struct{ ID string } }
+	s.ok(operator, `mutation { createAct(input: {type: EXECUTIVE_RESOLUTION, number: 45, date: "2025-03-10",
+		title: "Approvazione del progetto del parco", status: PUBLISHED}) { id } }`, nil, &act)
+	var draft struct{ CreateAct struct{ ID string } }
+	s.ok(operator, `mutation { createAct(input: {type: EXECUTIVE_RESOLUTION, number: 46, date: "2025-03-10",
+		title: "Bozza"}) { id } }`, nil, &draft)
+
+	const file = `mutation($in: SubmitTicketInput!) { submitTicket(input: $in) { ticket { recordsAccess { actReference act { title number } } } } }`
+	in := func(actID string) map[string]any {
+		return map[string]any{"in": map[string]any{"kind": "RECORDS_ACCESS", "subject": "Accesso", "body": "Chiedo copia",
+			"recordsAccess": map[string]any{"type": "CIVICO_SEMPLICE", "documents": "La delibera", "actId": actID}}}
+	}
+	var got struct {
+		SubmitTicket struct {
+			Ticket struct {
+				RecordsAccess struct {
+					Act *struct {
+						Title  string
+						Number int
+					}
+				}
+			}
+		}
+	}
+	s.ok(citizen, file, in(act.CreateAct.ID), &got)
+	if a := got.SubmitTicket.Ticket.RecordsAccess.Act; a == nil || a.Number != 45 {
+		t.Fatalf("act = %+v", a)
+	}
+	before := s.count(`SELECT count(*) FROM tickets`)
+	// A draft is not in the public catalogue, and an unknown id is not anywhere: both answer alike.
+	s.fails(citizen, file, in(draft.CreateAct.ID), sportello.CodeNotFound, "recordsAccess.actId")
+	s.fails(citizen, file, in("00000000-0000-0000-0000-000000000042"), sportello.CodeNotFound, "recordsAccess.actId")
+	if after := s.count(`SELECT count(*) FROM tickets`); after != before {
+		t.Fatalf("a refused request wrote a ticket: %d → %d", before, after)
+	}
+}

@@ -272,6 +272,7 @@ type ComplexityRoot struct {
 	}
 
 	RecordsAccess struct {
+		Act               func(childComplexity int) int
 		ActReference      func(childComplexity int) int
 		CounterParties    func(childComplexity int) int
 		Deadline          func(childComplexity int) int
@@ -534,6 +535,7 @@ type RecordsAccessResolver interface {
 	Interest(ctx context.Context, obj *sportello.RecordsAccess) (*string, error)
 
 	ActReference(ctx context.Context, obj *sportello.RecordsAccess) (*string, error)
+	Act(ctx context.Context, obj *sportello.RecordsAccess) (*sportello.Act, error)
 	Motivation(ctx context.Context, obj *sportello.RecordsAccess) (*string, error)
 
 	Deadline(ctx context.Context, obj *sportello.RecordsAccess) (*sportello.AccessDeadline, error)
@@ -1714,6 +1716,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Tickets(childComplexity, args["filter"].(*model.TicketFilter), args["first"].(*int), args["after"].(*string)), true
 
+	case "RecordsAccess.act":
+		if e.ComplexityRoot.RecordsAccess.Act == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordsAccess.Act(childComplexity), true
 	case "RecordsAccess.actReference":
 		if e.ComplexityRoot.RecordsAccess.ActReference == nil {
 			break
@@ -2537,6 +2545,8 @@ input RecordsAccessInput {
   documents: String!
   "The act asked for as the applicant identifies it (for example: Delibera di Giunta n. 45 del 2025). At most 500 characters."
   actReference: String
+  "The act asked for, when the applicant found it in the catalogue (a published act). Errors: NOT_FOUND."
+  actId: ID
   "Why the applicant asks; civic access needs none. At most 4,000 characters."
   motivation: String
   "People or companies whose interests the access may touch (counter-interested parties), at most 20."
@@ -2559,6 +2569,8 @@ type RecordsAccess {
   interest: String
   documents: String!
   actReference: String
+  "The act asked for, from the catalogue; null when the applicant named it only in actReference."
+  act: Act
   motivation: String
   "Staff only; null for citizens."
   counterParties: [String!]
@@ -3872,6 +3884,8 @@ func (ec *executionContext) childFields_RecordsAccess(ctx context.Context, field
 		return ec.fieldContext_RecordsAccess_documents(ctx, field)
 	case "actReference":
 		return ec.fieldContext_RecordsAccess_actReference(ctx, field)
+	case "act":
+		return ec.fieldContext_RecordsAccess_act(ctx, field)
 	case "motivation":
 		return ec.fieldContext_RecordsAccess_motivation(ctx, field)
 	case "counterParties":
@@ -10408,6 +10422,38 @@ func (ec *executionContext) fieldContext_RecordsAccess_actReference(_ context.Co
 	return graphql.NewScalarFieldContext("RecordsAccess", field, true, true, "String")
 }
 
+func (ec *executionContext) _RecordsAccess_act(ctx context.Context, field graphql.CollectedField, obj *sportello.RecordsAccess) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordsAccess_act(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RecordsAccess().Act(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Act) graphql.Marshaler {
+			return ec.marshalOAct2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐAct(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RecordsAccess_act(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecordsAccess",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Act(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _RecordsAccess_motivation(ctx context.Context, field graphql.CollectedField, obj *sportello.RecordsAccess) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14903,7 +14949,7 @@ func (ec *executionContext) unmarshalInputRecordsAccessInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"type", "interest", "documents", "actReference", "motivation", "counterParties"}
+	fieldsInOrder := [...]string{"type", "interest", "documents", "actReference", "actId", "motivation", "counterParties"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -14938,6 +14984,13 @@ func (ec *executionContext) unmarshalInputRecordsAccessInput(ctx context.Context
 				return it, err
 			}
 			it.ActReference = data
+		case "actId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActID = data
 		case "motivation":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("motivation"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -17051,6 +17104,12 @@ func (ec *executionContext) _RecordsAccess(ctx context.Context, sel ast.Selectio
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._RecordsAccess_actReference(ctx, field, obj)
+				})
+		case "act":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RecordsAccess_act(ctx, field, obj)
 				})
 		case "motivation":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -19573,6 +19632,13 @@ func (ec *executionContext) marshalOAccessOutcome2ᚖgithubᚗcomᚋsportelloᚋ
 	_ = ctx
 	res := graphql.MarshalString(string(*v))
 	return res
+}
+
+func (ec *executionContext) marshalOAct2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐAct(ctx context.Context, sel ast.SelectionSet, v *sportello.Act) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Act(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOActFilter2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐActFilter(ctx context.Context, v any) (*model.ActFilter, error) {

@@ -167,6 +167,8 @@ type RecordsAccessInput struct {
 	Documents string `json:"documents"`
 	// The act asked for as the applicant identifies it (for example: Delibera di Giunta n. 45 del 2025). At most 500 characters.
 	ActReference *string `json:"actReference,omitempty"`
+	// The act asked for, when the applicant found it in the catalogue (a published act). Errors: NOT_FOUND.
+	ActID *string `json:"actId,omitempty"`
 	// Why the applicant asks; civic access needs none. At most 4,000 characters.
 	Motivation *string `json:"motivation,omitempty"`
 	// People or companies whose interests the access may touch (counter-interested parties), at most 20.
