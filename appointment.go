@@ -58,6 +58,31 @@ func (b *BookingSettings) Validate() error {
 	return nil
 }
 
+// BookingSettingsInput changes some of an office's settings; nil fields keep their value.
+type BookingSettingsInput struct {
+	SlotMinutes       *int
+	Counters          *int
+	HorizonDays       *int
+	MinNoticeMinutes  *int
+	ProtocolOnBooking *bool
+}
+
+// Apply returns b with the input's fields set.
+func (in BookingSettingsInput) Apply(b BookingSettings) BookingSettings {
+	for _, f := range []struct{ dst, src *int }{
+		{&b.SlotMinutes, in.SlotMinutes}, {&b.Counters, in.Counters}, {&b.HorizonDays, in.HorizonDays},
+		{&b.MinNoticeMinutes, in.MinNoticeMinutes},
+	} {
+		if f.src != nil {
+			*f.dst = *f.src
+		}
+	}
+	if in.ProtocolOnBooking != nil {
+		b.ProtocolOnBooking = *in.ProtocolOnBooking
+	}
+	return b
+}
+
 // SlotLength is the length of one slot.
 func (b *BookingSettings) SlotLength() time.Duration {
 	return time.Duration(b.SlotMinutes) * time.Minute
@@ -245,9 +270,10 @@ type AppointmentService interface {
 	// BookingSettings returns the settings of each office among ids, defaults for offices
 	// without their own; offices that do not exist are absent.
 	BookingSettings(ctx context.Context, officeIDs []string) (map[string]*BookingSettings, error)
-	// SetBookingSettings sets an office's settings; they apply to bookings made afterwards.
-	// Errors: BAD_USER_INPUT, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND (office).
-	SetBookingSettings(ctx context.Context, in BookingSettings) (*BookingSettings, error)
+	// SetBookingSettings changes an office's settings; they apply to bookings made afterwards,
+	// and bookings already made keep their slots. Errors: BAD_USER_INPUT, UNAUTHENTICATED,
+	// FORBIDDEN, NOT_FOUND (office).
+	SetBookingSettings(ctx context.Context, officeID string, in BookingSettingsInput) (*BookingSettings, error)
 	// AvailableSlots lists the office's bookable slots on the days from..to with a free counter.
 	// Errors: BAD_USER_INPUT (range, service of another office), NOT_FOUND (office, service).
 	AvailableSlots(ctx context.Context, officeID string, from, to Date, serviceID string) ([]Slot, error)
