@@ -59,10 +59,8 @@ func romeAt(y int, mo time.Month, d, h, mi int) time.Time {
 	return time.Date(y, mo, d, h, mi, 0, 0, sportello.Rome)
 }
 
-func ptr[T any](v T) *T { return &v }
-
 func TestConcurrentBookingsOfOneSlotFillItsCountersAndNoMore(t *testing.T) {
-	town := newDeskTown(t, sportello.BookingSettingsInput{Counters: ptr(2)})
+	town := newDeskTown(t, sportello.BookingSettingsInput{Counters: new(2)})
 	slot := romeAt(2026, 11, 17, 9, 20)
 	const n = 20
 	errs := make([]error, n)
@@ -203,12 +201,12 @@ func TestRescheduleTakesTheNewSlotBeforeFreeingTheOld(t *testing.T) {
 }
 
 func TestACitizenHoldsOneAppointmentAtATime(t *testing.T) {
-	town := newDeskTown(t, sportello.BookingSettingsInput{Counters: ptr(3)})
+	town := newDeskTown(t, sportello.BookingSettingsInput{Counters: new(3)})
 	other := newOffice(t, town.d, sportello.DefaultTenantID, "Anagrafe")
 	if _, err := db.NewHoursService(town.d).SetOpeningHours(managerCtx(sportello.DefaultTenantID), other, urpWeek); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := town.s.SetBookingSettings(managerCtx(sportello.DefaultTenantID), other, sportello.BookingSettingsInput{SlotMinutes: ptr(30)}); err != nil {
+	if _, err := town.s.SetBookingSettings(managerCtx(sportello.DefaultTenantID), other, sportello.BookingSettingsInput{SlotMinutes: new(30)}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := town.book(citizenCtx("busy"), romeAt(2026, 11, 17, 9, 20)); err != nil {
@@ -224,7 +222,7 @@ func TestACitizenHoldsOneAppointmentAtATime(t *testing.T) {
 }
 
 func TestStaffBookForACitizenAndReadTheAgenda(t *testing.T) {
-	town := newDeskTown(t, sportello.BookingSettingsInput{Counters: ptr(2)})
+	town := newDeskTown(t, sportello.BookingSettingsInput{Counters: new(2)})
 	cit, err := db.NewCitizenService(town.d).CreateCitizen(operatorCtx("op"), sportello.CitizenInput{GivenName: "Giulia",
 		FamilyName: "Bianchi", FiscalCode: "BNCGLI80A41H501C"})
 	if err != nil {
@@ -265,7 +263,7 @@ func TestBookingsGetAProtocolNumberOnlyWhenTheOfficeAsks(t *testing.T) {
 		t.Fatalf("booking without protocol: %+v, %v", plain, err)
 	}
 	if _, err := town.s.SetBookingSettings(managerCtx(sportello.DefaultTenantID), town.urp,
-		sportello.BookingSettingsInput{ProtocolOnBooking: ptr(true)}); err != nil {
+		sportello.BookingSettingsInput{ProtocolOnBooking: new(true)}); err != nil {
 		t.Fatal(err)
 	}
 	registered, err := town.book(citizenCtx("b"), romeAt(2026, 11, 17, 9, 20))
@@ -287,11 +285,11 @@ func TestBookingsGetAProtocolNumberOnlyWhenTheOfficeAsks(t *testing.T) {
 }
 
 func TestBookingSettingsAndSlotsRefuseBadInputAndWriteNothing(t *testing.T) {
-	town := newDeskTown(t, sportello.BookingSettingsInput{Counters: ptr(2)})
+	town := newDeskTown(t, sportello.BookingSettingsInput{Counters: new(2)})
 	mgr := managerCtx(sportello.DefaultTenantID)
-	_, err := town.s.SetBookingSettings(mgr, town.urp, sportello.BookingSettingsInput{SlotMinutes: ptr(15), Counters: ptr(0)})
+	_, err := town.s.SetBookingSettings(mgr, town.urp, sportello.BookingSettingsInput{SlotMinutes: new(15), Counters: new(0)})
 	wantField(t, err, sportello.CodeBadUserInput, "input.counters")
-	_, err = town.s.SetBookingSettings(operatorCtx("op"), town.urp, sportello.BookingSettingsInput{Counters: ptr(3)})
+	_, err = town.s.SetBookingSettings(operatorCtx("op"), town.urp, sportello.BookingSettingsInput{Counters: new(3)})
 	wantCode(t, err, sportello.CodeForbidden)
 	_, err = town.s.SetBookingSettings(mgr, "00000000-0000-0000-0000-000000000009", sportello.BookingSettingsInput{})
 	wantField(t, err, sportello.CodeNotFound, "officeId")
