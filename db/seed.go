@@ -61,7 +61,8 @@ var demoOffices = []demoOffice{
 }
 
 // SeedDemo loads a demo municipality into the default tenant: offices with their hours, staff,
-// citizens and tickets in several states, and the catalogue of services, procedures and acts.
+// citizens and tickets in several states, the catalogue of services, procedures and acts, and
+// the URP's desk appointments.
 // It does nothing if the tenant already has offices (the catalogue: services), so it is safe to
 // run at every start.
 func SeedDemo(ctx context.Context, d *DB) error {
@@ -107,7 +108,10 @@ func SeedDemo(ctx context.Context, d *DB) error {
 	if err := seedTickets(ctx, d, officeIDs); err != nil {
 		return err
 	}
-	return seedCatalogue(ctx, d)
+	if err := seedCatalogue(ctx, d); err != nil {
+		return err
+	}
+	return seedAppointments(ctx, d, officeIDs[demoOffices[0].name])
 }
 
 // seedFrontDesk makes the URP the front desk, whose clock runs the SLA of tickets without an

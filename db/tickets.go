@@ -195,12 +195,9 @@ func (s *TicketService) insertTicket(ctx context.Context, tx *sqlx.Tx, c caller,
 	}
 	// The number is taken last, just before the insert, because its row lock queues every other
 	// filing of the tenant until this transaction ends.
-	year := sportello.ProtocolYear(now)
-	var seq int
-	if err := tx.GetContext(ctx, &seq, `INSERT INTO protocol_counters (tenant_id, year, last_seq) VALUES ($1, $2, 1)
-		ON CONFLICT (tenant_id, year) DO UPDATE SET last_seq = protocol_counters.last_seq + 1
-		RETURNING last_seq`, c.tenantID, year); err != nil {
-		return nil, fmt.Errorf("take protocol number: %w", err)
+	p, err := takeProtocolNumber(ctx, tx, c.tenantID, now)
+	if err != nil {
+		return nil, err
 	}
 	var row ticketRow
 	if err := tx.GetContext(ctx, &row, `INSERT INTO tickets AS t (tenant_id, protocol_year, protocol_seq, kind, channel,
@@ -208,7 +205,7 @@ func (s *TicketService) insertTicket(ctx context.Context, tx *sqlx.Tx, c caller,
 		created_at, updated_at, due_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16)
 		RETURNING `+ticketColumns,
-		c.tenantID, year, seq, nt.kind, nt.channel, sportello.StatusSubmitted, nt.subject, nt.body,
+		c.tenantID, p.Year, p.Seq, nt.kind, nt.channel, sportello.StatusSubmitted, nt.subject, nt.body,
 		nullID(nt.citizenID), contact.Name, contact.Email, contact.Phone, receiptHash, nullID(nt.officeID),
 		now, sportello.DueAt(now, days)); err != nil {
 		return nil, fmt.Errorf("insert ticket: %w", err)
@@ -227,20 +224,42 @@ func (s *TicketService) insertTicket(ctx context.Context, tx *sqlx.Tx, c caller,
 	return sub, nil
 }
 
+// takeProtocolNumber takes the tenant's next protocol number of now's year in tx. The counter's
+// row stays locked until tx ends, queueing every other registration of the tenant, so callers
+// take it as late as they can; a rollback gives the number back, so numbers have no gaps.
+func takeProtocolNumber(ctx context.Context, tx *sqlx.Tx, tenantID string, now time.Time) (sportello.ProtocolNumber, error) {
+	year := sportello.ProtocolYear(now)
+	var seq int
+	if err := tx.GetContext(ctx, &seq, `INSERT INTO protocol_counters (tenant_id, year, last_seq) VALUES ($1, $2, 1)
+		ON CONFLICT (tenant_id, year) DO UPDATE SET last_seq = protocol_counters.last_seq + 1
+		RETURNING last_seq`, tenantID, year); err != nil {
+		return sportello.ProtocolNumber{}, fmt.Errorf("take protocol number: %w", err)
+	}
+	return sportello.ProtocolNumber{Year: year, Seq: seq}, nil
+}
+
 // newReceiptCode returns a receipt code for an anonymous filer and the hash that is stored: the
 // code itself is shown once and never kept, so a copy of the database does not reveal it.
 func newReceiptCode() (string, []byte) {
-	var b [10]byte
-	rand.Read(b[:])
-	const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789" // no 0/O, 1/I: it is read aloud and retyped
+	code := readableCode(10, 5)
+	return code, hashReceipt(code)
+}
+
+// readableCode returns n random characters in groups of group joined by '-'. The alphabet has
+// 32 characters, so every byte maps to one without bias, and no 0/O or 1/I: codes are read
+// aloud and retyped.
+func readableCode(n, group int) string {
+	const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+	b := make([]byte, n)
+	rand.Read(b)
 	var code strings.Builder
 	for i, v := range b {
-		if i > 0 && i%5 == 0 {
+		if i > 0 && i%group == 0 {
 			code.WriteByte('-')
 		}
 		code.WriteByte(alphabet[int(v)%len(alphabet)])
 	}
-	return code.String(), hashReceipt(code.String())
+	return code.String()
 }
 
 func hashReceipt(code string) []byte {

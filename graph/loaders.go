@@ -33,6 +33,8 @@ type Loaders struct {
 	acts       *dataloadgen.Loader[string, *sportello.Act]
 
 	recordsAccess *dataloadgen.Loader[string, *sportello.RecordsAccess]
+
+	bookingSettings *dataloadgen.Loader[string, *sportello.BookingSettings]
 }
 
 // NewLoaders returns the loaders of one request, which wait up to wait to gather a batch. They
@@ -53,6 +55,8 @@ func NewLoaders(r *Resolver, wait time.Duration) *Loaders {
 		procedures:    dataloadgen.NewMappedLoader(r.CatalogueService.ProceduresByID, opts...),
 		acts:          dataloadgen.NewMappedLoader(r.CatalogueService.ActsByID, opts...),
 		recordsAccess: dataloadgen.NewMappedLoader(r.RecordsAccessService.RecordsAccessByTicket, opts...),
+
+		bookingSettings: dataloadgen.NewMappedLoader(r.AppointmentService.BookingSettings, opts...),
 	}
 }
 

@@ -22,6 +22,8 @@ type Resolver struct {
 	SearchService    sportello.SearchService
 
 	RecordsAccessService sportello.RecordsAccessService
+	// AppointmentService books the offices' desks.
+	AppointmentService sportello.AppointmentService
 
 	// Now is the clock that decides whether a ticket is overdue; nil means time.Now. It must
 	// be the services' clock, so that the overdue field agrees with the overdue filter.

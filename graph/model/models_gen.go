@@ -48,6 +48,33 @@ type ActInput struct {
 	Status *sportello.CatalogueStatus `json:"status,omitempty"`
 }
 
+type BookAppointmentInput struct {
+	OfficeID string `json:"officeId"`
+	// The start of one of the office's free slots, as availableSlots lists them.
+	Start time.Time `json:"start"`
+	// The service the citizen comes for: one the office provides (the front desk takes any).
+	ServiceID *string `json:"serviceId,omitempty"`
+	// What the citizen comes for; required without serviceId. At most 200 characters.
+	Topic *string `json:"topic,omitempty"`
+	// Anything the desk should know. At most 2,000 characters.
+	Notes *string `json:"notes,omitempty"`
+	// Staff only: the citizen the booking is for. Citizens book for themselves and leave it out.
+	CitizenID *string `json:"citizenId,omitempty"`
+}
+
+// Changes some booking settings; fields left out keep their value.
+type BookingSettingsInput struct {
+	// 5 to 240.
+	SlotMinutes *int `json:"slotMinutes,omitempty"`
+	// 1 to 50.
+	Counters *int `json:"counters,omitempty"`
+	// 1 to 366.
+	HorizonDays *int `json:"horizonDays,omitempty"`
+	// 0 to 20160 (two weeks).
+	MinNoticeMinutes  *int  `json:"minNoticeMinutes,omitempty"`
+	ProtocolOnBooking *bool `json:"protocolOnBooking,omitempty"`
+}
+
 type ChannelCount struct {
 	Channel sportello.Channel `json:"channel"`
 	Count   int               `json:"count"`
