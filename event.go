@@ -48,6 +48,9 @@ type Event struct {
 	Ticket *Ticket
 }
 
+// Cursor is the event's position for clients, to resume a feed after it.
+func (e *Event) Cursor() string { return e.Position.Cursor() }
+
 // EventData is what an event records beyond its type.
 type EventData struct {
 	FromStatus Status   `json:"fromStatus,omitempty"`

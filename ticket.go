@@ -123,6 +123,9 @@ type Ticket struct {
 	FirstRespondedAt *time.Time
 }
 
+// ProtocolNumber is the ticket's protocol number as written on documents: YYYY/NNNNNNN.
+func (t *Ticket) ProtocolNumber() string { return t.Protocol.String() }
+
 // Overdue reports whether the office has let the deadline pass without answering.
 func (t *Ticket) Overdue(now time.Time) bool { return t.Status.Open() && now.After(t.DueAt) }
 

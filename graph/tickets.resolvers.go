@@ -94,10 +94,6 @@ func (r *queryResolver) TicketByReceipt(ctx context.Context, protocolNumber stri
 	return r.TicketService.TicketByReceipt(ctx, protocolNumber, receiptCode)
 }
 
-func (r *ticketResolver) ProtocolNumber(ctx context.Context, obj *sportello.Ticket) (string, error) {
-	return obj.Protocol.String(), nil
-}
-
 func (r *ticketResolver) StatusReason(ctx context.Context, obj *sportello.Ticket) (*string, error) {
 	return optional(obj.StatusReason), nil
 }
@@ -132,10 +128,6 @@ func (r *ticketConnectionResolver) TotalCount(ctx context.Context, obj *model.Ti
 
 func (r *ticketEventResolver) ID(ctx context.Context, obj *sportello.Event) (string, error) {
 	return strconv.FormatInt(obj.ID, 10), nil
-}
-
-func (r *ticketEventResolver) Cursor(ctx context.Context, obj *sportello.Event) (string, error) {
-	return obj.Position.Cursor(), nil
 }
 
 func (r *ticketEventResolver) Ticket(ctx context.Context, obj *sportello.Event) (*sportello.Ticket, error) {

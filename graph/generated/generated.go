@@ -624,8 +624,6 @@ type SubscriptionResolver interface {
 	DashboardChanged(ctx context.Context) (<-chan *sportello.Dashboard, error)
 }
 type TicketResolver interface {
-	ProtocolNumber(ctx context.Context, obj *sportello.Ticket) (string, error)
-
 	StatusReason(ctx context.Context, obj *sportello.Ticket) (*string, error)
 
 	Citizen(ctx context.Context, obj *sportello.Ticket) (*sportello.Citizen, error)
@@ -645,7 +643,7 @@ type TicketConnectionResolver interface {
 }
 type TicketEventResolver interface {
 	ID(ctx context.Context, obj *sportello.Event) (string, error)
-	Cursor(ctx context.Context, obj *sportello.Event) (string, error)
+
 	Ticket(ctx context.Context, obj *sportello.Event) (*sportello.Ticket, error)
 
 	FromStatus(ctx context.Context, obj *sportello.Event) (*sportello.Status, error)
@@ -13668,7 +13666,7 @@ func (ec *executionContext) _Ticket_protocolNumber(ctx context.Context, field gr
 			return ec.fieldContext_Ticket_protocolNumber(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Ticket().ProtocolNumber(ctx, obj)
+			return obj.ProtocolNumber(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -13679,7 +13677,7 @@ func (ec *executionContext) _Ticket_protocolNumber(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Ticket_protocolNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Ticket", field, true, true, "String")
+	return graphql.NewScalarFieldContext("Ticket", field, true, false, "String")
 }
 
 func (ec *executionContext) _Ticket_kind(ctx context.Context, field graphql.CollectedField, obj *sportello.Ticket) (ret graphql.Marshaler) {
@@ -14365,7 +14363,7 @@ func (ec *executionContext) _TicketEvent_cursor(ctx context.Context, field graph
 			return ec.fieldContext_TicketEvent_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.TicketEvent().Cursor(ctx, obj)
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -14376,7 +14374,7 @@ func (ec *executionContext) _TicketEvent_cursor(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_TicketEvent_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TicketEvent", field, true, true, "String")
+	return graphql.NewScalarFieldContext("TicketEvent", field, true, false, "String")
 }
 
 func (ec *executionContext) _TicketEvent_ticket(ctx context.Context, field graphql.CollectedField, obj *sportello.Event) (ret graphql.Marshaler) {
@@ -19869,11 +19867,10 @@ func (ec *executionContext) _Ticket(ctx context.Context, sel ast.SelectionSet, o
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "protocolNumber":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Ticket_protocolNumber(ctx, field, obj)
-				})
+			out.Values[i] = ec._Ticket_protocolNumber(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "kind":
 			out.Values[i] = ec._Ticket_kind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -20095,11 +20092,10 @@ func (ec *executionContext) _TicketEvent(ctx context.Context, sel ast.SelectionS
 					return ec._TicketEvent_id(ctx, field, obj)
 				})
 		case "cursor":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._TicketEvent_cursor(ctx, field, obj)
-				})
+			out.Values[i] = ec._TicketEvent_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "ticket":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
