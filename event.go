@@ -43,8 +43,8 @@ type Event struct {
 	At       time.Time
 	Internal bool // concerns an internal note: staff only
 	Data     EventData
-	// Ticket is the ticket as the live feed read it with the event, shared by every subscriber
-	// the event goes to; nil in histories, whose caller already holds the ticket.
+	// Ticket is the ticket the event belongs to, as it is now: read by the live feed with the
+	// event and shared by every subscriber it goes to, or the ticket whose history holds it.
 	Ticket *Ticket
 }
 

@@ -380,8 +380,6 @@ type TicketService interface {
 	RegisterTicket(ctx context.Context, in RegisterTicketInput) (*Submission, error)
 	// Ticket returns one ticket. Errors: NOT_FOUND.
 	Ticket(ctx context.Context, id string) (*Ticket, error)
-	// TicketsByID returns the tickets among ids that the caller may see; the others are absent.
-	TicketsByID(ctx context.Context, ids []string) (map[string]*Ticket, error)
 	// TicketByReceipt returns the ticket an anonymous caller filed. Errors: NOT_FOUND.
 	TicketByReceipt(ctx context.Context, protocol, receiptCode string) (*Ticket, error)
 	// Tickets lists tickets newest first: all of the tenant's for staff, their own for

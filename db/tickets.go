@@ -323,25 +323,6 @@ func (s *TicketService) Ticket(ctx context.Context, id string) (*sportello.Ticke
 	return getTicket(ctx, s.db, c, id, false)
 }
 
-// TicketsByID returns the tickets the caller may see among ids. See sportello.TicketService.
-func (s *TicketService) TicketsByID(ctx context.Context, ids []string) (map[string]*sportello.Ticket, error) {
-	c, err := callerFrom(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var a args
-	query := `SELECT ` + ticketColumns + ` FROM tickets t WHERE t.id = ANY(` + a.add(pq.Array(validIDs(ids))) + `::uuid[]) AND ` + c.ticketScope(&a)
-	var rows []ticketRow
-	if err := s.db.SelectContext(ctx, &rows, query, a...); err != nil {
-		return nil, fmt.Errorf("list tickets by id: %w", err)
-	}
-	out := make(map[string]*sportello.Ticket, len(rows))
-	for i := range rows {
-		out[rows[i].ID] = rows[i].ticket()
-	}
-	return out, nil
-}
-
 // getTicket reads a ticket in the caller's scope, optionally locking it for update.
 func getTicket(ctx context.Context, q sqlx.QueryerContext, c caller, id string, lock bool) (*sportello.Ticket, error) {
 	if !validID(id) {

@@ -18,7 +18,6 @@ const DefaultLoaderWait = time.Millisecond
 // Loaders batch the relations of list fields into one query per relation and request, so that a
 // page of 50 tickets with their citizen, office and messages costs a fixed number of statements.
 type Loaders struct {
-	tickets  *dataloadgen.Loader[string, *sportello.Ticket]
 	citizens *dataloadgen.Loader[string, *sportello.Citizen]
 	offices  *dataloadgen.Loader[string, *sportello.Office]
 	staff    *dataloadgen.Loader[string, *sportello.Staff]
@@ -42,7 +41,6 @@ type Loaders struct {
 func NewLoaders(r *Resolver, wait time.Duration) *Loaders {
 	opts := []dataloadgen.Option{dataloadgen.WithWait(wait), dataloadgen.WithBatchCapacity(sportello.MaxPageSize)}
 	return &Loaders{
-		tickets:  dataloadgen.NewMappedLoader(r.TicketService.TicketsByID, opts...),
 		citizens: dataloadgen.NewMappedLoader(r.CitizenService.CitizensByID, opts...),
 		offices:  dataloadgen.NewMappedLoader(r.OfficeService.OfficesByID, opts...),
 		staff:    dataloadgen.NewMappedLoader(r.OfficeService.StaffByID, opts...),

@@ -119,7 +119,11 @@ func (r *ticketResolver) Messages(ctx context.Context, obj *sportello.Ticket) ([
 }
 
 func (r *ticketResolver) History(ctx context.Context, obj *sportello.Ticket) ([]*sportello.Event, error) {
-	return loadList(ctx, r.loaders(ctx).events, obj.ID)
+	events, err := loadList(ctx, r.loaders(ctx).events, obj.ID)
+	for _, e := range events {
+		e.Ticket = obj
+	}
+	return events, err
 }
 
 func (r *ticketConnectionResolver) TotalCount(ctx context.Context, obj *model.TicketConnection) (int, error) {
@@ -128,17 +132,6 @@ func (r *ticketConnectionResolver) TotalCount(ctx context.Context, obj *model.Ti
 
 func (r *ticketEventResolver) ID(ctx context.Context, obj *sportello.Event) (string, error) {
 	return strconv.FormatInt(obj.ID, 10), nil
-}
-
-func (r *ticketEventResolver) Ticket(ctx context.Context, obj *sportello.Event) (*sportello.Ticket, error) {
-	if obj.Ticket != nil {
-		return obj.Ticket, nil
-	}
-	t, err := loadOne(ctx, r.loaders(ctx).tickets, obj.TicketID)
-	if err == nil && t == nil {
-		return nil, sportello.NotFound("ticket")
-	}
-	return t, err
 }
 
 func (r *ticketEventResolver) FromStatus(ctx context.Context, obj *sportello.Event) (*sportello.Status, error) {

@@ -73,7 +73,7 @@ func TestCitizenFilesFollowsAndRepliesToTicket(t *testing.T) {
 	s.ok(operator, `mutation($id: ID!) { postTicketMessage(ticketId: $id, body: "Serve una fototessera") { id } }`, map[string]any{"id": id}, nil)
 	s.ok(operator, `mutation($id: ID!) { transitionTicket(ticketId: $id, to: WAITING_FOR_CITIZEN) { status } }`, map[string]any{"id": id}, nil)
 
-	const read = `query($id: ID!) { ticket(id: $id) { status messages { body internal author { kind name } } history { type internal } } }`
+	const read = `query($id: ID!) { ticket(id: $id) { status messages { body internal author { kind name } } history { type internal ticket { id } } } }`
 	var seen struct {
 		Ticket struct {
 			Status   string
@@ -84,10 +84,16 @@ func TestCitizenFilesFollowsAndRepliesToTicket(t *testing.T) {
 			History []struct {
 				Type     string
 				Internal bool
+				Ticket   struct{ ID string }
 			}
 		}
 	}
 	s.ok(citizen, read, map[string]any{"id": id}, &seen)
+	for _, e := range seen.Ticket.History {
+		if e.Ticket.ID != id {
+			t.Fatalf("a history event names ticket %q, want %q", e.Ticket.ID, id)
+		}
+	}
 	if len(seen.Ticket.Messages) != 1 || seen.Ticket.Messages[0].Body != "Serve una fototessera" {
 		t.Fatalf("citizen reads messages %+v", seen.Ticket.Messages)
 	}

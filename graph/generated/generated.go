@@ -644,8 +644,6 @@ type TicketConnectionResolver interface {
 type TicketEventResolver interface {
 	ID(ctx context.Context, obj *sportello.Event) (string, error)
 
-	Ticket(ctx context.Context, obj *sportello.Event) (*sportello.Ticket, error)
-
 	FromStatus(ctx context.Context, obj *sportello.Event) (*sportello.Status, error)
 	ToStatus(ctx context.Context, obj *sportello.Event) (*sportello.Status, error)
 	Reason(ctx context.Context, obj *sportello.Event) (*string, error)
@@ -14386,7 +14384,7 @@ func (ec *executionContext) _TicketEvent_ticket(ctx context.Context, field graph
 			return ec.fieldContext_TicketEvent_ticket(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.TicketEvent().Ticket(ctx, obj)
+			return obj.Ticket, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Ticket) graphql.Marshaler {
@@ -14400,8 +14398,8 @@ func (ec *executionContext) fieldContext_TicketEvent_ticket(_ context.Context, f
 	fc = &graphql.FieldContext{
 		Object:     "TicketEvent",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Ticket(ctx, field)
 		},
@@ -20097,11 +20095,10 @@ func (ec *executionContext) _TicketEvent(ctx context.Context, sel ast.SelectionS
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "ticket":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._TicketEvent_ticket(ctx, field, obj)
-				})
+			out.Values[i] = ec._TicketEvent_ticket(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "type":
 			out.Values[i] = ec._TicketEvent_type(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
