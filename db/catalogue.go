@@ -92,6 +92,80 @@ func checkOptionalOffice(ctx context.Context, q sqlx.QueryerContext, tenantID, o
 	return checkOffice(ctx, q, tenantID, officeID, "officeId")
 }
 
+// entryTable says how one kind of catalogue entry is written.
+type entryTable struct {
+	table, what      string // "services", "service"
+	write, params    string // the written columns and their placeholders, tenant_id first
+	columns          string // what is read back
+	officeRequired   bool   // procedures must name their responsible office
+	uniqueConstraint string // the natural key, whose violation is taken
+	taken            *sportello.Error
+}
+
+var (
+	serviceTable = entryTable{table: "services", what: "service", write: serviceWrite, params: serviceParams,
+		columns: serviceColumns, uniqueConstraint: "services_slug",
+		taken: &sportello.Error{Code: sportello.CodeConflict, Field: "slug", Message: "another service has this slug"}}
+	procedureTable = entryTable{table: "procedures", what: "procedure", write: procedureWrite, params: procedureParams,
+		columns: procedureColumns, officeRequired: true, uniqueConstraint: "procedures_key", taken: errProcedureTaken}
+	actTable = entryTable{table: "acts", what: "act", write: actWrite, params: actParams,
+		columns: actColumns, uniqueConstraint: "acts_number", taken: errActTaken}
+)
+
+// writeEntry creates (id "") or replaces (id) a catalogue entry for an editor: it validates the
+// input, checks its office and writes the row in one transaction, reading it back into row.
+// Errors: UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT, NOT_FOUND (entry, office), CONFLICT
+// (natural key taken).
+func writeEntry[R any](ctx context.Context, s *CatalogueService, t entryTable, id string,
+	in interface{ Validate() error }, officeID func() string, values func(tenantID string) []any, row *R) error {
+	c, err := requireEditor(ctx)
+	if err != nil {
+		return err
+	}
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	if id != "" && !validID(id) {
+		return sportello.NotFound(t.what)
+	}
+	args := values(c.tenantID)
+	n := len(args)
+	err = s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		check := checkOptionalOffice
+		if t.officeRequired {
+			check = func(ctx context.Context, q sqlx.QueryerContext, tenantID, officeID string) error {
+				return checkOffice(ctx, q, tenantID, officeID, "officeId")
+			}
+		}
+		if err := check(ctx, tx, c.tenantID, officeID()); err != nil {
+			return err
+		}
+		if id == "" {
+			return tx.GetContext(ctx, row, fmt.Sprintf(`INSERT INTO %s AS s (%s, created_at, updated_at)
+				VALUES (%s, $%d, $%d) RETURNING %s`, t.table, t.write, t.params, n+1, n+1, t.columns),
+				append(args, s.db.now())...)
+		}
+		err := tx.GetContext(ctx, row, fmt.Sprintf(`UPDATE %s AS s SET (%s, updated_at) = (%s, $%d)
+			WHERE s.tenant_id = $1 AND s.id = $%d RETURNING %s`, t.table, t.write, t.params, n+1, n+2, t.columns),
+			append(args, s.db.now(), id)...)
+		if errors.Is(err, sql.ErrNoRows) {
+			return sportello.NotFound(t.what)
+		}
+		return err
+	})
+	if isUniqueViolation(err, t.uniqueConstraint) {
+		return t.taken
+	}
+	if err != nil {
+		verb := "update"
+		if id == "" {
+			verb = "create"
+		}
+		return wrapInternal(verb+" "+t.what, err)
+	}
+	return nil
+}
+
 // ---------------------------------------------------------------------------------------------
 // Services
 
@@ -157,61 +231,20 @@ const serviceParams = `$1, $2, $3, $4, $5, $6, $7::uuid, $8, $9::text[], $10, $1
 
 // CreateService adds a service. See sportello.CatalogueService.
 func (s *CatalogueService) CreateService(ctx context.Context, in sportello.ServiceInput) (*sportello.Service, error) {
-	c, err := requireEditor(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := in.Validate(); err != nil {
-		return nil, err
-	}
 	var row serviceRow
-	err = s.db.inTx(ctx, func(tx *sqlx.Tx) error {
-		if err := checkOptionalOffice(ctx, tx, c.tenantID, in.OfficeID); err != nil {
-			return err
-		}
-		return tx.GetContext(ctx, &row, `INSERT INTO services AS s (`+serviceWrite+`, created_at, updated_at)
-			VALUES (`+serviceParams+`, $18, $18) RETURNING `+serviceColumns,
-			append(serviceValues(c.tenantID, &in), s.db.now())...)
-	})
-	if isUniqueViolation(err, "services_slug") {
-		return nil, &sportello.Error{Code: sportello.CodeConflict, Field: "slug", Message: "another service has this slug"}
-	}
-	if err != nil {
-		return nil, wrapInternal("create service", err)
+	if err := writeEntry(ctx, s, serviceTable, "", &in, func() string { return in.OfficeID },
+		func(tenantID string) []any { return serviceValues(tenantID, &in) }, &row); err != nil {
+		return nil, err
 	}
 	return row.service(), nil
 }
 
 // UpdateService replaces a service's fields. See sportello.CatalogueService.
 func (s *CatalogueService) UpdateService(ctx context.Context, id string, in sportello.ServiceInput) (*sportello.Service, error) {
-	c, err := requireEditor(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := in.Validate(); err != nil {
-		return nil, err
-	}
-	if !validID(id) {
-		return nil, sportello.NotFound("service")
-	}
 	var row serviceRow
-	err = s.db.inTx(ctx, func(tx *sqlx.Tx) error {
-		if err := checkOptionalOffice(ctx, tx, c.tenantID, in.OfficeID); err != nil {
-			return err
-		}
-		err := tx.GetContext(ctx, &row, `UPDATE services AS s SET (`+serviceWrite+`, updated_at)
-			= (`+serviceParams+`, $18) WHERE s.tenant_id = $1 AND s.id = $19 RETURNING `+serviceColumns,
-			append(serviceValues(c.tenantID, &in), s.db.now(), id)...)
-		if errors.Is(err, sql.ErrNoRows) {
-			return sportello.NotFound("service")
-		}
-		return err
-	})
-	if isUniqueViolation(err, "services_slug") {
-		return nil, &sportello.Error{Code: sportello.CodeConflict, Field: "slug", Message: "another service has this slug"}
-	}
-	if err != nil {
-		return nil, wrapInternal("update service", err)
+	if err := writeEntry(ctx, s, serviceTable, id, &in, func() string { return in.OfficeID },
+		func(tenantID string) []any { return serviceValues(tenantID, &in) }, &row); err != nil {
+		return nil, err
 	}
 	return row.service(), nil
 }
@@ -426,61 +459,20 @@ var errProcedureTaken = &sportello.Error{Code: sportello.CodeConflict, Field: "c
 
 // CreateProcedure adds a procedure. See sportello.CatalogueService.
 func (s *CatalogueService) CreateProcedure(ctx context.Context, in sportello.ProcedureInput) (*sportello.Procedure, error) {
-	c, err := requireEditor(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := in.Validate(); err != nil {
-		return nil, err
-	}
 	var row procedureRow
-	err = s.db.inTx(ctx, func(tx *sqlx.Tx) error {
-		if err := checkOffice(ctx, tx, c.tenantID, in.OfficeID, "officeId"); err != nil {
-			return err
-		}
-		return tx.GetContext(ctx, &row, `INSERT INTO procedures AS s (`+procedureWrite+`, created_at, updated_at)
-			VALUES (`+procedureParams+`, $13, $13) RETURNING `+procedureColumns,
-			append(procedureValues(c.tenantID, &in), s.db.now())...)
-	})
-	if isUniqueViolation(err, "procedures_key") {
-		return nil, errProcedureTaken
-	}
-	if err != nil {
-		return nil, wrapInternal("create procedure", err)
+	if err := writeEntry(ctx, s, procedureTable, "", &in, func() string { return in.OfficeID },
+		func(tenantID string) []any { return procedureValues(tenantID, &in) }, &row); err != nil {
+		return nil, err
 	}
 	return row.procedure(), nil
 }
 
 // UpdateProcedure replaces a procedure's fields. See sportello.CatalogueService.
 func (s *CatalogueService) UpdateProcedure(ctx context.Context, id string, in sportello.ProcedureInput) (*sportello.Procedure, error) {
-	c, err := requireEditor(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := in.Validate(); err != nil {
-		return nil, err
-	}
-	if !validID(id) {
-		return nil, sportello.NotFound("procedure")
-	}
 	var row procedureRow
-	err = s.db.inTx(ctx, func(tx *sqlx.Tx) error {
-		if err := checkOffice(ctx, tx, c.tenantID, in.OfficeID, "officeId"); err != nil {
-			return err
-		}
-		err := tx.GetContext(ctx, &row, `UPDATE procedures AS s SET (`+procedureWrite+`, updated_at)
-			= (`+procedureParams+`, $13) WHERE s.tenant_id = $1 AND s.id = $14 RETURNING `+procedureColumns,
-			append(procedureValues(c.tenantID, &in), s.db.now(), id)...)
-		if errors.Is(err, sql.ErrNoRows) {
-			return sportello.NotFound("procedure")
-		}
-		return err
-	})
-	if isUniqueViolation(err, "procedures_key") {
-		return nil, errProcedureTaken
-	}
-	if err != nil {
-		return nil, wrapInternal("update procedure", err)
+	if err := writeEntry(ctx, s, procedureTable, id, &in, func() string { return in.OfficeID },
+		func(tenantID string) []any { return procedureValues(tenantID, &in) }, &row); err != nil {
+		return nil, err
 	}
 	return row.procedure(), nil
 }
@@ -584,61 +576,20 @@ var errActTaken = &sportello.Error{Code: sportello.CodeConflict, Field: "number"
 
 // CreateAct adds an act. See sportello.CatalogueService.
 func (s *CatalogueService) CreateAct(ctx context.Context, in sportello.ActInput) (*sportello.Act, error) {
-	c, err := requireEditor(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := in.Validate(); err != nil {
-		return nil, err
-	}
 	var row actRow
-	err = s.db.inTx(ctx, func(tx *sqlx.Tx) error {
-		if err := checkOptionalOffice(ctx, tx, c.tenantID, in.OfficeID); err != nil {
-			return err
-		}
-		return tx.GetContext(ctx, &row, `INSERT INTO acts AS s (`+actWrite+`, created_at, updated_at)
-			VALUES (`+actParams+`, $13, $13) RETURNING `+actColumns,
-			append(actValues(c.tenantID, &in), s.db.now())...)
-	})
-	if isUniqueViolation(err, "acts_number") {
-		return nil, errActTaken
-	}
-	if err != nil {
-		return nil, wrapInternal("create act", err)
+	if err := writeEntry(ctx, s, actTable, "", &in, func() string { return in.OfficeID },
+		func(tenantID string) []any { return actValues(tenantID, &in) }, &row); err != nil {
+		return nil, err
 	}
 	return row.act(), nil
 }
 
 // UpdateAct replaces an act's fields. See sportello.CatalogueService.
 func (s *CatalogueService) UpdateAct(ctx context.Context, id string, in sportello.ActInput) (*sportello.Act, error) {
-	c, err := requireEditor(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := in.Validate(); err != nil {
-		return nil, err
-	}
-	if !validID(id) {
-		return nil, sportello.NotFound("act")
-	}
 	var row actRow
-	err = s.db.inTx(ctx, func(tx *sqlx.Tx) error {
-		if err := checkOptionalOffice(ctx, tx, c.tenantID, in.OfficeID); err != nil {
-			return err
-		}
-		err := tx.GetContext(ctx, &row, `UPDATE acts AS s SET (`+actWrite+`, updated_at)
-			= (`+actParams+`, $13) WHERE s.tenant_id = $1 AND s.id = $14 RETURNING `+actColumns,
-			append(actValues(c.tenantID, &in), s.db.now(), id)...)
-		if errors.Is(err, sql.ErrNoRows) {
-			return sportello.NotFound("act")
-		}
-		return err
-	})
-	if isUniqueViolation(err, "acts_number") {
-		return nil, errActTaken
-	}
-	if err != nil {
-		return nil, wrapInternal("update act", err)
+	if err := writeEntry(ctx, s, actTable, id, &in, func() string { return in.OfficeID },
+		func(tenantID string) []any { return actValues(tenantID, &in) }, &row); err != nil {
+		return nil, err
 	}
 	return row.act(), nil
 }
