@@ -83,7 +83,7 @@ func newConn(t *Transport, ws *websocket.Conn, r *http.Request, exec graphql.Gra
 		t:     t,
 		ws:    ws,
 		exec:  exec,
-		req:   r,
+		req:   upgradeRequest(r),
 		ops:   make(map[string]*operation),
 		ackCh: make(chan struct{}),
 		done:  make(chan struct{}),
@@ -92,6 +92,19 @@ func newConn(t *Transport, ws *websocket.Conn, r *http.Request, exec graphql.Gra
 	// CloseConnection find the connection even from code that runs before any operation.
 	c.ctx, c.cancel = context.WithCancel(context.WithValue(context.WithoutCancel(r.Context()), connKey{}, c))
 	return c
+}
+
+// upgradeRequest returns what the connection keeps of its upgrade request, for Init and for the
+// operations' headers: a shallow copy without the body. The body of a hijacked request means
+// nothing, and the server's middleware may have wrapped it (http.MaxBytesReader holds the
+// ResponseWriter), which would pin net/http's response, with its buffer and headers, and its
+// connection state for as long as the socket stays open: kilobytes per idle subscriber.
+func upgradeRequest(r *http.Request) *http.Request {
+	rc := new(http.Request)
+	*rc = *r
+	rc.Body = http.NoBody
+	rc.GetBody = nil
+	return rc
 }
 
 // serve runs the connection: it reads the client's messages until the connection ends, then
