@@ -208,16 +208,28 @@ func (c *conn) readLoop() {
 		}
 		received := graphql.Now()
 		c.lastRead.Store(received.UnixNano())
-		var ok bool
-		if c.legacy {
-			ok = c.handleLegacy(data, received)
-		} else {
-			ok = c.handle(data, received)
-		}
-		if !ok {
+		if !c.handleAside(data, received) {
 			return
 		}
 	}
+}
+
+// handleAside handles one message on a short-lived goroutine and waits for it, so that messages
+// are still handled one at a time, in order. Decoding a message and starting what it asks for
+// takes several times the stack that waiting for the next message does, and the reader spends
+// the connection's life waiting: on its own stack, the handling would grow it for good (a
+// goroutine's stack only shrinks back at a GC when less than a quarter of it is in use), for
+// every idle connection.
+func (c *conn) handleAside(data []byte, received time.Time) bool {
+	ok := make(chan bool, 1)
+	go func() {
+		if c.legacy {
+			ok <- c.handleLegacy(data, received)
+		} else {
+			ok <- c.handle(data, received)
+		}
+	}()
+	return <-ok
 }
 
 // handle processes one graphql-transport-ws message; it returns false when the connection is
