@@ -66,17 +66,36 @@ func (c *conn) detach(op *operation) bool {
 }
 
 // run executes one operation through gqlgen's executor, so that its extensions, error
-// presenter and recover func apply as for HTTP, and sends its results.
+// presenter and recover func apply as for HTTP: it prepares the operation, then hands it to a
+// goroutine of its own that sends its results (see deliver).
 func (c *conn) run(op *operation, params *graphql.RawParams) {
 	defer c.wg.Done()
-	defer op.cancel()
+	if d := c.prepare(op, params); d != nil {
+		c.wg.Add(1)
+		go c.deliver(d)
+	}
+}
+
+// delivery is an operation prepared for execution, handed from run to deliver.
+type delivery struct {
+	op        *operation
+	ctx       context.Context
+	opCtx     *graphql.OperationContext
+	responses graphql.ResponseHandler
+	release   func() // ends the operation's contexts
+}
+
+// prepare waits for the acknowledgement and creates the operation's context; it returns nil
+// when the operation ended already (its error, if any, sent), having released what it made.
+func (c *conn) prepare(op *operation, params *graphql.RawParams) (d *delivery) {
 	// Legacy clients may start operations before the ack; they wait for it here. (In
 	// graphql-transport-ws, operations come only after it.)
 	select {
 	case <-c.ackCh:
 	case <-op.ctx.Done():
 		c.detach(op)
-		return
+		op.cancel()
+		return nil
 	}
 	c.mu.Lock()
 	base := c.initCtx
@@ -85,9 +104,12 @@ func (c *conn) run(op *operation, params *graphql.RawParams) {
 	// The operation runs in Init's context (the user), and ends when the operation or the
 	// connection does even if Init's context does not derive from the connection's.
 	ctx, cancel := context.WithCancel(base)
-	defer cancel()
 	stop := context.AfterFunc(op.ctx, cancel)
-	defer stop()
+	release := func() {
+		stop()
+		cancel()
+		op.cancel()
+	}
 	ctx = context.WithValue(ctx, connKey{}, c)
 	ctx = graphql.StartOperationTrace(ctx)
 	params.Headers = c.req.Header
@@ -100,6 +122,9 @@ func (c *conn) run(op *operation, params *graphql.RawParams) {
 			c.detach(op)
 			c.writeOperationError(op, op.id, gqlerror.List{c.presentPanic(ctx, opCtx, p)})
 		}
+		if d == nil {
+			release()
+		}
 	}()
 
 	opCtx, errs := c.exec.CreateOperationContext(ctx, params)
@@ -110,15 +135,34 @@ func (c *conn) run(op *operation, params *graphql.RawParams) {
 		resp := c.exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs)
 		c.detach(op)
 		c.writeOperationError(op, op.id, resp.Errors)
-		return
+		return nil
 	}
 	responses, ctx := c.exec.DispatchOperation(graphql.WithOperationContext(ctx, opCtx), opCtx)
+	return &delivery{op: op, ctx: ctx, opCtx: opCtx, responses: responses, release: release}
+}
+
+// deliver sends the results of a prepared operation until it ends. It runs on a goroutine of
+// its own, started after the preparation, with a small frame: a subscription spends its life
+// waiting in here for its next event, and a goroutine's stack, grown by the preparation (or by
+// starting the subscription, which the first wait does), only shrinks back at a GC when the
+// goroutine uses less than a quarter of it. The deeper the waiting goroutine's stack, the more
+// every idle subscriber keeps.
+func (c *conn) deliver(d *delivery) {
+	defer c.wg.Done()
+	defer d.release()
+	op := d.op
+	defer func() {
+		if p := recover(); p != nil {
+			c.detach(op)
+			c.writeOperationError(op, op.id, gqlerror.List{c.presentPanic(d.ctx, d.opCtx, p)})
+		}
+	}()
 	next := msgNext
 	if c.legacy {
 		next = msgData
 	}
 	for {
-		resp := responses(ctx)
+		resp := d.responses(d.ctx)
 		if resp == nil {
 			break
 		}
