@@ -13,7 +13,11 @@
 package websocket
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -91,6 +95,9 @@ func (t *Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 		http.Error(w, "WebSocket origin not allowed", http.StatusForbidden)
 		return
 	}
+	if hj, ok := findHijacker(w); ok {
+		w = smallBuffers{ResponseWriter: w, hj: hj}
+	}
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
 		// The order is the preference: a client offering both gets the current protocol.
 		Subprotocols: []string{subprotocolTransportWS, subprotocolLegacy},
@@ -112,7 +119,7 @@ func (t *Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 	// The connection is served by a goroutine of its own, and the handler returns: net/http then
 	// lets go of its connection state and of the handler's stack, grown by the middleware, which
 	// an idle connection would otherwise hold for its whole life. (coder/websocket keeps the
-	// hijack's 4 KiB read and write buffers.)
+	// hijack's read and write buffers, which smallBuffers makes small.)
 	go func() {
 		defer t.untrack(c)
 		c.serve()
@@ -237,4 +244,65 @@ func headerHasToken(h http.Header, name, token string) bool {
 		}
 	}
 	return false
+}
+
+// The buffers of a hijacked connection, which coder/websocket keeps for the connection's life:
+// net/http's are 4 KiB each, 8 KiB per connection that is idle nearly all the time. Client
+// messages are small (init, subscribe, pongs), and a read larger than the buffer bypasses it; a
+// message larger than the write buffer costs a second write call, so the write buffer holds a
+// typical event whole.
+const (
+	hijackReadBuffer  = 512
+	hijackWriteBuffer = 2 << 10
+)
+
+// smallBuffers hands coder/websocket the hijacked connection with buffers of hijackReadBuffer
+// and hijackWriteBuffer bytes instead of net/http's, which become garbage.
+type smallBuffers struct {
+	http.ResponseWriter
+	hj http.Hijacker
+}
+
+func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	nc, brw, err := w.hj.Hijack()
+	if err != nil {
+		return nc, brw, err
+	}
+	// net/http has flushed the response before handing the connection over; whatever remains
+	// buffered goes out first.
+	if err := brw.Writer.Flush(); err != nil {
+		nc.Close()
+		return nil, nil, err
+	}
+	// What the client sent after the upgrade request and net/http read already is handed on
+	// in the new reader's buffer, where coder/websocket looks for it.
+	n := brw.Reader.Buffered()
+	var src io.Reader = nc
+	if n > 0 {
+		b, _ := brw.Reader.Peek(n)
+		src = io.MultiReader(bytes.NewReader(bytes.Clone(b)), nc)
+	}
+	br := bufio.NewReaderSize(src, max(hijackReadBuffer, n))
+	if n > 0 {
+		if _, err := br.Peek(n); err != nil {
+			nc.Close()
+			return nil, nil, err
+		}
+	}
+	return nc, bufio.NewReadWriter(br, bufio.NewWriterSize(nc, hijackWriteBuffer)), nil
+}
+
+// findHijacker finds the http.Hijacker of w, following Unwrap as http.ResponseController and
+// coder/websocket do.
+func findHijacker(w http.ResponseWriter) (http.Hijacker, bool) {
+	for {
+		switch t := w.(type) {
+		case http.Hijacker:
+			return t, true
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = t.Unwrap()
+		default:
+			return nil, false
+		}
+	}
 }
