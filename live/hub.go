@@ -54,7 +54,9 @@ type Config struct {
 	// channel) before it falls behind: the hub then stops handing events to it, and once its
 	// client has taken some, it catches up from PostgreSQL and rejoins the live feed. It bounds a
 	// subscriber's memory: its channel, the live events set aside while it replays, and each page
-	// of its replays hold at most Buffer events. Default 256.
+	// of its replays hold at most Buffer events. Default 64: the channel is allocated whole for
+	// every subscriber, idle or not (8 bytes an event), and a burst larger than the buffer costs
+	// a catch-up from PostgreSQL, not an event.
 	Buffer int
 	// SlowAfter is how long a subscriber that fell behind may stay stuck before it is dropped with
 	// sportello.ErrSlowConsumer. Stuck means that its goroutine has been waiting for SlowAfter to
@@ -75,7 +77,7 @@ type Config struct {
 const (
 	defaultPrefix            = "sportello"
 	defaultPollInterval      = time.Second
-	defaultBuffer            = 256
+	defaultBuffer            = 64
 	defaultSlowAfter         = 10 * time.Second
 	defaultDashboardInterval = time.Second
 	// pageSize is how many events one read of the log returns.
