@@ -464,6 +464,10 @@ func (c *conn) initialise(payload map[string]any) {
 
 // callInit calls Init, turning a panic into a refusal rather than a crash of the server.
 func (c *conn) callInit(payload map[string]any) (ctx context.Context, expires time.Time, err error, panicked bool) {
+	// Init is the only reader of the upgrade request (a second connection_init is refused
+	// without it), so the connection lets go of its headers, a few KiB on every idle connection.
+	req := c.req
+	c.req = nil
 	if c.t.Init == nil {
 		return c.ctx, time.Time{}, nil, false
 	}
@@ -472,7 +476,7 @@ func (c *conn) callInit(payload map[string]any) (ctx context.Context, expires ti
 			panicked = true
 		}
 	}()
-	ctx, expires, err = c.t.Init(c.ctx, c.req, payload)
+	ctx, expires, err = c.t.Init(c.ctx, req, payload)
 	return ctx, expires, err, false
 }
 

@@ -112,7 +112,6 @@ func (c *conn) prepare(op *operation, params *graphql.RawParams) (d *delivery) {
 	}
 	ctx = context.WithValue(ctx, connKey{}, c)
 	ctx = graphql.StartOperationTrace(ctx)
-	params.Headers = c.req.Header
 
 	var opCtx *graphql.OperationContext
 	defer func() {

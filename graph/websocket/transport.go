@@ -248,12 +248,12 @@ func headerHasToken(h http.Header, name, token string) bool {
 
 // The buffers of a hijacked connection, which coder/websocket keeps for the connection's life:
 // net/http's are 4 KiB each, 8 KiB per connection that is idle nearly all the time. Client
-// messages are small (init, subscribe, pongs), and a read larger than the buffer bypasses it; a
-// message larger than the write buffer costs a second write call, so the write buffer holds a
-// typical event whole.
+// messages are small (init, subscribe, pongs), and a read larger than the buffer bypasses it. A
+// dashboard's event fits the write buffer with its frame header; a larger message goes out in
+// two write calls, a small price beside the memory of ten thousand idle connections.
 const (
 	hijackReadBuffer  = 512
-	hijackWriteBuffer = 2 << 10
+	hijackWriteBuffer = 1 << 10
 )
 
 // smallBuffers hands coder/websocket the hijacked connection with buffers of hijackReadBuffer
