@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	sportello "github.com/sportello/sportello"
@@ -39,10 +40,15 @@ func (e *internalError) Unwrap() error { return e.err }
 func MarkInternal(ctx context.Context, next graphql.Resolver) (any, error) {
 	res, err := next(ctx)
 	var de *sportello.Error
-	if err != nil && !errors.As(err, &de) {
-		err = &internalError{err: err}
+	if err == nil || errors.As(err, &de) {
+		return res, err
 	}
-	return res, err
+	// The introspection fields are gqlgen's own: their one error ("introspection disabled", in
+	// production) is about the query, not a failure of ours.
+	if fc := graphql.GetFieldContext(ctx); fc != nil && strings.HasPrefix(fc.Field.Name, "__") {
+		return res, err
+	}
+	return res, &internalError{err: err}
 }
 
 // PresentError is the one place where errors become GraphQL errors. Domain errors keep their

@@ -23,8 +23,8 @@ type Options struct {
 	WebSocket *websocket.Transport
 	// LoaderWait is how long dataloaders gather keys before running a batch.
 	LoaderWait time.Duration
-	// Production turns off introspection: the contract is published in schema/, and a public
-	// endpoint should not hand attackers a map of itself.
+	// Production turns off introspection and field suggestions: the contract is published in
+	// schema/, and a public endpoint should not hand attackers a map of itself.
 	Production bool
 	// ComplexityLimit bounds the cost of one operation; list fields cost by their page size.
 	ComplexityLimit int
@@ -47,7 +47,11 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	// Persisted queries let the portal send a hash instead of the query, in GET requests short
 	// enough for caches and CDNs.
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
-	if !opts.Production {
+	if opts.Production {
+		// "Did you mean …?" in validation errors would map the schema out field by field as
+		// well as introspection does.
+		srv.SetDisableSuggestion(true)
+	} else {
 		srv.Use(extension.Introspection{})
 	}
 	if opts.ComplexityLimit > 0 {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -446,5 +447,30 @@ func TestConcurrentSubmissionsGetConsecutiveProtocolNumbers(t *testing.T) {
 		if p := fmt.Sprintf("%d/%07d", year, i); !seen[p] {
 			t.Fatalf("protocol number %s missing (got %d numbers)", p, len(seen))
 		}
+	}
+}
+
+func TestProductionHidesTheSchema(t *testing.T) {
+	s := startServer(t, func(c *Config) { c.Production = true })
+	r := s.fails("", `{ __schema { types { name } } }`, nil, sportello.CodeBadUserInput, "")
+	if !strings.Contains(r.Raw, "introspection") {
+		t.Fatalf("introspection answer: %s", r.Raw)
+	}
+	r = s.fails("", `{ officez { id } }`, nil, sportello.CodeBadUserInput, "")
+	if strings.Contains(r.Raw, "Did you mean") {
+		t.Fatalf("production suggests fields: %s", r.Raw)
+	}
+	res, err := http.Get(s.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNotFound {
+		t.Fatalf("the IDE answers %d in production", res.StatusCode)
+	}
+	// The same misspelling in development gets a suggestion.
+	dev := startServer(t)
+	if r := dev.fails("", `{ officez { id } }`, nil, sportello.CodeBadUserInput, ""); !strings.Contains(r.Raw, "Did you mean") {
+		t.Fatalf("development gives no suggestion: %s", r.Raw)
 	}
 }
