@@ -196,8 +196,8 @@ type RecordsAccess struct {
 
 	Outcome           AccessOutcome // empty until decided
 	OutcomeMotivation string
-	ViewingFrom       *time.Time // a date: midnight, Europe/Rome
-	ViewingUntil      *time.Time // a date: midnight, Europe/Rome
+	ViewingFrom       *Date
+	ViewingUntil      *Date
 	DecidedAt         *time.Time
 	// PublicSubject is the subject of the request as the office describes it in the public
 	// register of accesses, written by staff so that no personal data is published.
@@ -344,10 +344,10 @@ type DecideAccessInput struct {
 	TicketID   string
 	Outcome    AccessOutcome
 	Motivation string
-	// ViewingFrom and ViewingUntil are dates (midnight, Europe/Rome): the period to view the
-	// documents; for a deferral, ViewingFrom is the day access becomes possible.
-	ViewingFrom  *time.Time
-	ViewingUntil *time.Time
+	// ViewingFrom and ViewingUntil are the days of the period to view the documents; for a
+	// deferral, ViewingFrom is the day access becomes possible.
+	ViewingFrom  *Date
+	ViewingUntil *Date
 	// PublicSubject describes the request in the public register of accesses, with no
 	// personal data. Required unless the request already has one.
 	PublicSubject string
@@ -372,7 +372,7 @@ func (in *DecideAccessInput) Validate(typ AccessType, decidedAt time.Time) error
 	if in.Outcome != AccessGranted && in.Motivation == "" {
 		return InvalidField("motivation", "a decision other than GRANTED must give its reasons")
 	}
-	today := DayOf(decidedAt)
+	today := DateOf(decidedAt)
 	from, until := in.ViewingFrom, in.ViewingUntil
 	switch in.Outcome {
 	case AccessDenied:
@@ -387,7 +387,7 @@ func (in *DecideAccessInput) Validate(typ AccessType, decidedAt time.Time) error
 		if from == nil {
 			return InvalidField("viewingFrom", "a deferral must say from which day access is possible (DPR 184/2006 art. 9 c. 3)")
 		}
-		if !from.After(today) {
+		if from.Compare(today) <= 0 {
 			return InvalidField("viewingFrom", "a deferral postpones access to a day after the decision")
 		}
 	default:
@@ -397,68 +397,38 @@ func (in *DecideAccessInput) Validate(typ AccessType, decidedAt time.Time) error
 		if typ == AccessDocumentale && until == nil {
 			return InvalidField("viewingUntil", "a granted documentary access gives a period to view the documents")
 		}
-		if from != nil && from.Before(today) {
+		if from != nil && from.Compare(today) < 0 {
 			return InvalidField("viewingFrom", "must not be before the day of the decision")
 		}
 	}
 	if until != nil && from == nil {
 		return InvalidField("viewingFrom", "give the first day of the viewing period with its last")
 	}
-	if until != nil && DaysBetween(*from, *until) < 0 {
+	if until != nil && from.DaysUntil(*until) < 0 {
 		return InvalidField("viewingUntil", "must not be before viewingFrom")
 	}
-	if typ == AccessDocumentale && until != nil && DaysBetween(*from, *until)+1 < MinViewingDays {
+	if typ == AccessDocumentale && until != nil && from.DaysUntil(*until)+1 < MinViewingDays {
 		return InvalidField("viewingUntil", "the period to view the documents is at least %d days (DPR 184/2006 art. 7 c. 4)", MinViewingDays)
 	}
 	return nil
-}
-
-// DayOf returns the calendar day of t in Rome, as midnight of that day in Rome.
-func DayOf(t time.Time) time.Time {
-	r := t.In(Rome)
-	return time.Date(r.Year(), r.Month(), r.Day(), 0, 0, 0, 0, Rome)
-}
-
-// DaysBetween returns the number of calendar days from the day of a to the day of b, in Rome
-// (negative when b is earlier). Days are counted on the calendar, not in 24-hour spans, so the
-// changes to and from summer time do not shift them.
-func DaysBetween(a, b time.Time) int {
-	civil := func(t time.Time) time.Time {
-		r := t.In(Rome)
-		return time.Date(r.Year(), r.Month(), r.Day(), 0, 0, 0, 0, time.UTC)
-	}
-	return int(civil(b).Sub(civil(a)) / (24 * time.Hour))
-}
-
-// DateLayout is how dates are written in the API and the registers: YYYY-MM-DD.
-const DateLayout = "2006-01-02"
-
-// ParseDay reads a date YYYY-MM-DD as midnight of that day in Rome. Errors: BAD_USER_INPUT
-// naming field.
-func ParseDay(field, s string) (time.Time, error) {
-	t, err := time.ParseInLocation(DateLayout, strings.TrimSpace(s), Rome)
-	if err != nil {
-		return time.Time{}, InvalidField(field, "must be a date YYYY-MM-DD")
-	}
-	return t, nil
 }
 
 // AccessRegisterEntry is one line of the public register of accesses (registro degli accessi):
 // what was asked, when and with what outcome, and nothing about who asked.
 type AccessRegisterEntry struct {
 	Type        AccessType
-	RequestDate time.Time // a date: midnight, Europe/Rome
+	RequestDate Date // the day the request was filed, in Rome
 	// Subject is the request's public subject, written by the office; empty until the office
 	// describes the request.
 	Subject      string
 	Outcome      AccessOutcome // empty while the request is pending
-	DecisionDate *time.Time    // a date: midnight, Europe/Rome
+	DecisionDate *Date         // the day of the decision, in Rome
 }
 
 // CheckRegisterRange checks the days of a register: from and to are dates, both included. It
 // returns BAD_USER_INPUT naming the field at fault.
-func CheckRegisterRange(from, to time.Time) error {
-	n := DaysBetween(from, to)
+func CheckRegisterRange(from, to Date) error {
+	n := from.DaysUntil(to)
 	if n < 0 {
 		return InvalidField("to", "must not be before from")
 	}
@@ -497,7 +467,7 @@ type RecordsAccessService interface {
 	DecideRecordsAccess(ctx context.Context, in DecideAccessInput) (*Ticket, error)
 	// AccessRegister returns the register of the requests filed from one day to another (both
 	// included, Europe/Rome), oldest first. Anyone may read it. Errors: BAD_USER_INPUT.
-	AccessRegister(ctx context.Context, from, to time.Time) ([]*AccessRegisterEntry, error)
+	AccessRegister(ctx context.Context, from, to Date) ([]*AccessRegisterEntry, error)
 }
 
 // checkAccessTransition keeps the outcome of a request for access in its decision: such a

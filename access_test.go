@@ -149,7 +149,7 @@ func toStrings(ts []ClockEventType) []string {
 	return out
 }
 
-func TestAccessClockDoesNotCountTheDayOfFilingAndEndsAtMidnightRome(t *testing.T) {
+func TestAccessClockDoesNotCountTheFilingDayAndEndsAtMidnightRome(t *testing.T) {
 	// Filed one minute before midnight or one minute after it: a whole day apart in the term,
 	// as DueAt counts it. 30 days from 2 March end on 1 April, in summer time.
 	for _, filed := range []time.Time{
@@ -276,9 +276,8 @@ func TestRecordsAccessDetailsGoWithTheirKindOnly(t *testing.T) {
 
 func TestDecisionRules(t *testing.T) {
 	decided := time.Date(2026, 5, 4, 16, 0, 0, 0, Rome)
-	date := func(y int, m time.Month, d int) *time.Time {
-		t := time.Date(y, m, d, 0, 0, 0, 0, Rome)
-		return &t
+	date := func(y int, m time.Month, d int) *Date {
+		return &Date{y, m, d}
 	}
 	cases := []struct {
 		name  string
@@ -357,31 +356,31 @@ func TestRecordsAccessTicketsMoveByTheirDecisionOnly(t *testing.T) {
 }
 
 func TestRegisterRangeAndDates(t *testing.T) {
-	from, err := ParseDay("from", "2026-01-01")
+	from, err := ParseDate("from", "2026-01-01")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !from.Equal(time.Date(2026, 1, 1, 0, 0, 0, 0, Rome)) {
+	if from != (Date{2026, 1, 1}) {
 		t.Errorf("from = %s", from)
 	}
 	for _, bad := range []string{"", "2026-1-1", "01/01/2026", "2026-02-30", "2026-01-01T00:00:00Z"} {
-		if _, err := ParseDay("to", bad); ErrorCode(err) != CodeBadUserInput {
-			t.Errorf("ParseDay(%q) = %v, want BAD_USER_INPUT", bad, err)
+		if _, err := ParseDate("to", bad); ErrorCode(err) != CodeBadUserInput {
+			t.Errorf("ParseDate(%q) = %v, want BAD_USER_INPUT", bad, err)
 		}
 	}
-	halfYear, _ := ParseDay("to", "2026-06-30")
+	halfYear, _ := ParseDate("to", "2026-06-30")
 	if err := CheckRegisterRange(from, halfYear); err != nil {
 		t.Errorf("a semester: %v", err)
 	}
 	if err := CheckRegisterRange(halfYear, from); ErrorCode(err) != CodeBadUserInput {
 		t.Errorf("backwards: %v", err)
 	}
-	tooLong, _ := ParseDay("to", "2027-01-02")
+	tooLong, _ := ParseDate("to", "2027-01-02")
 	if err := CheckRegisterRange(from, tooLong); ErrorCode(err) != CodeBadUserInput {
 		t.Errorf("over a year: %v", err)
 	}
 	// 29 March 2026 has 23 hours in Rome: still one calendar day.
-	if n := DaysBetween(time.Date(2026, 3, 29, 0, 0, 0, 0, Rome), time.Date(2026, 3, 30, 0, 0, 0, 0, Rome)); n != 1 {
-		t.Errorf("DaysBetween across the change to summer time = %d", n)
+	if n := (Date{2026, 3, 29}).DaysUntil(Date{2026, 3, 30}); n != 1 {
+		t.Errorf("DaysUntil across the change to summer time = %d", n)
 	}
 }

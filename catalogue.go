@@ -250,12 +250,12 @@ type Act struct {
 	Type           ActType
 	Number         int
 	Year           int
-	Date           time.Time // the day it was adopted, midnight UTC of the calendar date
+	Date           Date // the day it was adopted
 	Title          string
 	Summary        string
 	OfficeID       string
-	PublishedFrom  *time.Time
-	PublishedUntil *time.Time
+	PublishedFrom  *Date
+	PublishedUntil *Date
 	DocumentURL    string
 	Status         CatalogueStatus
 	CreatedAt      time.Time
@@ -267,20 +267,14 @@ func (a *Act) OnNoticeBoard(now time.Time) bool {
 	if a.Status != CataloguePublished || a.PublishedFrom == nil {
 		return false
 	}
-	today := CalendarDate(now)
-	return !today.Before(*a.PublishedFrom) && (a.PublishedUntil == nil || !today.After(*a.PublishedUntil))
+	today := DateOf(now)
+	return today.Compare(*a.PublishedFrom) >= 0 && (a.PublishedUntil == nil || today.Compare(*a.PublishedUntil) <= 0)
 }
 
 // Released reports whether the public may read a published act on the day of now: acts whose
 // publication starts later stay with the staff until that day.
 func (a *Act) Released(now time.Time) bool {
-	return a.Status == CataloguePublished && (a.PublishedFrom == nil || !CalendarDate(now).Before(*a.PublishedFrom))
-}
-
-// CalendarDate returns the calendar day of t in Rome, as dates are represented: midnight UTC.
-func CalendarDate(t time.Time) time.Time {
-	y, m, d := t.In(Rome).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	return a.Status == CataloguePublished && (a.PublishedFrom == nil || DateOf(now).Compare(*a.PublishedFrom) >= 0)
 }
 
 // ActInput is what an editor writes of an act.
@@ -288,12 +282,12 @@ type ActInput struct {
 	Type           ActType
 	Number         int
 	Year           int
-	Date           time.Time
+	Date           Date
 	Title          string
 	Summary        string
 	OfficeID       string
-	PublishedFrom  *time.Time
-	PublishedUntil *time.Time
+	PublishedFrom  *Date
+	PublishedUntil *Date
 	DocumentURL    string
 	Status         CatalogueStatus
 }
@@ -306,16 +300,15 @@ func (in *ActInput) Validate() error {
 	if in.Number < 1 {
 		return InvalidField("number", "must be at least 1")
 	}
-	if in.Date.IsZero() {
+	if in.Date == (Date{}) {
 		return InvalidField("date", "must not be empty")
 	}
-	in.Date = dateOnly(in.Date)
 	if in.Year == 0 {
-		in.Year = in.Date.Year()
+		in.Year = in.Date.Year
 	}
 	// Acts are numbered per year of adoption, so the year of the number is the year of the date.
-	if in.Year != in.Date.Year() {
-		return InvalidField("year", "must be the year of the date (%d)", in.Date.Year())
+	if in.Year != in.Date.Year {
+		return InvalidField("year", "must be the year of the date (%d)", in.Date.Year)
 	}
 	if err := trimCheck("title", &in.Title, 1, MaxTitleLen*5); err != nil {
 		return err
@@ -324,19 +317,15 @@ func (in *ActInput) Validate() error {
 		return err
 	}
 	if in.PublishedFrom != nil {
-		d := dateOnly(*in.PublishedFrom)
-		in.PublishedFrom = &d
-		if d.Before(in.Date) {
+		if in.PublishedFrom.Compare(in.Date) < 0 {
 			return InvalidField("publishedFrom", "must not be before the date of the act")
 		}
 	}
 	if in.PublishedUntil != nil {
-		d := dateOnly(*in.PublishedUntil)
-		in.PublishedUntil = &d
 		if in.PublishedFrom == nil {
 			return InvalidField("publishedUntil", "needs publishedFrom")
 		}
-		if d.Before(*in.PublishedFrom) {
+		if in.PublishedUntil.Compare(*in.PublishedFrom) < 0 {
 			return InvalidField("publishedUntil", "must not be before publishedFrom")
 		}
 	}
@@ -345,12 +334,6 @@ func (in *ActInput) Validate() error {
 		return err
 	}
 	return defaultStatus(&in.Status)
-}
-
-// dateOnly drops the time of day of a date given as an instant at midnight of any zone.
-func dateOnly(t time.Time) time.Time {
-	y, m, d := t.Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
 // ServiceFilter narrows a list of services. Zero fields do not filter.

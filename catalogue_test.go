@@ -26,8 +26,8 @@ func TestHighlightSnippetEscapesEverythingButTheMarks(t *testing.T) {
 }
 
 func TestActIsOnTheNoticeBoardFromTheFirstToTheLastDayInRome(t *testing.T) {
-	from := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
-	until := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	from := Date{2026, 11, 20}
+	until := Date{2026, 11, 26}
 	a := &Act{Status: CataloguePublished, PublishedFrom: &from, PublishedUntil: &until}
 	for _, tc := range []struct {
 		at   time.Time

@@ -109,7 +109,7 @@ func TestDueAtEndsAtMidnightRomeAcrossDST(t *testing.T) {
 	}
 }
 
-func TestDueAtCountsCalendarDaysAcrossYearEndAndFebruary(t *testing.T) {
+func TestDueAtCountsDaysOnTheCalendarAcrossYearEndAndFebruary(t *testing.T) {
 	cases := []struct {
 		name  string
 		filed time.Time

@@ -7,7 +7,9 @@ import (
 	"time"
 )
 
-// Date is a calendar day in Rome, without a time: closures and holidays are whole days.
+// Date is a calendar day in Rome, without a time. Every day of the domain is one: closures and
+// holidays, appointments' days, acts' dates and publication, records-access viewing periods and
+// register dates. Instants stay time.Time.
 type Date struct {
 	Year  int
 	Month time.Month
@@ -31,7 +33,7 @@ const (
 func ParseDate(field, s string) (Date, error) {
 	t, err := time.Parse(time.DateOnly, strings.TrimSpace(s))
 	if err != nil {
-		return Date{}, InvalidField(field, "must be a date written YYYY-MM-DD")
+		return Date{}, InvalidField(field, "must be a date YYYY-MM-DD")
 	}
 	if t.Year() < MinDateYear || t.Year() > MaxDateYear {
 		return Date{}, InvalidField(field, "must be between %d and %d", MinDateYear, MaxDateYear)

@@ -358,7 +358,7 @@ func importEntry(ctx context.Context, imp sportello.CatalogueImporter, offices m
 		}
 		for _, d := range []struct {
 			field, value string
-			dest         **time.Time
+			dest         **sportello.Date
 		}{{"publishedFrom", a.PublishedFrom, &in.PublishedFrom}, {"publishedUntil", a.PublishedUntil, &in.PublishedUntil}} {
 			if d.value == "" {
 				continue
@@ -383,16 +383,16 @@ func status(s string) sportello.CatalogueStatus {
 	return sportello.CatalogueStatus(s)
 }
 
-func parseDate(field, s string) (time.Time, error) {
+func parseDate(field, s string) (sportello.Date, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return time.Time{}, sportello.InvalidField(field, "must not be empty")
+		return sportello.Date{}, sportello.InvalidField(field, "must not be empty")
 	}
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {
-		return time.Time{}, sportello.InvalidField(field, "must be a date as YYYY-MM-DD, not %q", s)
+		return sportello.Date{}, sportello.InvalidField(field, "must be a date as YYYY-MM-DD, not %q", s)
 	}
-	return t, nil
+	return sportello.Date{Year: t.Year(), Month: t.Month(), Day: t.Day()}, nil
 }
 
 // Write writes the catalogue to w in the format of name's extension (.json or .csv), naming
@@ -432,11 +432,11 @@ func Write(name string, w io.Writer, c *sportello.Catalogue, officeNames map[str
 	}
 }
 
-func formatDate(t *time.Time) string {
-	if t == nil {
+func formatDate(d *sportello.Date) string {
+	if d == nil {
 		return ""
 	}
-	return t.Format(time.DateOnly)
+	return d.String()
 }
 
 func writeCSV(w io.Writer, f *File) error {

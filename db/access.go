@@ -43,8 +43,8 @@ type accessRow struct {
 	CounterNotifiedAt    sql.NullTime   `db:"counter_notified_at"`
 	Outcome              sql.NullString `db:"outcome"`
 	OutcomeMotivation    string         `db:"outcome_motivation"`
-	ViewingFrom          sql.NullString `db:"viewing_from"`
-	ViewingUntil         sql.NullString `db:"viewing_until"`
+	ViewingFrom          dateColumn     `db:"viewing_from"`
+	ViewingUntil         dateColumn     `db:"viewing_until"`
 	DecidedAt            sql.NullTime   `db:"decided_at"`
 	PublicSubject        string         `db:"public_subject"`
 }
@@ -56,14 +56,8 @@ func (r *accessRow) recordsAccess() (*sportello.RecordsAccess, error) {
 		CounterParties: append([]string{}, r.CounterParties...), FiledAt: r.FiledAt,
 		IncompleteNotifiedAt: nullTime(r.IncompleteNotifiedAt), CompletedAt: nullTime(r.CompletedAt),
 		CounterNotifiedAt: nullTime(r.CounterNotifiedAt), Outcome: sportello.AccessOutcome(r.Outcome.String),
-		OutcomeMotivation: r.OutcomeMotivation, DecidedAt: nullTime(r.DecidedAt), PublicSubject: r.PublicSubject,
-	}
-	var err error
-	if ra.ViewingFrom, err = nullDay(r.ViewingFrom); err != nil {
-		return nil, err
-	}
-	if ra.ViewingUntil, err = nullDay(r.ViewingUntil); err != nil {
-		return nil, err
+		OutcomeMotivation: r.OutcomeMotivation, ViewingFrom: r.ViewingFrom.ptr(), ViewingUntil: r.ViewingUntil.ptr(),
+		DecidedAt: nullTime(r.DecidedAt), PublicSubject: r.PublicSubject,
 	}
 	return ra, nil
 }
@@ -73,27 +67,6 @@ func nullTime(t sql.NullTime) *time.Time {
 		return nil
 	}
 	return &t.Time
-}
-
-// nullDay reads a date column selected as text. Dates go through text both ways: a time.Time
-// sent to a date column would be cast in the session's time zone, not Rome's.
-func nullDay(s sql.NullString) (*time.Time, error) {
-	if !s.Valid {
-		return nil, nil
-	}
-	t, err := time.ParseInLocation(sportello.DateLayout, s.String, sportello.Rome)
-	if err != nil {
-		return nil, fmt.Errorf("read date %q: %w", s.String, err)
-	}
-	return &t, nil
-}
-
-// dateArg writes an optional date (midnight, Rome) for a date column.
-func dateArg(t *time.Time) any {
-	if t == nil {
-		return nil
-	}
-	return t.In(sportello.Rome).Format(sportello.DateLayout)
 }
 
 // insertRecordsAccess stores the details of a request for access filed as ticket t.
@@ -378,7 +351,7 @@ func (s *RecordsAccessService) DecideRecordsAccess(ctx context.Context, in sport
 }
 
 // AccessRegister returns the public register of accesses. See sportello.RecordsAccessService.
-func (s *RecordsAccessService) AccessRegister(ctx context.Context, from, to time.Time) ([]*sportello.AccessRegisterEntry, error) {
+func (s *RecordsAccessService) AccessRegister(ctx context.Context, from, to sportello.Date) ([]*sportello.AccessRegisterEntry, error) {
 	c, err := callerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -386,7 +359,9 @@ func (s *RecordsAccessService) AccessRegister(ctx context.Context, from, to time
 	if err := sportello.CheckRegisterRange(from, to); err != nil {
 		return nil, err
 	}
-	start, end := sportello.DayOf(from), sportello.DayOf(to).AddDate(0, 0, 1)
+	// The register covers the requests filed from midnight of from to midnight after to, in Rome.
+	start := time.Date(from.Year, from.Month, from.Day, 0, 0, 0, 0, sportello.Rome)
+	end := time.Date(to.Year, to.Month, to.Day+1, 0, 0, 0, 0, sportello.Rome)
 	// Only what the register publishes is read: nothing about who asked, what they wrote or
 	// whom the request concerns.
 	var rows []struct {
@@ -405,10 +380,10 @@ func (s *RecordsAccessService) AccessRegister(ctx context.Context, from, to time
 	}
 	out := make([]*sportello.AccessRegisterEntry, len(rows))
 	for i, r := range rows {
-		e := &sportello.AccessRegisterEntry{Type: sportello.AccessType(r.Type), RequestDate: sportello.DayOf(r.FiledAt),
+		e := &sportello.AccessRegisterEntry{Type: sportello.AccessType(r.Type), RequestDate: sportello.DateOf(r.FiledAt),
 			Subject: r.PublicSubject, Outcome: sportello.AccessOutcome(r.Outcome)}
 		if r.DecidedAt.Valid {
-			d := sportello.DayOf(r.DecidedAt.Time)
+			d := sportello.DateOf(r.DecidedAt.Time)
 			e.DecisionDate = &d
 		}
 		out[i] = e

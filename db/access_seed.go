@@ -27,8 +27,8 @@ func seedAccessRequests(ctx context.Context, d *DB, citizenCtx, operatorCtx cont
 	if _, err := access.NotifyCounterParties(operatorCtx, building.Ticket.ID, nil); err != nil {
 		return fmt.Errorf("seed access request: %w", err)
 	}
-	today := sportello.DayOf(d.Now())
-	from, until := today.AddDate(0, 0, 1), today.AddDate(0, 0, 21)
+	today := sportello.DateOf(d.Now())
+	from, until := today.AddDays(1), today.AddDays(21)
 	if _, err := access.DecideRecordsAccess(operatorCtx, sportello.DecideAccessInput{TicketID: building.Ticket.ID,
 		Outcome: sportello.AccessGranted, ViewingFrom: &from, ViewingUntil: &until,
 		PublicSubject: "Permesso di costruire di un intervento edilizio privato"}); err != nil {

@@ -259,8 +259,8 @@ func TestStaffCompleteARequestCompletedAtTheDesk(t *testing.T) {
 func TestDecisionsFollowTheRulesAndResolveTheTicket(t *testing.T) {
 	f := newAccessFixture(t)
 	staff := operatorCtx("op")
-	date := func(n int) *time.Time {
-		d := time.Date(2026, 3, 2+n, 0, 0, 0, 0, sportello.Rome)
+	date := func(n int) *sportello.Date {
+		d := sportello.Date{Year: 2026, Month: 3, Day: 2}.AddDays(n)
 		return &d
 	}
 
@@ -299,7 +299,7 @@ func TestDecisionsFollowTheRulesAndResolveTheTicket(t *testing.T) {
 		t.Fatalf("granted: status %s", tk.Status)
 	}
 	ra := f.details(t, staff, tk.ID)
-	if ra.Outcome != sportello.AccessGranted || !ra.ViewingFrom.Equal(*date(21)) || !ra.ViewingUntil.Equal(*date(35)) ||
+	if ra.Outcome != sportello.AccessGranted || *ra.ViewingFrom != *date(21) || *ra.ViewingUntil != *date(35) ||
 		ra.DecidedAt == nil || ra.PublicSubject != "Permesso di costruire di un cantiere privato" {
 		t.Fatalf("decided details = %+v", ra)
 	}
@@ -365,17 +365,17 @@ func TestAccessRegisterPublishesNoPersonalData(t *testing.T) {
 	f.day(1)
 	f.file(t, citizenCtx("c2"), &sportello.RecordsAccessInput{Type: sportello.AccessCivicoSemplice, Documents: "Bilancio 2025"})
 	f.day(10)
-	until := time.Date(2026, 3, 30, 0, 0, 0, 0, sportello.Rome)
+	until := sportello.Date{Year: 2026, Month: 3, Day: 30}
 	if _, err := f.access.DecideRecordsAccess(staff, sportello.DecideAccessInput{TicketID: first.ID, Outcome: sportello.AccessGranted,
-		ViewingFrom: &[]time.Time{time.Date(2026, 3, 13, 0, 0, 0, 0, sportello.Rome)}[0], ViewingUntil: &until,
+		ViewingFrom: &sportello.Date{Year: 2026, Month: 3, Day: 13}, ViewingUntil: &until,
 		PublicSubject: "Titolo edilizio di un cantiere privato"}); err != nil {
 		t.Fatal(err)
 	}
 	f.day(40) // a filing outside the range
 	f.file(t, citizenCtx("c3"), documentary())
 
-	from, _ := sportello.ParseDay("from", "2026-03-01")
-	to, _ := sportello.ParseDay("to", "2026-03-31")
+	from, _ := sportello.ParseDate("from", "2026-03-01")
+	to, _ := sportello.ParseDate("to", "2026-03-31")
 	rows, err := f.access.AccessRegister(anonymousCtx(), from, to)
 	if err != nil {
 		t.Fatal(err)
@@ -384,9 +384,9 @@ func TestAccessRegisterPublishesNoPersonalData(t *testing.T) {
 		t.Fatalf("%d rows, want 2", len(rows))
 	}
 	r := rows[0]
-	if r.Type != sportello.AccessDocumentale || !r.RequestDate.Equal(time.Date(2026, 3, 2, 0, 0, 0, 0, sportello.Rome)) ||
+	if r.Type != sportello.AccessDocumentale || r.RequestDate != (sportello.Date{Year: 2026, Month: 3, Day: 2}) ||
 		r.Subject != "Titolo edilizio di un cantiere privato" || r.Outcome != sportello.AccessGranted ||
-		r.DecisionDate == nil || !r.DecisionDate.Equal(time.Date(2026, 3, 12, 0, 0, 0, 0, sportello.Rome)) {
+		r.DecisionDate == nil || *r.DecisionDate != (sportello.Date{Year: 2026, Month: 3, Day: 12}) {
 		t.Fatalf("first row = %+v", r)
 	}
 	if p := rows[1]; p.Type != sportello.AccessCivicoSemplice || p.Subject != "" || p.Outcome != "" || p.DecisionDate != nil {
@@ -401,8 +401,8 @@ func TestDemoMunicipalityHasAccessRequestsInItsRegister(t *testing.T) {
 	if err := db.SeedDemo(context.Background(), d); err != nil {
 		t.Fatal(err)
 	}
-	today := sportello.DayOf(time.Now())
-	rows, err := db.NewRecordsAccessService(d).AccessRegister(anonymousCtx(), today.AddDate(0, 0, -1), today.AddDate(0, 0, 1))
+	today := sportello.DateOf(time.Now())
+	rows, err := db.NewRecordsAccessService(d).AccessRegister(anonymousCtx(), today.AddDays(-1), today.AddDays(1))
 	if err != nil {
 		t.Fatal(err)
 	}

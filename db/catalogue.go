@@ -509,8 +509,9 @@ func (s *CatalogueService) Procedures(ctx context.Context, f sportello.Procedure
 // ---------------------------------------------------------------------------------------------
 // Acts
 
-const actColumns = `s.id, s.tenant_id, s.type, s.number, s.year, s.date, s.title, s.summary, s.office_id,
-	s.published_from, s.published_until, s.document_url, s.status, s.created_at, s.updated_at`
+const actColumns = `s.id, s.tenant_id, s.type, s.number, s.year, s.date::text AS date, s.title, s.summary, s.office_id,
+	s.published_from::text AS published_from, s.published_until::text AS published_until, s.document_url, s.status,
+	s.created_at, s.updated_at`
 
 type actRow struct {
 	ID             string         `db:"id"`
@@ -518,12 +519,12 @@ type actRow struct {
 	Type           string         `db:"type"`
 	Number         int            `db:"number"`
 	Year           int            `db:"year"`
-	Date           time.Time      `db:"date"`
+	Date           dateColumn     `db:"date"`
 	Title          string         `db:"title"`
 	Summary        string         `db:"summary"`
 	OfficeID       sql.NullString `db:"office_id"`
-	PublishedFrom  sql.NullTime   `db:"published_from"`
-	PublishedUntil sql.NullTime   `db:"published_until"`
+	PublishedFrom  dateColumn     `db:"published_from"`
+	PublishedUntil dateColumn     `db:"published_until"`
 	DocumentURL    string         `db:"document_url"`
 	Status         string         `db:"status"`
 	CreatedAt      time.Time      `db:"created_at"`
@@ -533,32 +534,10 @@ type actRow struct {
 func (r *actRow) act() *sportello.Act {
 	return &sportello.Act{
 		ID: r.ID, TenantID: r.TenantID, Type: sportello.ActType(r.Type), Number: r.Number, Year: r.Year,
-		Date: utcDate(r.Date), Title: r.Title, Summary: r.Summary, OfficeID: r.OfficeID.String,
-		PublishedFrom: nullDate(r.PublishedFrom), PublishedUntil: nullDate(r.PublishedUntil),
+		Date: r.Date.Date, Title: r.Title, Summary: r.Summary, OfficeID: r.OfficeID.String,
+		PublishedFrom: r.PublishedFrom.ptr(), PublishedUntil: r.PublishedUntil.ptr(),
 		DocumentURL: r.DocumentURL, Status: sportello.CatalogueStatus(r.Status), CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 	}
-}
-
-// utcDate represents a date read from PostgreSQL as the domain does: midnight UTC.
-func utcDate(t time.Time) time.Time {
-	y, m, d := t.Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-}
-
-func nullDate(t sql.NullTime) *time.Time {
-	if !t.Valid {
-		return nil
-	}
-	d := utcDate(t.Time)
-	return &d
-}
-
-// dateParam sends a date as its calendar day, so that no time zone can move it.
-func dateParam(t *time.Time) any {
-	if t == nil {
-		return nil
-	}
-	return t.Format(time.DateOnly)
 }
 
 const actWrite = `tenant_id, type, number, year, date, title, summary, office_id, published_from, published_until,
@@ -567,8 +546,8 @@ const actWrite = `tenant_id, type, number, year, date, title, summary, office_id
 const actParams = `$1, $2, $3, $4, $5::date, $6, $7, $8::uuid, $9::date, $10::date, $11, $12`
 
 func actValues(tenantID string, in *sportello.ActInput) []any {
-	return []any{tenantID, in.Type, in.Number, in.Year, dateParam(&in.Date), in.Title, in.Summary, nullID(in.OfficeID),
-		dateParam(in.PublishedFrom), dateParam(in.PublishedUntil), in.DocumentURL, in.Status}
+	return []any{tenantID, in.Type, in.Number, in.Year, dateArg(&in.Date), in.Title, in.Summary, nullID(in.OfficeID),
+		dateArg(in.PublishedFrom), dateArg(in.PublishedUntil), in.DocumentURL, in.Status}
 }
 
 var errActTaken = &sportello.Error{Code: sportello.CodeConflict, Field: "number",
@@ -610,8 +589,8 @@ func (s *CatalogueService) actScope(editor bool, statuses []sportello.CatalogueS
 	if err != nil || editor {
 		return scope, err
 	}
-	today := sportello.CalendarDate(s.db.now())
-	return scope + " AND (s.published_from IS NULL OR s.published_from <= " + a.add(dateParam(&today)) + "::date)", nil
+	today := sportello.DateOf(s.db.now())
+	return scope + " AND (s.published_from IS NULL OR s.published_from <= " + a.add(dateArg(&today)) + "::date)", nil
 }
 
 // ActsByID returns acts by id. See sportello.CatalogueService.
@@ -651,8 +630,8 @@ func (s *CatalogueService) Acts(ctx context.Context, f sportello.ActFilter, page
 		conds = append(conds, "s.office_id = "+a.add(f.OfficeID))
 	}
 	if f.OnNoticeBoard != nil {
-		today := sportello.CalendarDate(s.db.now())
-		p := a.add(dateParam(&today))
+		today := sportello.DateOf(s.db.now())
+		p := a.add(dateArg(&today))
 		board := "(s.status = 'PUBLISHED' AND s.published_from <= " + p + "::date AND (s.published_until IS NULL OR s.published_until >= " + p + "::date))"
 		if !*f.OnNoticeBoard {
 			board = "NOT coalesce(" + board + ", false)"
@@ -679,7 +658,7 @@ func (s *CatalogueService) Acts(ctx context.Context, f sportello.ActFilter, page
 	for i := range rows {
 		act := rows[i].act()
 		out.Acts = append(out.Acts, act)
-		out.Cursors = append(out.Cursors, encodeKeyCursor(act.Date.Format(time.DateOnly), act.ID))
+		out.Cursors = append(out.Cursors, encodeKeyCursor(act.Date.String(), act.ID))
 	}
 	return out, nil
 }

@@ -148,13 +148,13 @@ func TestCatalogueValidationNamesTheFieldAndWritesNothing(t *testing.T) {
 		}, sportello.CodeBadUserInput, "maxDays"},
 		{"act whose year is not its date's", func() error {
 			_, err := s.CreateAct(ctx, sportello.ActInput{Type: sportello.ActOrdinance, Number: 1, Year: 2025,
-				Date: time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC), Title: "Ordinanza"})
+				Date: sportello.Date{Year: 2026, Month: 1, Day: 2}, Title: "Ordinanza"})
 			return err
 		}, sportello.CodeBadUserInput, "year"},
 		{"act published before its date", func() error {
-			from := time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC)
+			from := sportello.Date{Year: 2025, Month: 12, Day: 31}
 			_, err := s.CreateAct(ctx, sportello.ActInput{Type: sportello.ActOrdinance, Number: 1,
-				Date: time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC), Title: "Ordinanza", PublishedFrom: &from})
+				Date: sportello.Date{Year: 2026, Month: 1, Day: 2}, Title: "Ordinanza", PublishedFrom: &from})
 			return err
 		}, sportello.CodeBadUserInput, "publishedFrom"},
 	} {
@@ -189,7 +189,7 @@ func TestNaturalKeysConflict(t *testing.T) {
 	_, err = s.CreateProcedure(ctx, p)
 	wantCode(t, err, sportello.CodeConflict)
 
-	a := sportello.ActInput{Type: sportello.ActDecree, Number: 3, Date: time.Date(2026, 5, 4, 0, 0, 0, 0, time.UTC), Title: "Decreto"}
+	a := sportello.ActInput{Type: sportello.ActDecree, Number: 3, Date: sportello.Date{Year: 2026, Month: 5, Day: 4}, Title: "Decreto"}
 	if _, err := s.CreateAct(ctx, a); err != nil {
 		t.Fatal(err)
 	}
@@ -197,16 +197,15 @@ func TestNaturalKeysConflict(t *testing.T) {
 	wantCode(t, err, sportello.CodeConflict)
 }
 
-func TestActsReachThePublicOnTheirFirstDayOfPublication(t *testing.T) {
+func TestActsReachThePublicOnTheFirstDayTheyArePublished(t *testing.T) {
 	d := dbtest.New(t)
 	now := time.Date(2026, 11, 26, 9, 0, 0, 0, sportello.Rome)
 	d.Now = func() time.Time { return now }
 	s := db.NewCatalogueService(d)
-	day := func(m time.Month, dd int) *time.Time {
-		t := time.Date(2026, m, dd, 0, 0, 0, 0, time.UTC)
-		return &t
+	day := func(m time.Month, dd int) *sportello.Date {
+		return &sportello.Date{Year: 2026, Month: m, Day: dd}
 	}
-	mk := func(n int, from, until *time.Time) *sportello.Act {
+	mk := func(n int, from, until *sportello.Date) *sportello.Act {
 		a, err := s.CreateAct(editorCtx(), sportello.ActInput{Type: sportello.ActOrdinance, Number: n, Date: *day(11, 1),
 			Title: "Ordinanza", PublishedFrom: from, PublishedUntil: until, Status: sportello.CataloguePublished})
 		if err != nil {

@@ -44,9 +44,9 @@ func (s *SearchService) Search(ctx context.Context, in sportello.SearchInput) ([
 	if editor {
 		conds = append(conds, "d.status <> 'RETIRED'")
 	} else {
-		today := sportello.CalendarDate(s.db.now())
+		today := sportello.DateOf(s.db.now())
 		conds = append(conds, "d.status = 'PUBLISHED'",
-			"(d.visible_from IS NULL OR d.visible_from <= "+a.add(dateParam(&today))+"::date)")
+			"(d.visible_from IS NULL OR d.visible_from <= "+a.add(dateArg(&today))+"::date)")
 	}
 	if len(in.Types) > 0 {
 		conds = append(conds, "d.type = ANY("+a.add(pq.Array(in.Types))+")")

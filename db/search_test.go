@@ -3,7 +3,6 @@ package db_test
 import (
 	"strings"
 	"testing"
-	"time"
 
 	sportello "github.com/sportello/sportello"
 	"github.com/sportello/sportello/db"
@@ -44,7 +43,7 @@ func newSearchFixture(t *testing.T) *searchFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	date := time.Date(2026, 11, 10, 0, 0, 0, 0, time.UTC)
+	date := sportello.Date{Year: 2026, Month: 11, Day: 10}
 	f.tariAct, err = s.CreateAct(ctx, sportello.ActInput{Type: sportello.ActCouncilResolution, Number: 45, Date: date,
 		Title: "Approvazione delle tariffe TARI", PublishedFrom: &date, Status: published})
 	if err != nil {

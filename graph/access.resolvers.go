@@ -35,12 +35,12 @@ func (r *mutationResolver) NotifyCounterParties(ctx context.Context, ticketID st
 
 func (r *mutationResolver) DecideRecordsAccess(ctx context.Context, input model.DecideRecordsAccessInput) (*sportello.Ticket, error) {
 	return r.RecordsAccessService.DecideRecordsAccess(ctx, sportello.DecideAccessInput{TicketID: input.TicketID, Outcome: input.Outcome,
-		Motivation: deref(input.Motivation), ViewingFrom: optionalDayInRome(input.ViewingFrom), ViewingUntil: optionalDayInRome(input.ViewingUntil),
+		Motivation: deref(input.Motivation), ViewingFrom: input.ViewingFrom, ViewingUntil: input.ViewingUntil,
 		PublicSubject: deref(input.PublicSubject)})
 }
 
 func (r *queryResolver) AccessRegister(ctx context.Context, from sportello.Date, to sportello.Date) ([]*sportello.AccessRegisterEntry, error) {
-	return r.RecordsAccessService.AccessRegister(ctx, dayInRome(from), dayInRome(to))
+	return r.RecordsAccessService.AccessRegister(ctx, from, to)
 }
 
 func (r *recordsAccessResolver) Interest(ctx context.Context, obj *sportello.RecordsAccess) (*string, error) {

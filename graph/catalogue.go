@@ -1,8 +1,6 @@
 package graph
 
 import (
-	"time"
-
 	"context"
 	"fmt"
 
@@ -31,27 +29,14 @@ func procedureInput(in model.ProcedureInput) sportello.ProcedureInput {
 
 func actInput(in model.ActInput) sportello.ActInput {
 	out := sportello.ActInput{
-		Type: in.Type, Number: in.Number, Date: calendarDay(in.Date), Title: in.Title, Summary: deref(in.Summary),
-		OfficeID: deref(in.OfficeID), PublishedFrom: optionalDay(in.PublishedFrom), PublishedUntil: optionalDay(in.PublishedUntil),
+		Type: in.Type, Number: in.Number, Date: in.Date, Title: in.Title, Summary: deref(in.Summary),
+		OfficeID: deref(in.OfficeID), PublishedFrom: in.PublishedFrom, PublishedUntil: in.PublishedUntil,
 		DocumentURL: deref(in.DocumentURL), Status: derefStatus(in.Status),
 	}
 	if in.Year != nil {
 		out.Year = *in.Year
 	}
 	return out
-}
-
-// calendarDay turns a Date into the catalogue's representation of a day: midnight UTC.
-func calendarDay(d sportello.Date) time.Time {
-	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC)
-}
-
-func optionalDay(d *sportello.Date) *time.Time {
-	if d == nil {
-		return nil
-	}
-	t := calendarDay(*d)
-	return &t
 }
 
 func derefStatus(s *sportello.CatalogueStatus) sportello.CatalogueStatus {

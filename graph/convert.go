@@ -76,17 +76,3 @@ func recordsAccessInput(in *model.RecordsAccessInput) *sportello.RecordsAccessIn
 		ActReference: deref(in.ActReference), ActID: deref(in.ActID), Motivation: deref(in.Motivation),
 		CounterParties: in.CounterParties}
 }
-
-// dayInRome turns a Date into the records-access clock's representation of a day: midnight in
-// Rome.
-func dayInRome(d sportello.Date) time.Time {
-	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, sportello.Rome)
-}
-
-func optionalDayInRome(d *sportello.Date) *time.Time {
-	if d == nil {
-		return nil
-	}
-	t := dayInRome(*d)
-	return &t
-}

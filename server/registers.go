@@ -22,12 +22,12 @@ func (a *App) registerRegisters(mux *http.ServeMux) {
 func (a *App) accessRegisterCSV(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	q := r.URL.Query()
-	from, err := sportello.ParseDay("from", q.Get("from"))
+	from, err := sportello.ParseDate("from", q.Get("from"))
 	if err != nil {
 		badRegisterRequest(w, err)
 		return
 	}
-	to, err := sportello.ParseDay("to", q.Get("to"))
+	to, err := sportello.ParseDate("to", q.Get("to"))
 	if err != nil {
 		badRegisterRequest(w, err)
 		return
@@ -48,7 +48,7 @@ func (a *App) accessRegisterCSV(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "internal error (request "+id+")", http.StatusInternalServerError)
 		return
 	}
-	name := "registro-accessi_" + from.Format(sportello.DateLayout) + "_" + to.Format(sportello.DateLayout) + ".csv"
+	name := "registro-accessi_" + from.String() + "_" + to.String() + ".csv"
 	h := w.Header()
 	h.Set("Content-Type", "text/csv; charset=utf-8")
 	h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
@@ -57,9 +57,9 @@ func (a *App) accessRegisterCSV(w http.ResponseWriter, r *http.Request) {
 	for _, e := range rows {
 		decided := ""
 		if e.DecisionDate != nil {
-			decided = e.DecisionDate.Format(sportello.DateLayout)
+			decided = e.DecisionDate.String()
 		}
-		out.Write([]string{string(e.Type), e.RequestDate.Format(sportello.DateLayout), inertCell(e.Subject),
+		out.Write([]string{string(e.Type), e.RequestDate.String(), inertCell(e.Subject),
 			string(e.Outcome), decided})
 	}
 	out.Flush()

@@ -6190,8 +6190,8 @@ func (ec *executionContext) _AccessRegisterEntry_requestDate(ctx context.Context
 			return obj.RequestDate, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.Date) graphql.Marshaler {
+			return ec.marshalNDate2githubᚗcomᚋsportelloᚋsportelloᚐDate(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6259,8 +6259,8 @@ func (ec *executionContext) _AccessRegisterEntry_decisionDate(ctx context.Contex
 			return obj.DecisionDate, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐDate(ctx, selections, v)
 		},
 		true,
 		false,
@@ -6374,8 +6374,8 @@ func (ec *executionContext) _Act_date(ctx context.Context, field graphql.Collect
 			return obj.Date, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.Date) graphql.Marshaler {
+			return ec.marshalNDate2githubᚗcomᚋsportelloᚋsportelloᚐDate(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6475,8 +6475,8 @@ func (ec *executionContext) _Act_publishedFrom(ctx context.Context, field graphq
 			return obj.PublishedFrom, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐDate(ctx, selections, v)
 		},
 		true,
 		false,
@@ -6498,8 +6498,8 @@ func (ec *executionContext) _Act_publishedUntil(ctx context.Context, field graph
 			return obj.PublishedUntil, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐDate(ctx, selections, v)
 		},
 		true,
 		false,
@@ -12395,8 +12395,8 @@ func (ec *executionContext) _RecordsAccess_viewingFrom(ctx context.Context, fiel
 			return obj.ViewingFrom, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐDate(ctx, selections, v)
 		},
 		true,
 		false,
@@ -12418,8 +12418,8 @@ func (ec *executionContext) _RecordsAccess_viewingUntil(ctx context.Context, fie
 			return obj.ViewingUntil, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐDate(ctx, selections, v)
 		},
 		true,
 		false,
@@ -21087,20 +21087,6 @@ func (ec *executionContext) marshalNDate2githubᚗcomᚋsportelloᚋsportelloᚐ
 	return res
 }
 
-func (ec *executionContext) unmarshalNDate2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
-	res, err := model.UnmarshalCalendarDay(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNDate2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
-	_ = sel
-	res := model.MarshalCalendarDay(v)
-	if res == graphql.Null {
-		graphql.AddInvalidNullFromMarshaler(ctx, "Date!")
-	}
-	return res
-}
-
 func (ec *executionContext) unmarshalNDecideRecordsAccessInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐDecideRecordsAccessInput(ctx context.Context, v any) (model.DecideRecordsAccessInput, error) {
 	res, err := ec.unmarshalInputDecideRecordsAccessInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -22164,24 +22150,6 @@ func (ec *executionContext) marshalODate2ᚖgithubᚗcomᚋsportelloᚋsportello
 	_ = sel
 	_ = ctx
 	res := model.MarshalDate(*v)
-	return res
-}
-
-func (ec *executionContext) unmarshalODate2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
-	if v == nil {
-		return nil, nil
-	}
-	res, err := model.UnmarshalCalendarDay(v)
-	return &res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalODate2ᚖtimeᚐTime(ctx context.Context, sel ast.SelectionSet, v *time.Time) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	_ = sel
-	_ = ctx
-	res := model.MarshalCalendarDay(*v)
 	return res
 }
 

@@ -2,9 +2,6 @@ package model
 
 import (
 	"errors"
-	"io"
-	"strconv"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	sportello "github.com/sportello/sportello"
@@ -29,22 +26,4 @@ func UnmarshalDate(v any) (sportello.Date, error) {
 		return sportello.Date{}, err
 	}
 	return d, nil
-}
-
-// MarshalCalendarDay writes a day kept as a time.Time as the Date scalar, YYYY-MM-DD. The day is
-// read in Rome, which is right both for the catalogue's days (midnight UTC, still the same day in
-// Rome) and for the records-access clock's (midnight in Rome).
-func MarshalCalendarDay(t time.Time) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) {
-		io.WriteString(w, strconv.Quote(t.In(sportello.Rome).Format(time.DateOnly)))
-	})
-}
-
-// UnmarshalCalendarDay reads the Date scalar as midnight UTC of that day.
-func UnmarshalCalendarDay(v any) (time.Time, error) {
-	d, err := UnmarshalDate(v)
-	if err != nil {
-		return time.Time{}, err
-	}
-	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC), nil
 }
