@@ -153,7 +153,7 @@ type Distribution struct {
 	Copies      int
 	DeliveredOn Date
 	DeliveredBy string
-	RecordedBy  Actor
+	RecordedBy  string // the staff member who recorded it
 	Notes       string
 	CreatedAt   time.Time
 }

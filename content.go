@@ -201,8 +201,9 @@ func (in *NewContentInput) Validate() error {
 
 // ContentInput is the text of an item and its address; every save of it is a revision.
 type ContentInput struct {
-	// Slug is the last part of the item's address, unique per municipality and language;
-	// derived from the title when empty, and from the path for pages.
+	// Slug is the last part of the item's address, unique per municipality and language
+	// among news, notices, brochures and events; derived from the title when empty. A page's
+	// slug is the last part of its path, and its path is its address.
 	Slug        string
 	Path        string // pages only: /vivere-il-comune/urp
 	Title       string
@@ -432,7 +433,8 @@ type ContentService interface {
 	Content(ctx context.Context, id string) (*Content, error)
 	// ContentByPath returns the page at a path. Errors: NOT_FOUND, BAD_USER_INPUT (language).
 	ContentByPath(ctx context.Context, path, language string) (*Content, error)
-	// ContentBySlug returns the item with a slug. Errors: as ContentByPath.
+	// ContentBySlug returns the item (not a page: pages are found by path) with a slug.
+	// Errors: as ContentByPath.
 	ContentBySlug(ctx context.Context, slug, language string) (*Content, error)
 	// Contents lists items newest first (by publication for the public, by last change for
 	// editors). Errors: BAD_USER_INPUT.

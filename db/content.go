@@ -215,7 +215,7 @@ func (s *ContentService) ContentByPath(ctx context.Context, path, language strin
 
 // ContentBySlug returns the item with a slug. See sportello.ContentService.
 func (s *ContentService) ContentBySlug(ctx context.Context, slug, language string) (*sportello.Content, error) {
-	return s.byAddress(ctx, "c.slug", strings.TrimSpace(slug), language)
+	return s.byAddress(ctx, "c.type <> 'PAGE' AND c.slug", strings.TrimSpace(slug), language)
 }
 
 func (s *ContentService) byAddress(ctx context.Context, column, value, language string) (*sportello.Content, error) {

@@ -169,7 +169,11 @@ func TestWritingContentNeedsAnEditorAndBadInputWritesNothing(t *testing.T) {
 	page := town.create(t, alice, urpPage())
 	wantCode(t, ignore(town.s.CreateContent(bruno, urpPage())), sportello.CodeConflict)
 	news := sportello.NewContentInput{Type: sportello.ContentNews, ContentInput: sportello.ContentInput{Title: "Urp"}}
-	wantCode(t, ignore(town.s.CreateContent(bruno, news)), sportello.CodeConflict) // the slug "urp" is the page's
+	town.create(t, bruno, news) // a page's slug is not an address: pages have their path
+	wantCode(t, ignore(town.s.CreateContent(bruno, news)), sportello.CodeConflict)
+	other := urpPage()
+	other.Path = "/amministrazione/urp"
+	town.create(t, bruno, other)
 	bad = urpPage()
 	bad.Path = ""
 	wantCode(t, ignore(town.s.UpdateContent(bruno, page.ID, bad.ContentInput)), sportello.CodeBadUserInput)

@@ -108,6 +108,7 @@ func NewApp(cfg Config, d *db.DB, rdb redis.UniversalClient) (*App, error) {
 	}
 	citizens := db.NewCitizenService(d)
 	dashboards := db.NewDashboardService(d)
+	content := db.NewContentService(d)
 	hub := live.New(live.Config{Log: db.NewEventLog(d), Dashboards: dashboards, Citizens: citizens,
 		Redis: rdb, Cluster: cfg.RedisCluster, Buffer: cfg.LiveBuffer, SlowAfter: cfg.LiveSlowAfter})
 	// Every commit that writes ticket events wakes the feed of this process at once and, through
@@ -128,10 +129,13 @@ func NewApp(cfg Config, d *db.DB, rdb redis.UniversalClient) (*App, error) {
 			SearchService:        db.NewSearchService(d),
 			RecordsAccessService: db.NewRecordsAccessService(d),
 			AppointmentService:   db.NewAppointmentService(d),
+			ContentService:       content,
+			CampaignService:      db.NewCampaignService(d),
 		},
-		Verifier: verifier,
-		Tenants:  newTenantCache(db.NewTenantService(d)),
-		Hub:      hub,
+		ContentSchedule: content,
+		Verifier:        verifier,
+		Tenants:         newTenantCache(db.NewTenantService(d)),
+		Hub:             hub,
 		Ready: func(ctx context.Context) error {
 			if err := d.PingContext(ctx); err != nil {
 				return fmt.Errorf("database: %w", err)
@@ -188,6 +192,7 @@ func serve(ctx context.Context, cfg Config, demo bool) error {
 	defer stopHub()
 	hubDone := make(chan error, 1)
 	go func() { hubDone <- app.Hub.Run(hubCtx) }()
+	go runContentSchedule(hubCtx, app.ContentSchedule, contentScheduleEvery)
 
 	srv := &http.Server{
 		Addr:              cfg.ListenAddr,

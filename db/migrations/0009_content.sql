@@ -29,12 +29,14 @@ CREATE TABLE contents (
     published_at      timestamptz, -- when the live revision went live
     created_at        timestamptz NOT NULL,
     updated_at        timestamptz NOT NULL,
-    CONSTRAINT contents_slug UNIQUE (tenant_id, language, slug),
     CONSTRAINT contents_path UNIQUE (tenant_id, language, path),
     CONSTRAINT contents_translation UNIQUE (tenant_id, translation_group, language),
     CHECK ((type = 'PAGE') = (path IS NOT NULL)),
     CHECK (live_revision IS NULL OR live_revision <= revision)
 );
+-- News, notices, brochures and events are addressed by their slug; pages by their path (two
+-- sections may both have a page "contatti").
+CREATE UNIQUE INDEX contents_slug ON contents (tenant_id, language, slug) WHERE type <> 'PAGE';
 CREATE INDEX contents_list ON contents (tenant_id, type, published_at DESC, id DESC);
 -- What the scheduler looks for every few seconds, across tenants.
 CREATE INDEX contents_due_publish ON contents (publish_at) WHERE status = 'APPROVED' AND publish_at IS NOT NULL;
