@@ -132,10 +132,9 @@ func NewApp(cfg Config, d *db.DB, rdb redis.UniversalClient) (*App, error) {
 			ContentService:       content,
 			CampaignService:      db.NewCampaignService(d),
 		},
-		ContentSchedule: content,
-		Verifier:        verifier,
-		Tenants:         newTenantCache(db.NewTenantService(d)),
-		Hub:             hub,
+		Verifier: verifier,
+		Tenants:  newTenantCache(db.NewTenantService(d)),
+		Hub:      hub,
 		Ready: func(ctx context.Context) error {
 			if err := d.PingContext(ctx); err != nil {
 				return fmt.Errorf("database: %w", err)
@@ -145,6 +144,7 @@ func NewApp(cfg Config, d *db.DB, rdb redis.UniversalClient) (*App, error) {
 			}
 			return nil
 		},
+		ContentSchedule: content,
 	}
 	app.WebSocket = &websocket.Transport{Init: app.initWebSocket, CheckOrigin: app.checkOrigin}
 	return app, nil
