@@ -414,3 +414,29 @@ func TestScheduledPublicationHappensOnTimeOnceWithTwoInstances(t *testing.T) {
 		t.Fatalf("after unpublishAt: %+v", c)
 	}
 }
+
+func TestDemoWebsiteSeedsOnce(t *testing.T) {
+	d := dbtest.New(t)
+	for range 2 {
+		if err := db.SeedDemo(context.Background(), d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := db.NewContentService(d)
+	urp, err := s.ContentByPath(anonymousCtx(), "/vivere-il-comune/urp", "it")
+	if err != nil || !strings.Contains(urp.BodyHTML, "<td>16:00 - 18:00</td>") || urp.OfficeID == "" {
+		t.Fatalf("URP page = %+v, %v", urp, err)
+	}
+	news, err := s.Contents(anonymousCtx(), sportello.ContentFilter{Types: []sportello.ContentType{sportello.ContentNews}}, sportello.Page{})
+	if err != nil || len(news.Contents) != 2 {
+		t.Fatalf("public news = %d, %v", len(news.Contents), err)
+	}
+	campaigns, err := db.NewCampaignService(d).Campaigns(alice, nil)
+	if err != nil || len(campaigns) != 1 {
+		t.Fatalf("campaigns = %d, %v", len(campaigns), err)
+	}
+	log, err := db.NewCampaignService(d).DistributionsByCampaign(alice, []string{campaigns[0].ID})
+	if err != nil || sportello.TotalDistributions(log[campaigns[0].ID]).Copies != 818 {
+		t.Fatalf("distribution log = %+v, %v", log, err)
+	}
+}

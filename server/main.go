@@ -233,7 +233,7 @@ func printDemoTokens(cfg Config) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nSportello is running: GraphQL at http://%s/graphql, IDE at http://%s/\n", cfg.ListenAddr, cfg.ListenAddr)
 	fmt.Fprintln(&b, "Demo tokens (send as the header  Authorization: Bearer <token>):")
-	for _, u := range []sportello.User{db.DemoCitizen, db.DemoOperator, db.DemoManager} {
+	for _, u := range []sportello.User{db.DemoCitizen, db.DemoOperator, db.DemoManager, db.DemoEditor} {
 		tok, err := auth.MintDev(cfg.DevSecret, claimsOf(u), 7*24*time.Hour)
 		if err != nil {
 			slog.Error("mint demo token", "error", err)
