@@ -186,3 +186,16 @@ func TestUnsafeInFlagsWhatTheSanitizerMustRemove(t *testing.T) {
 		t.Errorf("unsafeIn flagged a safe text: %s", bad)
 	}
 }
+
+// BenchmarkRender renders a page of the size of the URP's, once per save: reads cost nothing.
+func BenchmarkRender(b *testing.B) {
+	page := strings.Repeat("## Orari\n\n| Giorno | Mattina | Pomeriggio |\n|---|---|---|\n| Martedì | 9-13 | 16-18 |\n\n"+
+		"Scrivi all'[URP](mailto:urp@comune.example.it) o leggi la [carta dei servizi](https://www.comune.example.it/carta).\n\n"+
+		"- primo punto\n- secondo punto con **grassetto**\n\n", 10)
+	b.SetBytes(int64(len(page)))
+	for b.Loop() {
+		if _, _, err := Render(page); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
