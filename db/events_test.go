@@ -101,12 +101,12 @@ func TestReplayShowsCitizensOnlyTheirPublicEvents(t *testing.T) {
 		t.Fatalf("the last safe event %v is not before the head %v", upTo, head)
 	}
 
-	staff, err := l.Replay(ctx, sportello.Audience{TenantID: sportello.DefaultTenantID, Staff: true}, start, upTo, 100)
+	staff, err := l.Replay(ctx, sportello.Audience{TenantID: sportello.DefaultTenantID, Staff: true}, "", start, upTo, 100)
 	if err != nil || len(staff) != 4 {
 		t.Fatalf("staff replay: %d events (%v), want 4", len(staff), err)
 	}
 	alice := sportello.Audience{TenantID: sportello.DefaultTenantID, CitizenID: mine.Ticket.CitizenID}
-	got, err := l.Replay(ctx, alice, start, upTo, 100)
+	got, err := l.Replay(ctx, alice, "", start, upTo, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,8 +119,8 @@ func TestReplayShowsCitizensOnlyTheirPublicEvents(t *testing.T) {
 		}
 	}
 	// Paging: a limit of 1 returns the first, and replaying after it returns the second.
-	one, _ := l.Replay(ctx, alice, start, upTo, 1)
-	next, _ := l.Replay(ctx, alice, one[0].Position, upTo, 1)
+	one, _ := l.Replay(ctx, alice, "", start, upTo, 1)
+	next, _ := l.Replay(ctx, alice, "", one[0].Position, upTo, 1)
 	if len(one) != 1 || len(next) != 1 || next[0].ID != got[1].ID {
 		t.Fatal("paging a replay does not continue where it stopped")
 	}
@@ -146,3 +146,4 @@ func TestDashboardCountsOpenOverdueAndToday(t *testing.T) {
 		t.Fatalf("dashboard = %+v", got)
 	}
 }
+

@@ -24,6 +24,9 @@ type Resolver struct {
 	RecordsAccessService sportello.RecordsAccessService
 	// AppointmentService books the offices' desks.
 	AppointmentService sportello.AppointmentService
+	// NotificationService lists citizens' notifications; Topics streams topic events live.
+	NotificationService sportello.NotificationService
+	Topics              sportello.TopicFeed
 
 	// Now is the clock that decides whether a ticket is overdue; nil means time.Now. It must
 	// be the services' clock, so that the overdue field agrees with the overdue filter.
