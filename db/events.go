@@ -22,9 +22,24 @@ func NewEventLog(db *DB) *EventLog { return &EventLog{db: db} }
 
 var _ sportello.EventLog = (*EventLog)(nil)
 
-// safe is the condition that an event's transaction, and every older one, has finished: its
-// position can no longer be overtaken by an event that commits later.
-const safe = `e.tx_id < pg_snapshot_xmin(pg_current_snapshot())`
+// horizon is the first transaction id whose events are not yet final in this database: the
+// oldest transaction in flight that may have written events here, or the next id to be handed
+// out when there is none. It is the snapshot's xmin, except that transactions known to run in
+// other databases of the server are left out: they cannot write this database's events, and a
+// long one (a bulk load, a report, a migration of another municipality's database) would
+// otherwise hold back every live event until it ends. A transaction is known to run elsewhere
+// when pg_stat_activity shows its id on a backend connected to another database; when that
+// cannot be told (it has just ended, or the role may not see other roles' backends), it counts
+// as one of ours, which is merely cautious. The snapshot is the statement's own, the one the
+// events are read with, so no transaction can slip in between.
+const horizon = `(SELECT least(pg_snapshot_xmax(s.snap), (SELECT min(x) FROM pg_snapshot_xip(s.snap) x
+		WHERE x::xid NOT IN (SELECT backend_xid FROM pg_stat_activity
+			WHERE datname IS DISTINCT FROM current_database() AND backend_xid IS NOT NULL)))
+	FROM (SELECT pg_current_snapshot() AS snap) s)`
+
+// safe is the condition that an event's transaction, and every older one that may write here,
+// has finished: its position can no longer be overtaken by an event that commits later.
+const safe = `e.tx_id < ` + horizon
 
 // feedColumns are the columns of an event as the feed reads it, ticket events and topic events
 // alike.
@@ -42,7 +57,7 @@ type feedRow struct {
 // Head returns the first position that is not yet safe to read: every event before it is final.
 func (l *EventLog) Head(ctx context.Context) (sportello.Position, error) {
 	var xmin string
-	if err := l.db.GetContext(ctx, &xmin, `SELECT pg_snapshot_xmin(pg_current_snapshot())::text`); err != nil {
+	if err := l.db.GetContext(ctx, &xmin, `SELECT `+horizon+`::text`); err != nil {
 		return sportello.Position{}, fmt.Errorf("feed head: %w", err)
 	}
 	tx, err := strconv.ParseUint(xmin, 10, 64)

@@ -147,3 +147,28 @@ func TestDashboardCountsOpenOverdueAndToday(t *testing.T) {
 	}
 }
 
+func TestATransactionInAnotherDatabaseDoesNotHoldBackTheFeed(t *testing.T) {
+	d := dbtest.New(t)
+	other := dbtest.New(t)
+	s := db.NewTicketService(d)
+	l := db.NewEventLog(d)
+	ctx := context.Background()
+	start, err := l.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another municipality's database runs a long write transaction (a bulk load, say).
+	long, err := other.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer long.Rollback()
+	if _, err := long.ExecContext(ctx, `SELECT pg_current_xact_id()`); err != nil {
+		t.Fatal(err)
+	}
+	filed := submit(t, s, citizenCtx("alice"), sportello.KindInformation)
+	got := tailN(t, l, start, 1)
+	if len(got) != 1 || got[0].TicketID != filed.Ticket.ID {
+		t.Fatalf("tail returned %d events while another database's transaction is in flight, want the new ticket's", len(got))
+	}
+}
