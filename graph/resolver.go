@@ -24,6 +24,9 @@ type Resolver struct {
 	RecordsAccessService sportello.RecordsAccessService
 	// AppointmentService books the offices' desks.
 	AppointmentService sportello.AppointmentService
+	// NotificationService lists citizens' notifications; Topics streams topic events live.
+	NotificationService sportello.NotificationService
+	Topics              sportello.TopicFeed
 
 	// ContentService and CampaignService serve institutional communication: web content with
 	// its editorial workflow, and campaigns with their distribution logs.

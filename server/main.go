@@ -129,6 +129,8 @@ func NewApp(cfg Config, d *db.DB, rdb redis.UniversalClient) (*App, error) {
 			SearchService:        db.NewSearchService(d),
 			RecordsAccessService: db.NewRecordsAccessService(d),
 			AppointmentService:   db.NewAppointmentService(d),
+			NotificationService:  db.NewNotificationService(d),
+			Topics:               hub,
 			ContentService:       content,
 			CampaignService:      db.NewCampaignService(d),
 		},
