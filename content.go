@@ -2,6 +2,8 @@ package sportello
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -466,6 +468,23 @@ type PublishedContent struct {
 	Path     string      `json:"path,omitempty"`
 	// Live is false when the item left the portal (archived, or its unpublishAt came).
 	Live bool `json:"live"`
+}
+
+// EventData is what the event of TopicContentPublished carries.
+func (p *PublishedContent) EventData() json.RawMessage {
+	// Marshalling a struct of strings and a bool cannot fail.
+	b, _ := json.Marshal(p)
+	return b
+}
+
+// PublishedContentOf returns what a topic event of TopicContentPublished announces.
+func PublishedContentOf(e *TopicEvent) (*PublishedContent, error) {
+	var p PublishedContent
+	if err := json.Unmarshal(e.Data, &p); err != nil {
+		return nil, fmt.Errorf("decode content event %s: %w", e.Cursor(), err)
+	}
+	p.TenantID = e.TenantID
+	return &p, nil
 }
 
 // ContentScheduler carries out scheduled publications and unpublications.

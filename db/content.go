@@ -532,8 +532,16 @@ func (s *ContentService) step(ctx context.Context, id string, action sportello.C
 	if !validID(id) {
 		return nil, sportello.NotFound("content")
 	}
+	// Publishing and archiving announce the change on the live feed (announce), which must be
+	// woken after the commit; the other steps write no event.
+	run := s.db.inTx
+	if action == sportello.ContentPublish || action == sportello.ContentArchive {
+		run = func(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+			return s.db.inEventTx(ctx, c.tenantID, fn)
+		}
+	}
 	var out *sportello.Content
-	err = s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err = run(ctx, func(tx *sqlx.Tx) error {
 		var st itemState
 		err := tx.GetContext(ctx, &st, `SELECT type, status, revision, live_revision, authors, submitted_by, unpublish_at
 			FROM contents WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, c.tenantID, id)
@@ -678,18 +686,37 @@ func (s *ContentService) PublishContent(ctx context.Context, id string, at *time
 				c.tenantID, id, when, now)
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE contents SET status = $3, live_revision = revision, published_at = $4,
-			publish_at = NULL, authors = '{}', updated_at = $4 WHERE tenant_id = $1 AND id = $2`, c.tenantID, id, next, now)
-		return err
+		var p publishedRow
+		if err := tx.GetContext(ctx, &p, `UPDATE contents SET status = $3, live_revision = revision, published_at = $4,
+			publish_at = NULL, authors = '{}', updated_at = $4 WHERE tenant_id = $1 AND id = $2
+			RETURNING `+publishedColumns+`, true AS live`, c.tenantID, id, next, now); err != nil {
+			return err
+		}
+		return announce(ctx, tx, &p, now)
 	})
+}
+
+// announce writes the topic event that tells the portal and the app that an item went online
+// or left it, in the transaction of the change (run with inEventTx).
+func announce(ctx context.Context, tx *sqlx.Tx, r *publishedRow, at time.Time) error {
+	p := r.published()
+	return appendTopicEvent(ctx, tx, &sportello.TopicEvent{TenantID: p.TenantID, Topic: sportello.TopicContentPublished,
+		SubjectID: p.ID, At: at, Data: p.EventData()})
 }
 
 // ArchiveContent takes an item offline. See sportello.ContentService.
 func (s *ContentService) ArchiveContent(ctx context.Context, id string) (*sportello.Content, error) {
-	return s.step(ctx, id, sportello.ContentArchive, func(tx *sqlx.Tx, c caller, _ *sportello.Staff, _ *itemState, next sportello.ContentStatus) error {
-		_, err := tx.ExecContext(ctx, `UPDATE contents SET status = $3, live_revision = NULL, publish_at = NULL, updated_at = $4
-			WHERE tenant_id = $1 AND id = $2`, c.tenantID, id, next, s.db.now())
-		return err
+	return s.step(ctx, id, sportello.ContentArchive, func(tx *sqlx.Tx, c caller, _ *sportello.Staff, st *itemState, next sportello.ContentStatus) error {
+		now := s.db.now()
+		var p publishedRow
+		if err := tx.GetContext(ctx, &p, `UPDATE contents SET status = $3, live_revision = NULL, publish_at = NULL, updated_at = $4
+			WHERE tenant_id = $1 AND id = $2 RETURNING `+publishedColumns+`, false AS live`, c.tenantID, id, next, now); err != nil {
+			return err
+		}
+		if !st.Live.Valid {
+			return nil // it was not online: nobody keeps a copy to refresh
+		}
+		return announce(ctx, tx, &p, now)
 	})
 }
 
@@ -698,7 +725,7 @@ func (s *ContentService) ArchiveContent(ctx context.Context, id string) (*sporte
 // Each change is one UPDATE whose WHERE clause is the condition of being due: an instance that
 // runs it at the same time as another waits for the other's row locks and then finds the rows
 // no longer due (PostgreSQL re-checks the condition on the latest row version), so every item
-// is published, and announced, exactly once.
+// is published, and announced on the live feed in the same transaction, exactly once.
 func (s *ContentService) RunSchedule(ctx context.Context) ([]sportello.PublishedContent, error) {
 	var out []sportello.PublishedContent
 	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -718,12 +745,23 @@ func (s *ContentService) RunSchedule(ctx context.Context) ([]sportello.Published
 			return fmt.Errorf("unpublish due content: %w", err)
 		}
 		for _, r := range append(rows, gone...) {
+			if err := announce(ctx, tx, &r, now); err != nil {
+				return err
+			}
 			out = append(out, r.published())
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	// Like inEventTx, for every tenant whose content changed: the live feed wakes after the commit.
+	woken := map[string]bool{}
+	for _, p := range out {
+		if !woken[p.TenantID] {
+			woken[p.TenantID] = true
+			s.db.committed(ctx, p.TenantID)
+		}
 	}
 	return out, nil
 }

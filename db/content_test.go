@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lib/pq"
 	sportello "github.com/sportello/sportello"
 	"github.com/sportello/sportello/db"
 	"github.com/sportello/sportello/db/dbtest"
@@ -146,6 +147,10 @@ func TestContentGoesFromDraftToOnlineThroughReview(t *testing.T) {
 	}
 	wantCode(t, ignore(town.s.ContentByPath(anonymousCtx(), "/vivere-il-comune/urp", "it")), sportello.CodeNotFound)
 	wantCode(t, ignore(town.s.ArchiveContent(marta, page.ID)), sportello.CodeInvalidTransition)
+	// Two publications and the archiving were announced; drafts, reviews and approvals were not.
+	if n := town.announcements(t, page.ID); n != 3 {
+		t.Fatalf("%d announcements", n)
+	}
 }
 
 func ignore[T any](_ T, err error) error { return err }
@@ -397,6 +402,9 @@ func TestScheduledPublicationHappensOnTimeOnceWithTwoInstances(t *testing.T) {
 	if again := race(); len(again) != 0 {
 		t.Fatalf("published again: %v", again)
 	}
+	if n := town.announcements(t, ids...); n != items {
+		t.Fatalf("%d announcements of %d publications", n, items)
+	}
 	if c, _ := town.s.Content(anonymousCtx(), ids[0]); c == nil || !c.PublishedAt.Equal(at) {
 		t.Fatalf("published at %v, want %v", c.PublishedAt, at)
 	}
@@ -413,6 +421,20 @@ func TestScheduledPublicationHappensOnTimeOnceWithTwoInstances(t *testing.T) {
 	if c, _ := town.s.Content(alice, ids[0]); c.Status != sportello.ContentArchived || c.Live() {
 		t.Fatalf("after unpublishAt: %+v", c)
 	}
+	if n := town.announcements(t, ids...); n != 2*items {
+		t.Fatalf("%d announcements of %d publications and unpublications", n, 2*items)
+	}
+}
+
+// announcements counts the topic events that announced items going online or offline.
+func (town *contentTown) announcements(t *testing.T, ids ...string) int {
+	t.Helper()
+	var n int
+	if err := town.d.Get(&n, `SELECT count(*) FROM events WHERE topic = $1 AND subject_id = ANY($2::uuid[])`,
+		sportello.TopicContentPublished, pq.Array(ids)); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 func TestDemoWebsiteSeedsOnce(t *testing.T) {

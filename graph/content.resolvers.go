@@ -64,6 +64,62 @@ func (r *contentResolver) LiveRevision(ctx context.Context, obj *sportello.Conte
 	return optionalInt(obj.LiveRevision), nil
 }
 
+func (r *contentPublishedEventResolver) ID(ctx context.Context, obj *sportello.TopicEvent) (string, error) {
+	p, err := sportello.PublishedContentOf(obj)
+	if err != nil {
+		return "", err
+	}
+	return p.ID, nil
+}
+
+func (r *contentPublishedEventResolver) Type(ctx context.Context, obj *sportello.TopicEvent) (sportello.ContentType, error) {
+	p, err := sportello.PublishedContentOf(obj)
+	if err != nil {
+		return "", err
+	}
+	return p.Type, nil
+}
+
+func (r *contentPublishedEventResolver) Language(ctx context.Context, obj *sportello.TopicEvent) (string, error) {
+	p, err := sportello.PublishedContentOf(obj)
+	if err != nil {
+		return "", err
+	}
+	return p.Language, nil
+}
+
+func (r *contentPublishedEventResolver) Slug(ctx context.Context, obj *sportello.TopicEvent) (string, error) {
+	p, err := sportello.PublishedContentOf(obj)
+	if err != nil {
+		return "", err
+	}
+	return p.Slug, nil
+}
+
+func (r *contentPublishedEventResolver) Path(ctx context.Context, obj *sportello.TopicEvent) (*string, error) {
+	p, err := sportello.PublishedContentOf(obj)
+	if err != nil {
+		return nil, err
+	}
+	return optional(p.Path), nil
+}
+
+func (r *contentPublishedEventResolver) Live(ctx context.Context, obj *sportello.TopicEvent) (bool, error) {
+	p, err := sportello.PublishedContentOf(obj)
+	if err != nil {
+		return false, err
+	}
+	return p.Live, nil
+}
+
+func (r *contentPublishedEventResolver) Content(ctx context.Context, obj *sportello.TopicEvent) (*sportello.Content, error) {
+	p, err := sportello.PublishedContentOf(obj)
+	if err != nil || !p.Live {
+		return nil, err
+	}
+	return loadOne(ctx, r.loaders(ctx).contents, p.ID)
+}
+
 func (r *contentRevisionResolver) RestoredFrom(ctx context.Context, obj *sportello.ContentRevision) (*int, error) {
 	return optionalInt(obj.RestoredFrom), nil
 }
@@ -168,9 +224,21 @@ func (r *queryResolver) Campaign(ctx context.Context, id string) (*sportello.Cam
 	return r.CampaignService.Campaign(ctx, id)
 }
 
+func (r *subscriptionResolver) ContentPublished(ctx context.Context, after *string) (<-chan *sportello.TopicEvent, error) {
+	st, err := r.Topics.TopicEvents(withStreamEnd(ctx), sportello.TopicContentPublished, deref(after))
+	if err != nil {
+		return nil, err
+	}
+	return st.C, nil
+}
+
 func (r *Resolver) Campaign() generated.CampaignResolver { return &campaignResolver{r} }
 
 func (r *Resolver) Content() generated.ContentResolver { return &contentResolver{r} }
+
+func (r *Resolver) ContentPublishedEvent() generated.ContentPublishedEventResolver {
+	return &contentPublishedEventResolver{r}
+}
 
 func (r *Resolver) ContentRevision() generated.ContentRevisionResolver {
 	return &contentRevisionResolver{r}
@@ -179,8 +247,9 @@ func (r *Resolver) ContentRevision() generated.ContentRevisionResolver {
 func (r *Resolver) Distribution() generated.DistributionResolver { return &distributionResolver{r} }
 
 type (
-	campaignResolver        struct{ *Resolver }
-	contentResolver         struct{ *Resolver }
-	contentRevisionResolver struct{ *Resolver }
-	distributionResolver    struct{ *Resolver }
+	campaignResolver              struct{ *Resolver }
+	contentResolver               struct{ *Resolver }
+	contentPublishedEventResolver struct{ *Resolver }
+	contentRevisionResolver       struct{ *Resolver }
+	distributionResolver          struct{ *Resolver }
 )

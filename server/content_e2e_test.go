@@ -1,9 +1,12 @@
 package main
 
 import (
+	"encoding/json"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
 	sportello "github.com/sportello/sportello"
 )
@@ -189,5 +192,80 @@ func TestCampaignDistributionLogAddsUp(t *testing.T) {
 	if len(c.Distributions) != 2 || c.Distributions[0].Place != "Scuola Dante" || c.Distributions[1].Content == nil ||
 		c.Totals.Copies != 210 || c.Totals.ByPlace[0].Key != "Biblioteca civica" || len(c.ResultLinks) != 1 {
 		t.Fatalf("campaign = %+v", c)
+	}
+}
+
+// contentEvent reads the next contentPublished event of a subscription.
+func (c *wsClient) contentEvent() (id string, live bool, title string) {
+	c.t.Helper()
+	m := c.read(20 * time.Second)
+	var p struct {
+		Data struct {
+			ContentPublished struct {
+				Cursor, ID, Type string
+				Live             bool
+				Content          *struct{ Title string }
+			} `json:"contentPublished"`
+		}
+		Errors []gqlError
+	}
+	if err := json.Unmarshal(m.Payload, &p); err != nil || m.Type != "next" || len(p.Errors) > 0 {
+		c.t.Fatalf("got %s %s", m.Type, m.Payload)
+	}
+	e := p.Data.ContentPublished
+	if e.Content != nil {
+		title = e.Content.Title
+	}
+	return e.ID, e.Live, title
+}
+
+// TestScheduledPublicationHappensOnceAcrossInstancesAndRestarts schedules a notice while no
+// instance runs the schedule (all were down), starts two instances, which both find it due at
+// once, then schedules another while they run: each is published and announced exactly once,
+// and an anonymous subscriber (the portal) hears of both and of an archiving.
+func TestScheduledPublicationHappensOnceAcrossInstancesAndRestarts(t *testing.T) {
+	s := startServer(t) // its App serves requests but does not run the schedule
+	editor := s.token(sportello.RoleEditor, "alice")
+	manager := s.token(sportello.RoleManager, "marta")
+	notice := func(title string) string {
+		var created struct{ CreateContent contentResult }
+		s.ok(editor, createContent, map[string]any{"in": map[string]any{"type": "NOTICE", "title": title}}, &created)
+		id := created.CreateContent.ID
+		s.editorialStep(editor, "submitContentForReview", id)
+		s.editorialStep(manager, "approveContent", id)
+		return id
+	}
+	const schedule = `mutation($id: ID!, $at: Time!) { publishContent(id: $id, at: $at) { status publishAt } }`
+	first, second := notice("Strade chiuse per la maratona"), notice("Sospensione idrica in via Roma")
+
+	portal := dialWS(t, s.URL, "")
+	portal.subscribe("c", `subscription { contentPublished { cursor id type live content { title } } }`, nil)
+
+	at := time.Now().Add(time.Second).Truncate(time.Second)
+	s.ok(manager, schedule, map[string]any{"id": first, "at": at.Format(time.RFC3339)}, nil)
+	time.Sleep(time.Until(at) + 100*time.Millisecond)
+	s.fails("", `query($id: ID!) { content(id: $id) { title } }`, map[string]any{"id": first}, sportello.CodeNotFound, "")
+
+	a := startInstance(t, s.dbURL, os.Getenv("REDIS_URL"))
+	b := startInstance(t, s.dbURL, os.Getenv("REDIS_URL"))
+	if id, live, title := portal.contentEvent(); id != first || !live || title != "Strade chiuse per la maratona" {
+		t.Fatalf("first event: %s %v %q", id, live, title)
+	}
+	var public struct{ Content struct{ Title string } }
+	s.at(b.URL).ok("", `query($id: ID!) { content(id: $id) { title } }`, map[string]any{"id": first}, &public)
+
+	at = time.Now().Add(time.Second)
+	s.at(a.URL).ok(manager, schedule, map[string]any{"id": second, "at": at.Format(time.RFC3339Nano)}, nil)
+	if id, live, _ := portal.contentEvent(); id != second || !live {
+		t.Fatalf("second event: %s %v", id, live)
+	}
+	s.at(b.URL).ok(manager, `mutation($id: ID!) { archiveContent(id: $id) { status } }`, map[string]any{"id": first}, nil)
+	if id, live, title := portal.contentEvent(); id != first || live || title != "" {
+		t.Fatalf("archiving event: %s %v %q", id, live, title)
+	}
+	for id, want := range map[string]int{first: 2, second: 1} {
+		if n := s.count(`SELECT count(*) FROM events WHERE topic = $1 AND subject_id = $2`, sportello.TopicContentPublished, id); n != want {
+			t.Fatalf("item %s announced %d times, want %d", id, n, want)
+		}
 	}
 }

@@ -39,6 +39,7 @@ type ResolverRoot interface {
 	Closure() ClosureResolver
 	Contact() ContactResolver
 	Content() ContentResolver
+	ContentPublishedEvent() ContentPublishedEventResolver
 	ContentRevision() ContentRevisionResolver
 	Dashboard() DashboardResolver
 	Distribution() DistributionResolver
@@ -579,6 +580,7 @@ type ComplexityRoot struct {
 	}
 
 	Subscription struct {
+		ContentPublished  func(childComplexity int, after *string) int
 		DashboardChanged  func(childComplexity int) int
 		MyTicketEvents    func(childComplexity int, after *string) int
 		NotificationAdded func(childComplexity int, after *string) int
@@ -711,6 +713,15 @@ type ContentResolver interface {
 	Translations(ctx context.Context, obj *sportello.Content) ([]*sportello.Content, error)
 
 	LiveRevision(ctx context.Context, obj *sportello.Content) (*int, error)
+}
+type ContentPublishedEventResolver interface {
+	ID(ctx context.Context, obj *sportello.TopicEvent) (string, error)
+	Type(ctx context.Context, obj *sportello.TopicEvent) (sportello.ContentType, error)
+	Language(ctx context.Context, obj *sportello.TopicEvent) (string, error)
+	Slug(ctx context.Context, obj *sportello.TopicEvent) (string, error)
+	Path(ctx context.Context, obj *sportello.TopicEvent) (*string, error)
+	Live(ctx context.Context, obj *sportello.TopicEvent) (bool, error)
+	Content(ctx context.Context, obj *sportello.TopicEvent) (*sportello.Content, error)
 }
 type ContentRevisionResolver interface {
 	RestoredFrom(ctx context.Context, obj *sportello.ContentRevision) (*int, error)
@@ -863,6 +874,7 @@ type SubscriptionResolver interface {
 	TicketEvents(ctx context.Context, filter *model.TicketEventFilter, after *string) (<-chan *sportello.Event, error)
 	MyTicketEvents(ctx context.Context, after *string) (<-chan *sportello.Event, error)
 	DashboardChanged(ctx context.Context) (<-chan *sportello.Dashboard, error)
+	ContentPublished(ctx context.Context, after *string) (<-chan *sportello.TopicEvent, error)
 	NotificationAdded(ctx context.Context, after *string) (<-chan *sportello.TopicEvent, error)
 }
 type TicketResolver interface {
@@ -3471,6 +3483,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SubmitTicketPayload.Ticket(childComplexity), true
 
+	case "Subscription.contentPublished":
+		if e.ComplexityRoot.Subscription.ContentPublished == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_contentPublished_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.ContentPublished(childComplexity, args["after"].(*string)), true
 	case "Subscription.dashboardChanged":
 		if e.ComplexityRoot.Subscription.DashboardChanged == nil {
 			break
@@ -4888,6 +4911,16 @@ type ContentPublishedEvent {
   content: Content
 }
 
+extend type Subscription {
+  """
+  Web content that went online or left it, for anyone (the portal's and the app's caches):
+  publications by hand and scheduled ones, archiving and unpublishAt. With ` + "`" + `after` + "`" + ` (the cursor
+  of the last event processed), first what happened since, then live.
+  Errors: BAD_USER_INPUT (after).
+  """
+  contentPublished(after: String): ContentPublishedEvent!
+}
+
 enum CampaignAudience {
   "Citizens, businesses, visitors."
   EXTERNAL
@@ -5963,6 +5996,30 @@ func (ec *executionContext) childFields_ContentEdge(ctx context.Context, field g
 		return ec.fieldContext_ContentEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ContentEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ContentPublishedEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ContentPublishedEvent_cursor(ctx, field)
+	case "at":
+		return ec.fieldContext_ContentPublishedEvent_at(ctx, field)
+	case "id":
+		return ec.fieldContext_ContentPublishedEvent_id(ctx, field)
+	case "type":
+		return ec.fieldContext_ContentPublishedEvent_type(ctx, field)
+	case "language":
+		return ec.fieldContext_ContentPublishedEvent_language(ctx, field)
+	case "slug":
+		return ec.fieldContext_ContentPublishedEvent_slug(ctx, field)
+	case "path":
+		return ec.fieldContext_ContentPublishedEvent_path(ctx, field)
+	case "live":
+		return ec.fieldContext_ContentPublishedEvent_live(ctx, field)
+	case "content":
+		return ec.fieldContext_ContentPublishedEvent_content(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ContentPublishedEvent", field.Name)
 }
 
 func (ec *executionContext) childFields_ContentRevision(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8148,6 +8205,20 @@ func (ec *executionContext) field_Query_tickets_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_contentPublished_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
 	return args, nil
 }
 
@@ -11261,7 +11332,7 @@ func (ec *executionContext) fieldContext_ContentEdge_node(_ context.Context, fie
 	return fc, nil
 }
 
-func (ec *executionContext) _ContentPublishedEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ContentPublishedEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _ContentPublishedEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *sportello.TopicEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11270,7 +11341,7 @@ func (ec *executionContext) _ContentPublishedEvent_cursor(ctx context.Context, f
 			return ec.fieldContext_ContentPublishedEvent_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -11281,10 +11352,10 @@ func (ec *executionContext) _ContentPublishedEvent_cursor(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_ContentPublishedEvent_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ContentPublishedEvent", field, false, false, "String")
+	return graphql.NewScalarFieldContext("ContentPublishedEvent", field, true, false, "String")
 }
 
-func (ec *executionContext) _ContentPublishedEvent_at(ctx context.Context, field graphql.CollectedField, obj *model.ContentPublishedEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _ContentPublishedEvent_at(ctx context.Context, field graphql.CollectedField, obj *sportello.TopicEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11307,7 +11378,7 @@ func (ec *executionContext) fieldContext_ContentPublishedEvent_at(_ context.Cont
 	return graphql.NewScalarFieldContext("ContentPublishedEvent", field, false, false, "Time")
 }
 
-func (ec *executionContext) _ContentPublishedEvent_id(ctx context.Context, field graphql.CollectedField, obj *model.ContentPublishedEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _ContentPublishedEvent_id(ctx context.Context, field graphql.CollectedField, obj *sportello.TopicEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11316,7 +11387,7 @@ func (ec *executionContext) _ContentPublishedEvent_id(ctx context.Context, field
 			return ec.fieldContext_ContentPublishedEvent_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
+			return ec.Resolvers.ContentPublishedEvent().ID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -11327,10 +11398,10 @@ func (ec *executionContext) _ContentPublishedEvent_id(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_ContentPublishedEvent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ContentPublishedEvent", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("ContentPublishedEvent", field, true, true, "ID")
 }
 
-func (ec *executionContext) _ContentPublishedEvent_type(ctx context.Context, field graphql.CollectedField, obj *model.ContentPublishedEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _ContentPublishedEvent_type(ctx context.Context, field graphql.CollectedField, obj *sportello.TopicEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11339,7 +11410,7 @@ func (ec *executionContext) _ContentPublishedEvent_type(ctx context.Context, fie
 			return ec.fieldContext_ContentPublishedEvent_type(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Type, nil
+			return ec.Resolvers.ContentPublishedEvent().Type(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v sportello.ContentType) graphql.Marshaler {
@@ -11350,10 +11421,10 @@ func (ec *executionContext) _ContentPublishedEvent_type(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_ContentPublishedEvent_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ContentPublishedEvent", field, false, false, "ContentType")
+	return graphql.NewScalarFieldContext("ContentPublishedEvent", field, true, true, "ContentType")
 }
 
-func (ec *executionContext) _ContentPublishedEvent_language(ctx context.Context, field graphql.CollectedField, obj *model.ContentPublishedEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _ContentPublishedEvent_language(ctx context.Context, field graphql.CollectedField, obj *sportello.TopicEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11362,7 +11433,7 @@ func (ec *executionContext) _ContentPublishedEvent_language(ctx context.Context,
 			return ec.fieldContext_ContentPublishedEvent_language(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Language, nil
+			return ec.Resolvers.ContentPublishedEvent().Language(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -11373,10 +11444,10 @@ func (ec *executionContext) _ContentPublishedEvent_language(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_ContentPublishedEvent_language(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ContentPublishedEvent", field, false, false, "String")
+	return graphql.NewScalarFieldContext("ContentPublishedEvent", field, true, true, "String")
 }
 
-func (ec *executionContext) _ContentPublishedEvent_slug(ctx context.Context, field graphql.CollectedField, obj *model.ContentPublishedEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _ContentPublishedEvent_slug(ctx context.Context, field graphql.CollectedField, obj *sportello.TopicEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11385,7 +11456,7 @@ func (ec *executionContext) _ContentPublishedEvent_slug(ctx context.Context, fie
 			return ec.fieldContext_ContentPublishedEvent_slug(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Slug, nil
+			return ec.Resolvers.ContentPublishedEvent().Slug(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -11396,10 +11467,10 @@ func (ec *executionContext) _ContentPublishedEvent_slug(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_ContentPublishedEvent_slug(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ContentPublishedEvent", field, false, false, "String")
+	return graphql.NewScalarFieldContext("ContentPublishedEvent", field, true, true, "String")
 }
 
-func (ec *executionContext) _ContentPublishedEvent_path(ctx context.Context, field graphql.CollectedField, obj *model.ContentPublishedEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _ContentPublishedEvent_path(ctx context.Context, field graphql.CollectedField, obj *sportello.TopicEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11408,7 +11479,7 @@ func (ec *executionContext) _ContentPublishedEvent_path(ctx context.Context, fie
 			return ec.fieldContext_ContentPublishedEvent_path(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Path, nil
+			return ec.Resolvers.ContentPublishedEvent().Path(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -11419,10 +11490,10 @@ func (ec *executionContext) _ContentPublishedEvent_path(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_ContentPublishedEvent_path(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ContentPublishedEvent", field, false, false, "String")
+	return graphql.NewScalarFieldContext("ContentPublishedEvent", field, true, true, "String")
 }
 
-func (ec *executionContext) _ContentPublishedEvent_live(ctx context.Context, field graphql.CollectedField, obj *model.ContentPublishedEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _ContentPublishedEvent_live(ctx context.Context, field graphql.CollectedField, obj *sportello.TopicEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11431,7 +11502,7 @@ func (ec *executionContext) _ContentPublishedEvent_live(ctx context.Context, fie
 			return ec.fieldContext_ContentPublishedEvent_live(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Live, nil
+			return ec.Resolvers.ContentPublishedEvent().Live(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
@@ -11442,10 +11513,10 @@ func (ec *executionContext) _ContentPublishedEvent_live(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_ContentPublishedEvent_live(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ContentPublishedEvent", field, false, false, "Boolean")
+	return graphql.NewScalarFieldContext("ContentPublishedEvent", field, true, true, "Boolean")
 }
 
-func (ec *executionContext) _ContentPublishedEvent_content(ctx context.Context, field graphql.CollectedField, obj *model.ContentPublishedEvent) (ret graphql.Marshaler) {
+func (ec *executionContext) _ContentPublishedEvent_content(ctx context.Context, field graphql.CollectedField, obj *sportello.TopicEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11454,7 +11525,7 @@ func (ec *executionContext) _ContentPublishedEvent_content(ctx context.Context, 
 			return ec.fieldContext_ContentPublishedEvent_content(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Content, nil
+			return ec.Resolvers.ContentPublishedEvent().Content(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Content) graphql.Marshaler {
@@ -11468,8 +11539,8 @@ func (ec *executionContext) fieldContext_ContentPublishedEvent_content(_ context
 	fc = &graphql.FieldContext{
 		Object:     "ContentPublishedEvent",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Content(ctx, field)
 		},
@@ -19834,6 +19905,50 @@ func (ec *executionContext) fieldContext_Subscription_dashboardChanged(_ context
 	return fc, nil
 }
 
+func (ec *executionContext) _Subscription_contentPublished(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_contentPublished(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().ContentPublished(ctx, fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.TopicEvent) graphql.Marshaler {
+			return ec.marshalNContentPublishedEvent2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐTopicEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_contentPublished(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContentPublishedEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_contentPublished_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Subscription_notificationAdded(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
 	return graphql.ResolveFieldStream(
 		ctx,
@@ -25794,7 +25909,7 @@ func (ec *executionContext) _ContentEdge(ctx context.Context, sel ast.SelectionS
 
 var contentPublishedEventImplementors = []string{"ContentPublishedEvent"}
 
-func (ec *executionContext) _ContentPublishedEvent(ctx context.Context, sel ast.SelectionSet, obj *model.ContentPublishedEvent) graphql.Marshaler {
+func (ec *executionContext) _ContentPublishedEvent(ctx context.Context, sel ast.SelectionSet, obj *sportello.TopicEvent) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, contentPublishedEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -25806,48 +25921,55 @@ func (ec *executionContext) _ContentPublishedEvent(ctx context.Context, sel ast.
 		case "cursor":
 			out.Values[i] = ec._ContentPublishedEvent_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "at":
 			out.Values[i] = ec._ContentPublishedEvent_at(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "id":
-			out.Values[i] = ec._ContentPublishedEvent_id(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ContentPublishedEvent_id(ctx, field, obj)
+				})
 		case "type":
-			out.Values[i] = ec._ContentPublishedEvent_type(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ContentPublishedEvent_type(ctx, field, obj)
+				})
 		case "language":
-			out.Values[i] = ec._ContentPublishedEvent_language(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ContentPublishedEvent_language(ctx, field, obj)
+				})
 		case "slug":
-			out.Values[i] = ec._ContentPublishedEvent_slug(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ContentPublishedEvent_slug(ctx, field, obj)
+				})
 		case "path":
-			out.Values[i] = ec._ContentPublishedEvent_path(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ContentPublishedEvent_path(ctx, field, obj)
+				})
 		case "live":
-			out.Values[i] = ec._ContentPublishedEvent_live(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ContentPublishedEvent_live(ctx, field, obj)
+				})
 		case "content":
-			out.Values[i] = ec._ContentPublishedEvent_content(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ContentPublishedEvent_content(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -28095,6 +28217,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_myTicketEvents(ctx, fields[0])
 	case "dashboardChanged":
 		return ec._Subscription_dashboardChanged(ctx, fields[0])
+	case "contentPublished":
+		return ec._Subscription_contentPublished(ctx, fields[0])
 	case "notificationAdded":
 		return ec._Subscription_notificationAdded(ctx, fields[0])
 	default:
@@ -29487,6 +29611,14 @@ func (ec *executionContext) marshalNContentEdge2ᚖgithubᚗcomᚋsportelloᚋsp
 func (ec *executionContext) unmarshalNContentInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐContentInput(ctx context.Context, v any) (model.ContentInput, error) {
 	res, err := ec.unmarshalInputContentInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNContentPublishedEvent2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐTopicEvent(ctx context.Context, sel ast.SelectionSet, v *sportello.TopicEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ContentPublishedEvent!")
+		return graphql.Null
+	}
+	return ec._ContentPublishedEvent(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNContentRevision2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐContentRevisionᚄ(ctx context.Context, sel ast.SelectionSet, v []*sportello.ContentRevision) graphql.Marshaler {

@@ -170,22 +170,6 @@ type ContentInput struct {
 	UnpublishAt *time.Time   `json:"unpublishAt,omitempty"`
 }
 
-// An item went online or left it: the portal and the app refresh what they keep of it. The
-// cursor resumes the subscription after this event.
-type ContentPublishedEvent struct {
-	Cursor   string                `json:"cursor"`
-	At       time.Time             `json:"at"`
-	ID       string                `json:"id"`
-	Type     sportello.ContentType `json:"type"`
-	Language string                `json:"language"`
-	Slug     string                `json:"slug"`
-	Path     *string               `json:"path,omitempty"`
-	// False when the item left the portal (archived, or its unpublishAt came).
-	Live bool `json:"live"`
-	// The item as the subscriber may see it now; null once it is offline.
-	Content *sportello.Content `json:"content,omitempty"`
-}
-
 type DecideRecordsAccessInput struct {
 	TicketID string                  `json:"ticketId"`
 	Outcome  sportello.AccessOutcome `json:"outcome"`
