@@ -121,6 +121,13 @@ type Ticket struct {
 	// FirstRespondedAt is when staff first replied to the citizen (internal notes do not
 	// count); the SLA clock stops there.
 	FirstRespondedAt *time.Time
+	// Priority is how urgently it must be handled (NORMAL unless a rule or staff said otherwise).
+	Priority Priority
+	// MergedIntoID is the master ticket this duplicate was merged into, if any.
+	MergedIntoID string
+	// FollowerIDs are the citizens following the ticket, read only by the live feed, which
+	// sends them its public events as it does the author.
+	FollowerIDs []string
 }
 
 // ProtocolNumber is the ticket's protocol number as written on documents: YYYY/NNNNNNN.
@@ -308,6 +315,8 @@ type TicketFilter struct {
 	CreatedFrom *time.Time
 	CreatedTo   *time.Time
 	Text        string
+	// Order is how the list is sorted; empty is OrderNewest. It does not narrow the list.
+	Order TicketOrder
 }
 
 // MaxFilterTextLen bounds the free-text search.
@@ -332,6 +341,12 @@ func (f *TicketFilter) Validate() error {
 	}
 	if f.CreatedFrom != nil && f.CreatedTo != nil && f.CreatedTo.Before(*f.CreatedFrom) {
 		return InvalidField("filter.createdTo", "must not be before createdFrom")
+	}
+	if f.Order == "" {
+		f.Order = OrderNewest
+	}
+	if f.Order != OrderNewest && f.Order != OrderPriority {
+		return InvalidField("orderBy", "unknown order %q", f.Order)
 	}
 	f.Text = strings.TrimSpace(f.Text)
 	return checkLen("filter.text", f.Text, 0, MaxFilterTextLen)
