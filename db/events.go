@@ -28,7 +28,11 @@ const safe = `e.tx_id < pg_snapshot_xmin(pg_current_snapshot())`
 // feedColumns name the event's columns apart from the ticket's, which share some names.
 const feedColumns = `e.id AS event_id, e.tx_id::text AS event_tx_id, e.type AS event_type,
 	e.actor_kind AS event_actor_kind, e.actor_id AS event_actor_id, e.actor_name AS event_actor_name,
-	e.at AS event_at, e.internal AS event_internal, e.data AS event_data, ` + ticketColumns
+	e.at AS event_at, e.internal AS event_internal, e.data AS event_data, ` + ticketColumns + `, ` + followersColumn
+
+// followersColumn reads the citizens following the event's ticket, who receive its public
+// events as its author does.
+const followersColumn = `array(SELECT f.citizen_id::text FROM ticket_followers f WHERE f.ticket_id = t.id) AS followers`
 
 type feedRow struct {
 	EventID   int64          `db:"event_id"`
@@ -72,7 +76,9 @@ func (l *EventLog) Replay(ctx context.Context, a sportello.Audience, after, upTo
 		AND (e.tx_id, e.id) <= (` + args.add(strconv.FormatUint(upTo.TxID, 10)) + `::xid8, ` + args.add(upTo.EventID) + `)
 		AND ` + safe
 	if !a.Staff {
-		query += ` AND NOT e.internal AND t.citizen_id = ` + args.add(nullID(a.CitizenID))
+		me := args.add(nullID(a.CitizenID))
+		query += ` AND NOT e.internal AND (t.citizen_id = ` + me +
+			` OR EXISTS (SELECT 1 FROM ticket_followers f WHERE f.ticket_id = t.id AND f.citizen_id = ` + me + `))`
 	}
 	query += ` ORDER BY e.tx_id, e.id LIMIT ` + args.add(limit)
 	return l.read(ctx, query, args...)
