@@ -34,6 +34,11 @@ type Loaders struct {
 	recordsAccess *dataloadgen.Loader[string, *sportello.RecordsAccess]
 
 	bookingSettings *dataloadgen.Loader[string, *sportello.BookingSettings]
+
+	routingRules   *dataloadgen.Loader[string, *sportello.RoutingRule]
+	followerCounts *dataloadgen.Loader[string, int]
+	// me loads the signed-in citizen (under the key ""), once per request.
+	me *dataloadgen.Loader[string, *sportello.Citizen]
 }
 
 // NewLoaders returns the loaders of one request, which wait up to wait to gather a batch. They
@@ -55,6 +60,13 @@ func NewLoaders(r *Resolver, wait time.Duration) *Loaders {
 		recordsAccess: dataloadgen.NewMappedLoader(r.RecordsAccessService.RecordsAccessByTicket, opts...),
 
 		bookingSettings: dataloadgen.NewMappedLoader(r.AppointmentService.BookingSettings, opts...),
+
+		routingRules:   dataloadgen.NewMappedLoader(r.TriageService.RoutingRulesByID, opts...),
+		followerCounts: dataloadgen.NewMappedLoader(r.TriageService.FollowerCounts, opts...),
+		me: dataloadgen.NewMappedLoader(func(ctx context.Context, _ []string) (map[string]*sportello.Citizen, error) {
+			me, err := r.CitizenService.Me(ctx)
+			return map[string]*sportello.Citizen{"": me}, err
+		}, opts...),
 	}
 }
 

@@ -128,6 +128,7 @@ func NewApp(cfg Config, d *db.DB, rdb redis.UniversalClient) (*App, error) {
 			SearchService:        db.NewSearchService(d),
 			RecordsAccessService: db.NewRecordsAccessService(d),
 			AppointmentService:   db.NewAppointmentService(d),
+			TriageService:        db.NewTriageService(d),
 		},
 		Verifier: verifier,
 		Tenants:  newTenantCache(db.NewTenantService(d)),
@@ -188,6 +189,11 @@ func serve(ctx context.Context, cfg Config, demo bool) error {
 	defer stopHub()
 	hubDone := make(chan error, 1)
 	go func() { hubDone <- app.Hub.Run(hubCtx) }()
+	// Every instance runs the escalation worker: each escalation is claimed once in the
+	// database, so instances never repeat one.
+	escalator := db.NewEscalator(d)
+	escalator.Share = cfg.EscalationShare
+	go escalator.Run(hubCtx, cfg.EscalationInterval)
 
 	srv := &http.Server{
 		Addr:              cfg.ListenAddr,
