@@ -578,3 +578,26 @@ func TestReplyTemplatesAreFilledForATicket(t *testing.T) {
 	_, err = triage.RenderReplyTemplate(operatorCtx("op"), tpl.ID, "00000000-0000-0000-0000-0000000000ff")
 	wantCode(t, err, sportello.CodeNotFound)
 }
+
+func TestTheDemoMunicipalityRoutesNewTickets(t *testing.T) {
+	d := dbtest.New(t)
+	if err := db.SeedDemo(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+	sub, err := db.NewTicketService(d).SubmitTicket(citizenCtx("c"), sportello.SubmitTicketInput{Kind: sportello.KindReport,
+		Subject: "Lampioni spenti", Body: "In via Verdi è tutto buio."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var office string
+	if err := d.Get(&office, `SELECT name FROM offices WHERE id = $1`, sub.Ticket.OfficeID); err != nil {
+		t.Fatal(err)
+	}
+	if office != "Lavori Pubblici e Manutenzioni" || sub.Ticket.Priority != sportello.PriorityHigh {
+		t.Errorf("routed to %q with %s", office, sub.Ticket.Priority)
+	}
+	templates, err := db.NewTriageService(d).ReplyTemplates(operatorCtx("op"), sportello.KindReport, sub.Ticket.OfficeID)
+	if err != nil || len(templates) != 4 {
+		t.Fatalf("demo templates for the report = %d, %v", len(templates), err)
+	}
+}
