@@ -121,6 +121,8 @@ type Ticket struct {
 	// FirstRespondedAt is when staff first replied to the citizen (internal notes do not
 	// count); the SLA clock stops there.
 	FirstRespondedAt *time.Time
+	// Location is where the reported problem is, if the filer said.
+	Location *Location
 	// Priority is how urgently it must be handled (NORMAL unless a rule or staff said otherwise).
 	Priority Priority
 	// MergedIntoID is the master ticket this duplicate was merged into, if any.
@@ -172,6 +174,7 @@ type SubmitTicketInput struct {
 	Contact  *Contact // anonymous callers only
 	// RecordsAccess is required for, and only for, KindRecordsAccess.
 	RecordsAccess *RecordsAccessInput
+	Location      *Location // optional
 }
 
 // Validate checks and normalizes the input; it returns BAD_USER_INPUT naming the field at fault.
@@ -190,6 +193,11 @@ func (in *SubmitTicketInput) Validate() error {
 			return err
 		}
 	}
+	if in.Location != nil {
+		if err := in.Location.Validate("location"); err != nil {
+			return err
+		}
+	}
 	return checkRecordsAccess(in.Kind, in.RecordsAccess)
 }
 
@@ -205,6 +213,7 @@ type RegisterTicketInput struct {
 	Contact   *Contact
 	// RecordsAccess is required for, and only for, KindRecordsAccess.
 	RecordsAccess *RecordsAccessInput
+	Location      *Location // optional
 }
 
 // Validate checks and normalizes the input; it returns BAD_USER_INPUT naming the field at fault.
@@ -223,6 +232,11 @@ func (in *RegisterTicketInput) Validate() error {
 	}
 	if in.Contact != nil {
 		if err := in.Contact.Validate("contact"); err != nil {
+			return err
+		}
+	}
+	if in.Location != nil {
+		if err := in.Location.Validate("location"); err != nil {
 			return err
 		}
 	}
@@ -315,6 +329,8 @@ type TicketFilter struct {
 	CreatedFrom *time.Time
 	CreatedTo   *time.Time
 	Text        string
+	// Near keeps the tickets whose location lies in the area.
+	Near *Area
 	// Order is how the list is sorted; empty is OrderNewest. It does not narrow the list.
 	Order TicketOrder
 }
@@ -341,6 +357,11 @@ func (f *TicketFilter) Validate() error {
 	}
 	if f.CreatedFrom != nil && f.CreatedTo != nil && f.CreatedTo.Before(*f.CreatedFrom) {
 		return InvalidField("filter.createdTo", "must not be before createdFrom")
+	}
+	if f.Near != nil {
+		if err := f.Near.Validate("filter.near"); err != nil {
+			return err
+		}
 	}
 	if f.Order == "" {
 		f.Order = OrderNewest

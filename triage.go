@@ -1,6 +1,7 @@
 package sportello
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -71,7 +72,8 @@ const (
 	EventMerged EventType = "MERGED"
 )
 
-// Point is a place on Earth, in WGS 84 degrees.
+// Point is a place on Earth, in WGS 84 degrees: a vertex of a routing area, or the coordinates
+// of a ticket's Location as routing and duplicate search read them.
 type Point struct {
 	Latitude  float64
 	Longitude float64
@@ -88,44 +90,18 @@ func (p Point) Validate(prefix string) error {
 	return nil
 }
 
-// earthRadiusMeters is the mean radius of the Earth, for haversine distances.
-const earthRadiusMeters = 6_371_008.8
+// MaxPolygonPoints bounds the polygon of a routing rule.
+const MaxPolygonPoints = 200
 
-// DistanceMeters is the great-circle distance between two points (haversine): within a town its
-// error is far below a GPS fix's.
-func DistanceMeters(a, b Point) float64 {
-	rad := math.Pi / 180
-	dLat := (b.Latitude - a.Latitude) * rad
-	dLon := (b.Longitude - a.Longitude) * rad
-	h := math.Sin(dLat/2)*math.Sin(dLat/2) +
-		math.Cos(a.Latitude*rad)*math.Cos(b.Latitude*rad)*math.Sin(dLon/2)*math.Sin(dLon/2)
-	return 2 * earthRadiusMeters * math.Asin(math.Min(1, math.Sqrt(h)))
-}
-
-// BoundingBox returns the corners of a box that contains every point within meters of p, so that
-// a query can prefilter on plain coordinates before computing distances.
-func BoundingBox(p Point, meters float64) (south, west, north, east float64) {
-	dLat := meters / earthRadiusMeters * 180 / math.Pi
-	cos := math.Max(math.Cos(p.Latitude*math.Pi/180), 0.01)
-	dLon := dLat / cos
-	return p.Latitude - dLat, p.Longitude - dLon, p.Latitude + dLat, p.Longitude + dLon
-}
-
-// Limits of areas.
-const (
-	MaxAreaRadiusMeters = 50_000
-	MaxPolygonPoints    = 200
-)
-
-// Area is where a routing rule applies: a circle (Center and RadiusMeters) or a polygon.
-type Area struct {
+// RoutingArea is where a routing rule applies: a circle (Center and RadiusMeters) or a polygon.
+type RoutingArea struct {
 	Center       *Point
 	RadiusMeters float64
 	Polygon      []Point
 }
 
 // Validate checks that the area is exactly one of a circle and a polygon.
-func (a *Area) Validate(prefix string) error {
+func (a *RoutingArea) Validate(prefix string) error {
 	switch {
 	case a.Center != nil && len(a.Polygon) > 0:
 		return InvalidField(prefix, "give a circle (center and radiusMeters) or a polygon, not both")
@@ -133,8 +109,9 @@ func (a *Area) Validate(prefix string) error {
 		if err := a.Center.Validate(prefix + ".center"); err != nil {
 			return err
 		}
-		if !(a.RadiusMeters > 0 && a.RadiusMeters <= MaxAreaRadiusMeters) {
-			return InvalidField(prefix+".radiusMeters", "must be more than 0 and at most %d", MaxAreaRadiusMeters)
+		circle := Area{Latitude: a.Center.Latitude, Longitude: a.Center.Longitude, RadiusMeters: a.RadiusMeters}
+		if err := circle.Validate(prefix); err != nil {
+			return err
 		}
 	case len(a.Polygon) > 0:
 		if len(a.Polygon) < 3 || len(a.Polygon) > MaxPolygonPoints {
@@ -152,9 +129,9 @@ func (a *Area) Validate(prefix string) error {
 }
 
 // Contains reports whether p lies in the area. A point on a polygon's edge may fall either way.
-func (a *Area) Contains(p Point) bool {
+func (a *RoutingArea) Contains(p Point) bool {
 	if a.Center != nil {
-		return DistanceMeters(*a.Center, p) <= a.RadiusMeters
+		return DistanceMeters(a.Center.Latitude, a.Center.Longitude, p.Latitude, p.Longitude) <= a.RadiusMeters
 	}
 	return InPolygon(a.Polygon, p)
 }
@@ -211,7 +188,7 @@ type RoutingRule struct {
 	// matches them in a row. Any keyword matches.
 	Keywords []string
 	// Area matches tickets whose location lies in it; tickets without a location never match.
-	Area *Area
+	Area *RoutingArea
 
 	OfficeID   string
 	AssigneeID string // a fixed operator; excludes Strategy
@@ -243,7 +220,7 @@ type RoutingRuleInput struct {
 	Kinds              []Kind
 	Channels           []Channel
 	Keywords           []string
-	Area               *Area
+	Area               *RoutingArea
 	OfficeID           string
 	AssigneeID         string
 	Strategy           AssignStrategy
@@ -638,6 +615,24 @@ type DuplicateCandidate struct {
 	Followers      int
 	DistanceMeters *float64 // nil when either has no location
 	Similarity     float64  // of the subjects, 0 to 1 (trigrams)
+}
+
+// RankDuplicates orders candidates for the citizen: those within radius meters first, nearest
+// first, then by similarity of subjects, most similar first.
+func RankDuplicates(cs []*DuplicateCandidate, radius float64) {
+	near := func(c *DuplicateCandidate) bool { return c.DistanceMeters != nil && *c.DistanceMeters <= radius }
+	slices.SortStableFunc(cs, func(a, b *DuplicateCandidate) int {
+		switch na, nb := near(a), near(b); {
+		case na && nb:
+			return cmp.Compare(*a.DistanceMeters, *b.DistanceMeters)
+		case na != nb:
+			if na {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(b.Similarity, a.Similarity)
+	})
 }
 
 // Languages of reply templates.

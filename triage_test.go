@@ -2,7 +2,6 @@ package sportello
 
 import (
 	"errors"
-	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -21,8 +20,8 @@ func TestRouteTakesTheFirstMatchingRuleByPosition(t *testing.T) {
 	rules := []*RoutingRule{
 		{ID: "lights", Name: "Illuminazione", Position: 20, Enabled: true, Kinds: []Kind{KindReport}, Keywords: []string{"lampion*", "illuminazione pubblica"}},
 		{ID: "roads", Name: "Strade", Position: 10, Enabled: true, Keywords: []string{"buca", "marciapiede"}},
-		{ID: "centre", Name: "Centro storico", Position: 30, Enabled: true, Area: &Area{Polygon: centreBox}},
-		{ID: "near", Name: "Piazza", Position: 40, Enabled: true, Area: &Area{Center: &piazza, RadiusMeters: 100}},
+		{ID: "centre", Name: "Centro storico", Position: 30, Enabled: true, Area: &RoutingArea{Polygon: centreBox}},
+		{ID: "near", Name: "Piazza", Position: 40, Enabled: true, Area: &RoutingArea{Center: &piazza, RadiusMeters: 100}},
 		{ID: "pec", Name: "PEC", Position: 50, Enabled: true, Channels: []Channel{ChannelPEC}},
 		{ID: "off", Name: "Spenta", Position: 0, Enabled: false},
 		{ID: "default", Name: "URP", Position: 0, Enabled: true, Default: true},
@@ -90,22 +89,6 @@ func TestInPolygon(t *testing.T) {
 	}
 }
 
-func TestDistanceMetersIsHaversine(t *testing.T) {
-	// One degree of latitude is about 111.2 km on the mean sphere.
-	if d := DistanceMeters(Point{41, 12}, Point{42, 12}); math.Abs(d-111_195) > 5 {
-		t.Errorf("one degree of latitude = %.0f m", d)
-	}
-	if d := DistanceMeters(piazza, near80m); math.Abs(d-80) > 0.5 {
-		t.Errorf("80 m north = %.2f m", d)
-	}
-	s, w, n, e := BoundingBox(piazza, 100)
-	for _, p := range []Point{{piazza.Latitude + 0.0008, piazza.Longitude}, {piazza.Latitude, piazza.Longitude + 0.0012}} {
-		if DistanceMeters(piazza, p) <= 100 && !(p.Latitude >= s && p.Latitude <= n && p.Longitude >= w && p.Longitude <= e) {
-			t.Errorf("point %v within 100 m is outside the bounding box", p)
-		}
-	}
-}
-
 func TestRoutingRuleInputValidation(t *testing.T) {
 	valid := func() RoutingRuleInput {
 		return RoutingRuleInput{Name: "Strade", OfficeID: "o", Keywords: []string{" Marciapiède ", "lampion*"}}
@@ -120,10 +103,12 @@ func TestRoutingRuleInputValidation(t *testing.T) {
 		{"no office", func(in *RoutingRuleInput) { in.OfficeID = "" }, "officeId"},
 		{"unknown kind", func(in *RoutingRuleInput) { in.Kinds = []Kind{"X"} }, "kinds"},
 		{"empty keyword", func(in *RoutingRuleInput) { in.Keywords = []string{"!!"} }, "keywords"},
-		{"circle and polygon", func(in *RoutingRuleInput) { in.Area = &Area{Center: &piazza, RadiusMeters: 5, Polygon: centreBox} }, "area"},
-		{"circle without radius", func(in *RoutingRuleInput) { in.Area = &Area{Center: &piazza} }, "area.radiusMeters"},
-		{"polygon of two points", func(in *RoutingRuleInput) { in.Area = &Area{Polygon: centreBox[:2]} }, "area.polygon"},
-		{"bad latitude", func(in *RoutingRuleInput) { in.Area = &Area{Center: &Point{Latitude: 91}, RadiusMeters: 5} }, "area.center.latitude"},
+		{"circle and polygon", func(in *RoutingRuleInput) {
+			in.Area = &RoutingArea{Center: &piazza, RadiusMeters: 5, Polygon: centreBox}
+		}, "area"},
+		{"circle without radius", func(in *RoutingRuleInput) { in.Area = &RoutingArea{Center: &piazza} }, "area.radiusMeters"},
+		{"polygon of two points", func(in *RoutingRuleInput) { in.Area = &RoutingArea{Polygon: centreBox[:2]} }, "area.polygon"},
+		{"bad latitude", func(in *RoutingRuleInput) { in.Area = &RoutingArea{Center: &Point{Latitude: 91}, RadiusMeters: 5} }, "area.center.latitude"},
 		{"default with conditions", func(in *RoutingRuleInput) { in.Default = true }, "default"},
 		{"fixed assignee and strategy", func(in *RoutingRuleInput) { in.AssigneeID, in.Strategy = "s", AssignRoundRobin }, "assigneeId"},
 		{"unknown priority", func(in *RoutingRuleInput) { in.Priority = "SOON" }, "priority"},
@@ -293,5 +278,23 @@ func TestPriorityRaisedStopsAtUrgent(t *testing.T) {
 		if got := p.Raised(); got != want {
 			t.Errorf("%s raised = %s, want %s", p, got, want)
 		}
+	}
+}
+
+func TestRankDuplicatesPutsNearOnesFirst(t *testing.T) {
+	dist := func(m float64) *float64 { return &m }
+	cs := []*DuplicateCandidate{
+		{TicketID: "similar", Similarity: 0.9},
+		{TicketID: "near-80", DistanceMeters: dist(80), Similarity: 0.1},
+		{TicketID: "outside", DistanceMeters: dist(300), Similarity: 0.5},
+		{TicketID: "near-20", DistanceMeters: dist(20)},
+	}
+	RankDuplicates(cs, 100)
+	var got []string
+	for _, c := range cs {
+		got = append(got, c.TicketID)
+	}
+	if want := []string{"near-20", "near-80", "similar", "outside"}; !slices.Equal(got, want) {
+		t.Fatalf("ranked %v, want %v", got, want)
 	}
 }

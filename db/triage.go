@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -68,14 +69,14 @@ func (r *ruleRow) rule() (*sportello.RoutingRule, error) {
 	}
 	switch {
 	case r.CenterLat.Valid:
-		out.Area = &sportello.Area{Center: &sportello.Point{Latitude: r.CenterLat.Float64, Longitude: r.CenterLon.Float64},
+		out.Area = &sportello.RoutingArea{Center: &sportello.Point{Latitude: r.CenterLat.Float64, Longitude: r.CenterLon.Float64},
 			RadiusMeters: r.RadiusM.Float64}
 	case r.Polygon != nil:
 		var pts [][2]float64
 		if err := json.Unmarshal(r.Polygon, &pts); err != nil {
 			return nil, fmt.Errorf("rule %s: polygon: %w", r.ID, err)
 		}
-		out.Area = &sportello.Area{}
+		out.Area = &sportello.RoutingArea{}
 		for _, p := range pts {
 			out.Area.Polygon = append(out.Area.Polygon, sportello.Point{Latitude: p[0], Longitude: p[1]})
 		}
@@ -175,7 +176,16 @@ func decisionAssignee(d *sportello.RoutingDecision) string {
 
 // sample is what routing reads of the new ticket.
 func (nt *newTicket) sample() sportello.RoutingSample {
-	return sportello.RoutingSample{Kind: nt.kind, Channel: nt.channel, Subject: nt.subject, Body: nt.body}
+	return sportello.RoutingSample{Kind: nt.kind, Channel: nt.channel, Subject: nt.subject, Body: nt.body,
+		Location: locationPoint(nt.location)}
+}
+
+// locationPoint is the coordinates of a location, nil when it has none (an address only).
+func locationPoint(l *sportello.Location) *sportello.Point {
+	if l == nil || !l.HasCoordinates() {
+		return nil
+	}
+	return &sportello.Point{Latitude: l.Latitude, Longitude: l.Longitude}
 }
 
 // RoutingRules lists the rules. See sportello.TriageService.
@@ -432,26 +442,38 @@ func (s *TriageService) DuplicateCandidates(ctx context.Context, q sportello.Dup
 	if err := q.Validate(); err != nil {
 		return nil, err
 	}
-	var rows []struct {
-		ID         string    `db:"id"`
-		Year       int       `db:"protocol_year"`
-		Seq        int       `db:"protocol_seq"`
-		Subject    string    `db:"subject"`
-		Status     string    `db:"status"`
-		CreatedAt  time.Time `db:"created_at"`
-		Followers  int       `db:"followers"`
-		Similarity float64   `db:"similarity"`
+	var a args
+	var alike []string
+	if q.Subject != "" {
+		// lower(subject) % lower(...) uses the trigram index, with pg_trgm's similarity
+		// threshold (0.3 by default).
+		alike = append(alike, `lower(t.subject) % lower(`+a.add(q.Subject)+`)`)
 	}
-	// lower(subject) % lower($4) uses the trigram index with pg_trgm's similarity threshold
-	// (0.3 by default).
-	if err := s.db.SelectContext(ctx, &rows, `SELECT t.id, t.protocol_year, t.protocol_seq, t.subject, t.status, t.created_at,
+	if q.Location != nil {
+		alike = append(alike, nearCondition(&a, "t", &sportello.Area{Latitude: q.Location.Latitude,
+			Longitude: q.Location.Longitude, RadiusMeters: q.RadiusMeters}))
+	}
+	var rows []struct {
+		ID         string          `db:"id"`
+		Year       int             `db:"protocol_year"`
+		Seq        int             `db:"protocol_seq"`
+		Subject    string          `db:"subject"`
+		Status     string          `db:"status"`
+		CreatedAt  time.Time       `db:"created_at"`
+		Followers  int             `db:"followers"`
+		Similarity float64         `db:"similarity"`
+		Latitude   sql.NullFloat64 `db:"latitude"`
+		Longitude  sql.NullFloat64 `db:"longitude"`
+	}
+	query := `SELECT t.id, t.protocol_year, t.protocol_seq, t.subject, t.status, t.created_at, t.latitude, t.longitude,
 		(SELECT count(*) FROM ticket_followers f WHERE f.ticket_id = t.id) AS followers,
-		similarity(lower(t.subject), lower($4)) AS similarity
+		similarity(lower(t.subject), lower(` + a.add(q.Subject) + `)) AS similarity
 		FROM tickets t
-		WHERE t.tenant_id = $1 AND t.kind = $2 AND t.status = ANY($3) AND t.merged_into IS NULL
-		AND lower(t.subject) % lower($4)
-		ORDER BY similarity DESC, t.created_at DESC LIMIT $5`,
-		c.tenantID, q.Kind, pq.Array(sportello.OpenStatuses), q.Subject, sportello.MaxDuplicateCandidates); err != nil {
+		WHERE t.tenant_id = ` + a.add(c.tenantID) + ` AND t.kind = ` + a.add(q.Kind) + `
+		AND t.status = ANY(` + a.add(pq.Array(sportello.OpenStatuses)) + `) AND t.merged_into IS NULL
+		AND (` + strings.Join(alike, " OR ") + `)
+		ORDER BY similarity DESC, t.created_at DESC LIMIT ` + a.add(5*sportello.MaxDuplicateCandidates)
+	if err := s.db.SelectContext(ctx, &rows, query, a...); err != nil {
 		return nil, fmt.Errorf("find duplicates: %w", err)
 	}
 	out := make([]*sportello.DuplicateCandidate, len(rows))
@@ -459,8 +481,13 @@ func (s *TriageService) DuplicateCandidates(ctx context.Context, q sportello.Dup
 		out[i] = &sportello.DuplicateCandidate{TicketID: r.ID, Protocol: sportello.ProtocolNumber{Year: r.Year, Seq: r.Seq},
 			Subject: r.Subject, Status: sportello.Status(r.Status), CreatedAt: r.CreatedAt, Followers: r.Followers,
 			Similarity: r.Similarity}
+		if q.Location != nil && r.Latitude.Valid {
+			d := sportello.DistanceMeters(q.Location.Latitude, q.Location.Longitude, r.Latitude.Float64, r.Longitude.Float64)
+			out[i].DistanceMeters = &d
+		}
 	}
-	return out, nil
+	sportello.RankDuplicates(out, q.RadiusMeters)
+	return out[:min(len(out), sportello.MaxDuplicateCandidates)], nil
 }
 
 // followable finds a ticket a citizen may follow: an open report or suggestion of the tenant.

@@ -15,7 +15,7 @@ func seedTriage(ctx context.Context, d *DB, officeIDs map[string]string) error {
 	managerCtx := sportello.WithUser(ctx, &DemoManager)
 	works, taxes, police := officeIDs["Lavori Pubblici e Manutenzioni"], officeIDs["Tributi"], officeIDs["Polizia Locale"]
 	// The historic centre of the demo town, around the town hall.
-	centre := &sportello.Area{Polygon: []sportello.Point{{Latitude: 41.8960, Longitude: 12.4920},
+	centre := &sportello.RoutingArea{Polygon: []sportello.Point{{Latitude: 41.8960, Longitude: 12.4920},
 		{Latitude: 41.8960, Longitude: 12.5040}, {Latitude: 41.9040, Longitude: 12.5040}, {Latitude: 41.9040, Longitude: 12.4920}}}
 	rules := []sportello.RoutingRuleInput{
 		{Name: "Illuminazione pubblica", Position: 10, Kinds: []sportello.Kind{sportello.KindReport},

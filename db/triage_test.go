@@ -165,12 +165,12 @@ func TestRoutingRulesAreEditedByManagersAndTriedOnSamples(t *testing.T) {
 	roads := newOffice(t, d, sportello.DefaultTenantID, "Lavori Pubblici")
 	op := newOperator(t, d, roads, "op-1")
 	in := sportello.RoutingRuleInput{Name: "Piazza", OfficeID: roads, Strategy: sportello.AssignRoundRobin,
-		Area: &sportello.Area{Center: &sportello.Point{Latitude: 41.9, Longitude: 12.5}, RadiusMeters: 200}}
+		Area: &sportello.RoutingArea{Center: &sportello.Point{Latitude: 41.9, Longitude: 12.5}, RadiusMeters: 200}}
 
 	_, err := triage.CreateRoutingRule(operatorCtx("op"), in)
 	wantCode(t, err, sportello.CodeForbidden)
 	bad := in
-	bad.Area = &sportello.Area{Polygon: []sportello.Point{{Latitude: 1, Longitude: 1}}}
+	bad.Area = &sportello.RoutingArea{Polygon: []sportello.Point{{Latitude: 1, Longitude: 1}}}
 	_, err = triage.CreateRoutingRule(managerCtx(sportello.DefaultTenantID), bad)
 	wantField(t, err, sportello.CodeBadUserInput, "area.polygon")
 	missing := in
@@ -399,7 +399,7 @@ func TestFollowersReadThePublicViewAndReceiveOnlyPublicEvents(t *testing.T) {
 	}
 	all := tailN(t, log, start, 4)
 	aud := sportello.Audience{TenantID: sportello.DefaultTenantID, CitizenID: me.ID}
-	events, err := log.Replay(context.Background(), aud, start, all[len(all)-1].Position, 100)
+	events, err := log.Replay(context.Background(), aud, "", start, all[len(all)-1].Position, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -599,5 +599,66 @@ func TestTheDemoMunicipalityRoutesNewTickets(t *testing.T) {
 	templates, err := db.NewTriageService(d).ReplyTemplates(operatorCtx("op"), sportello.KindReport, sub.Ticket.OfficeID)
 	if err != nil || len(templates) != 4 {
 		t.Fatalf("demo templates for the report = %d, %v", len(templates), err)
+	}
+}
+
+func TestDuplicateCandidatesByDistance(t *testing.T) {
+	d := dbtest.New(t)
+	tickets, triage := db.NewTicketService(d), db.NewTriageService(d)
+	at := func(subject string, metersNorth float64) *sportello.Ticket {
+		sub, err := tickets.SubmitTicket(anonymousCtx(), sportello.SubmitTicketInput{Kind: sportello.KindReport, Subject: subject,
+			Body: "Da sistemare.", Location: &sportello.Location{Latitude: 41.9 + metersNorth/111_195, Longitude: 12.5}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sub.Ticket
+	}
+	far := at("Rifiuti abbandonati", 80)
+	near := at("Sacchi lasciati sul marciapiede", 30)
+	at("Rifiuti in strada", 2000)
+	got, err := triage.DuplicateCandidates(anonymousCtx(), sportello.DuplicateQuery{Kind: sportello.KindReport,
+		Subject: "Cassonetto pieno", Location: &sportello.Point{Latitude: 41.9, Longitude: 12.5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].TicketID != near.ID || got[1].TicketID != far.ID {
+		t.Fatalf("candidates = %+v, want the two within 100 m, nearest first", got)
+	}
+	if dist := got[0].DistanceMeters; dist == nil || *dist < 29 || *dist > 31 {
+		t.Errorf("distance = %v, want about 30 m", dist)
+	}
+	got, err = triage.DuplicateCandidates(anonymousCtx(), sportello.DuplicateQuery{Kind: sportello.KindReport,
+		Location: &sportello.Point{Latitude: 41.9, Longitude: 12.5}, RadiusMeters: 50})
+	if err != nil || len(got) != 1 || got[0].TicketID != near.ID {
+		t.Fatalf("within 50 m = %+v, %v", got, err)
+	}
+}
+
+func TestRoutingByAreaReadsTheTicketsLocation(t *testing.T) {
+	d := dbtest.New(t)
+	tickets, triage := db.NewTicketService(d), db.NewTriageService(d)
+	police := newOffice(t, d, sportello.DefaultTenantID, "Polizia Locale")
+	urp := newOffice(t, d, sportello.DefaultTenantID, "URP")
+	newRule(t, triage, sportello.RoutingRuleInput{Name: "Centro", Position: 1, OfficeID: police,
+		Area: &sportello.RoutingArea{Polygon: []sportello.Point{{Latitude: 41.89, Longitude: 12.49}, {Latitude: 41.89, Longitude: 12.51},
+			{Latitude: 41.91, Longitude: 12.51}, {Latitude: 41.91, Longitude: 12.49}}}})
+	newRule(t, triage, sportello.RoutingRuleInput{Name: "URP", Default: true, OfficeID: urp})
+	for _, tt := range []struct {
+		loc  *sportello.Location
+		want string
+	}{
+		{&sportello.Location{Latitude: 41.9, Longitude: 12.5}, police},
+		{&sportello.Location{Latitude: 41.95, Longitude: 12.5}, urp},
+		{&sportello.Location{Address: "Piazza del Municipio 1"}, urp},
+		{nil, urp},
+	} {
+		sub, err := tickets.SubmitTicket(citizenCtx("c"), sportello.SubmitTicketInput{Kind: sportello.KindReport,
+			Subject: "Auto in sosta vietata", Body: "Davanti al passo carrabile.", Location: tt.loc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sub.Ticket.OfficeID != tt.want {
+			t.Errorf("location %+v routed to %s, want %s", tt.loc, sub.Ticket.OfficeID, tt.want)
+		}
 	}
 }

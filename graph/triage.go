@@ -58,7 +58,7 @@ func routingRuleInput(in model.RoutingRuleInput) sportello.RoutingRuleInput {
 		out.Priority = *in.Priority
 	}
 	if a := in.Area; a != nil {
-		out.Area = &sportello.Area{Center: pointInput(a.Center)}
+		out.Area = &sportello.RoutingArea{Center: pointInput(a.Center)}
 		if a.RadiusMeters != nil {
 			out.Area.RadiusMeters = *a.RadiusMeters
 		}

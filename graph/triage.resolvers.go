@@ -102,7 +102,7 @@ func (r *replyTemplateResolver) Office(ctx context.Context, obj *sportello.Reply
 	return loadOne(ctx, r.loaders(ctx).offices, obj.OfficeID)
 }
 
-func (r *routingAreaResolver) RadiusMeters(ctx context.Context, obj *sportello.Area) (*float64, error) {
+func (r *routingAreaResolver) RadiusMeters(ctx context.Context, obj *sportello.RoutingArea) (*float64, error) {
 	if obj.Center == nil {
 		return nil, nil
 	}
