@@ -141,10 +141,12 @@ func chooseAssignee(ctx context.Context, tx *sqlx.Tx, tenantID string, d *sporte
 		Absent bool   `db:"absent"`
 		Open   int    `db:"open"`
 	}
+	// The statuses are written out, not passed, so that the planner uses tickets_assignee_open.
 	if err := tx.SelectContext(ctx, &ops, `SELECT s.id, s.absent,
-		(SELECT count(*) FROM tickets t WHERE t.assignee_id = s.id AND t.status = ANY($3)) AS open
+		(SELECT count(*) FROM tickets t WHERE t.assignee_id = s.id
+			AND t.status IN ('SUBMITTED', 'IN_PROGRESS', 'WAITING_FOR_CITIZEN')) AS open
 		FROM staff s WHERE s.tenant_id = $1 AND s.office_id = $2`,
-		tenantID, r.OfficeID, pq.Array(sportello.OpenStatuses)); err != nil {
+		tenantID, r.OfficeID); err != nil {
 		return fmt.Errorf("load operators: %w", err)
 	}
 	loads := make([]sportello.OperatorLoad, len(ops))

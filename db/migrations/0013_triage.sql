@@ -15,6 +15,11 @@ CREATE INDEX tickets_subject_trgm ON tickets USING gin (lower(subject) gin_trgm_
 -- Operators marked absent are skipped by automatic assignment.
 ALTER TABLE staff ADD COLUMN absent boolean NOT NULL DEFAULT false;
 
+-- Assignment counts each operator's open tickets at every routed filing: this index keeps the
+-- count to the open ones, however many an operator has closed.
+CREATE INDEX tickets_assignee_open ON tickets (assignee_id)
+    WHERE status IN ('SUBMITTED', 'IN_PROGRESS', 'WAITING_FOR_CITIZEN');
+
 CREATE TABLE routing_rules (
     id                    uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     tenant_id             uuid NOT NULL REFERENCES tenants(id),
