@@ -2,6 +2,7 @@ package main
 
 import (
 	"testing"
+	"time"
 
 	sportello "github.com/sportello/sportello"
 )
@@ -137,5 +138,34 @@ func TestManagersRouteTicketsAndCitizensFollowThem(t *testing.T) {
 		map[string]any{"t": made.CreateReplyTemplate.ID, "id": id}, &rendered)
 	if want := "Gentile Nomeauthor Cognome, la segnalazione " + sub.SubmitTicket.ProtocolNumber + " è presa in carico da Lavori Pubblici."; rendered.RenderReplyTemplate != want {
 		t.Fatalf("rendered %q, want %q", rendered.RenderReplyTemplate, want)
+	}
+}
+
+func TestFollowersReceivePublicEventsLiveButNeverInternalNotes(t *testing.T) {
+	s := startServer(t)
+	author := s.token(sportello.RoleCitizen, "author")
+	follower := s.token(sportello.RoleCitizen, "follower")
+	operator := s.token(sportello.RoleOperator, "op")
+	id := s.submit(author, ticketInput("REPORT", "Lampione spento")).SubmitTicket.Ticket.ID
+	s.ok(follower, `mutation($id: ID!) { followTicket(id: $id) { id } }`, map[string]any{"id": id}, nil)
+	var created struct {
+		Ticket struct{ History []struct{ Cursor string } }
+	}
+	s.ok(operator, `query($id: ID!) { ticket(id: $id) { history { cursor } } }`, map[string]any{"id": id}, &created)
+
+	// Subscribing after the filing's event replays what follows it, so nothing can be missed
+	// between the subscription and the changes below.
+	ws := dialWS(t, s.URL, follower)
+	ws.subscribe("mine", `subscription($after: String) { myTicketEvents(after: $after) { `+eventFields+` actor { name } } }`,
+		map[string]any{"after": created.Ticket.History[0].Cursor})
+	s.ok(operator, `mutation($id: ID!) { postTicketMessage(ticketId: $id, body: "Nota interna", internal: true) { id } }`, map[string]any{"id": id}, nil)
+	s.ok(operator, `mutation($id: ID!) { postTicketMessage(ticketId: $id, body: "Interveniamo domani") { id } }`, map[string]any{"id": id}, nil)
+	s.ok(operator, `mutation($id: ID!) { setTicketPriority(id: $id, priority: HIGH) { id } }`, map[string]any{"id": id}, nil)
+
+	for _, want := range []string{"MESSAGE_POSTED", "PRIORITY_CHANGED"} {
+		e := ws.nextEvent("myTicketEvents", 10*time.Second)
+		if e.Ticket.ID != id || e.Type != want || e.Internal {
+			t.Fatalf("the follower received %+v, want the public %s", e, want)
+		}
 	}
 }
