@@ -98,13 +98,13 @@ func CheckApprover(staffID string, authors []string, submittedBy string) error {
 	return nil
 }
 
-// The languages content is written in.
+// The languages content and reply templates are written in.
 const (
 	LanguageItalian = "it"
 	LanguageEnglish = "en"
 )
 
-// Languages lists the languages content may be written in.
+// Languages lists the languages content and reply templates may be written in.
 var Languages = []string{LanguageItalian, LanguageEnglish}
 
 // Limits on content, in characters.

@@ -83,6 +83,18 @@ func (c caller) ticketScope(a *args) string {
 	}
 }
 
+// readScope is ticketScope for reading a ticket, its messages and history: citizens also read
+// the tickets they follow (the public view: never internal notes, nor the author's details).
+// Changes still need ticketScope, so that a follower cannot act on someone else's ticket.
+func (c caller) readScope(a *args) string {
+	if c.staff || !c.citizen {
+		return c.ticketScope(a)
+	}
+	me := "(SELECT id FROM citizens WHERE tenant_id = t.tenant_id AND subject = " + a.add(c.user.Subject) + ")"
+	return "t.tenant_id = " + a.add(c.tenantID) + " AND (t.citizen_id = " + me +
+		" OR t.id IN (SELECT f.ticket_id FROM ticket_followers f WHERE f.citizen_id = " + me + "))"
+}
+
 const citizenColumns = `id, tenant_id, coalesce(subject, '') AS subject, given_name, family_name,
 	coalesce(fiscal_code, '') AS fiscal_code, email, phone, created_at, updated_at`
 

@@ -62,7 +62,8 @@ var demoOffices = []demoOffice{
 
 // SeedDemo loads a demo municipality into the default tenant: offices with their hours, staff,
 // citizens and tickets in several states, the catalogue of services, procedures and acts, and
-// the URP's desk appointments, and the website's content with a campaign.
+// the URP's desk appointments, the website's content with a campaign, routing rules and reply
+// templates.
 // It does nothing if the tenant already has offices (the catalogue: services), so it is safe to
 // run at every start.
 func SeedDemo(ctx context.Context, d *DB) error {
@@ -109,6 +110,9 @@ func SeedDemo(ctx context.Context, d *DB) error {
 		return err
 	}
 	if err := seedTickets(ctx, d, officeIDs); err != nil {
+		return err
+	}
+	if err := seedTriage(ctx, d, officeIDs); err != nil {
 		return err
 	}
 	if err := seedCatalogue(ctx, d); err != nil {

@@ -84,7 +84,7 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 // setComplexity makes list fields cost their page size times the cost of their items, so that
 // the complexity limit bounds how many rows an operation can ask for.
 func setComplexity(c *generated.ComplexityRoot) {
-	c.Query.Tickets = func(childComplexity int, _ *model.TicketFilter, first *int, _ *string) int {
+	c.Query.Tickets = func(childComplexity int, _ *model.TicketFilter, first *int, _ *string, _ *sportello.TicketOrder) int {
 		return pageCost(first, childComplexity)
 	}
 	c.Query.Citizens = func(childComplexity int, _ string, first *int) int {

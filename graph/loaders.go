@@ -38,6 +38,10 @@ type Loaders struct {
 	contents      *dataloadgen.Loader[string, *sportello.Content]
 	translations  *dataloadgen.Loader[string, []*sportello.Content] // by translation group
 	distributions *dataloadgen.Loader[string, []*sportello.Distribution]
+	routingRules   *dataloadgen.Loader[string, *sportello.RoutingRule]
+	followerCounts *dataloadgen.Loader[string, int]
+	// me loads the signed-in citizen (under the key ""), once per request.
+	me *dataloadgen.Loader[string, *sportello.Citizen]
 }
 
 // NewLoaders returns the loaders of one request, which wait up to wait to gather a batch. They
@@ -63,6 +67,12 @@ func NewLoaders(r *Resolver, wait time.Duration) *Loaders {
 		contents:      dataloadgen.NewMappedLoader(r.ContentService.ContentsByID, opts...),
 		translations:  dataloadgen.NewMappedLoader(r.ContentService.TranslationsByGroup, opts...),
 		distributions: dataloadgen.NewMappedLoader(r.CampaignService.DistributionsByCampaign, opts...),
+		routingRules:   dataloadgen.NewMappedLoader(r.TriageService.RoutingRulesByID, opts...),
+		followerCounts: dataloadgen.NewMappedLoader(r.TriageService.FollowerCounts, opts...),
+		me: dataloadgen.NewMappedLoader(func(ctx context.Context, _ []string) (map[string]*sportello.Citizen, error) {
+			me, err := r.CitizenService.Me(ctx)
+			return map[string]*sportello.Citizen{"": me}, err
+		}, opts...),
 	}
 }
 

@@ -27,6 +27,8 @@ type Resolver struct {
 	// NotificationService lists citizens' notifications; Topics streams topic events live.
 	NotificationService sportello.NotificationService
 	Topics              sportello.TopicFeed
+	// TriageService routes, prioritizes and deduplicates tickets and keeps reply templates.
+	TriageService sportello.TriageService
 
 	// ContentService and CampaignService serve institutional communication: web content with
 	// its editorial workflow, and campaigns with their distribution logs.

@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
+	sportello "github.com/sportello/sportello"
 	"github.com/sportello/sportello/graph"
 )
 
@@ -37,6 +39,10 @@ type Config struct {
 	// disconnected as too slow (1013). It is below the WebSocket write timeout, so that a
 	// client that stops reading learns why before its socket is cut.
 	LiveSlowAfter time.Duration
+	// EscalationInterval is how often the escalation worker looks for tickets to escalate, and
+	// EscalationShare the share of a clock after which it warns (0.8: at 80%).
+	EscalationInterval time.Duration
+	EscalationShare    float64
 }
 
 // LoadConfig reads the configuration; defaults suit `make run`.
@@ -54,6 +60,23 @@ func LoadConfig() (Config, error) {
 		ComplexityMax: 5000,
 		LoaderWait:    graph.DefaultLoaderWait,
 		LiveSlowAfter: 5 * time.Second,
+
+		EscalationInterval: time.Minute,
+		EscalationShare:    sportello.DefaultEscalationShare,
+	}
+	if v := os.Getenv("ESCALATION_INTERVAL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second {
+			return c, fmt.Errorf("ESCALATION_INTERVAL must be a duration of at least 1s, such as 1m, not %q", v)
+		}
+		c.EscalationInterval = d
+	}
+	if v := os.Getenv("ESCALATION_SHARE"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 || f > 1 {
+			return c, fmt.Errorf("ESCALATION_SHARE must be a number above 0 and at most 1, such as 0.8, not %q", v)
+		}
+		c.EscalationShare = f
 	}
 	switch appEnv := env("APP_ENV", "development"); appEnv {
 	case "production":

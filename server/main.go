@@ -133,6 +133,7 @@ func NewApp(cfg Config, d *db.DB, rdb redis.UniversalClient) (*App, error) {
 			Topics:               hub,
 			ContentService:       content,
 			CampaignService:      db.NewCampaignService(d),
+			TriageService:        db.NewTriageService(d),
 		},
 		Verifier: verifier,
 		Tenants:  newTenantCache(db.NewTenantService(d)),
@@ -195,6 +196,11 @@ func serve(ctx context.Context, cfg Config, demo bool) error {
 	hubDone := make(chan error, 1)
 	go func() { hubDone <- app.Hub.Run(hubCtx) }()
 	go runContentSchedule(hubCtx, app.ContentSchedule, contentScheduleEvery)
+	// Every instance runs the escalation worker: each escalation is claimed once in the
+	// database, so instances never repeat one.
+	escalator := db.NewEscalator(d)
+	escalator.Share = cfg.EscalationShare
+	go escalator.Run(hubCtx, cfg.EscalationInterval)
 
 	srv := &http.Server{
 		Addr:              cfg.ListenAddr,

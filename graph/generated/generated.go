@@ -43,6 +43,7 @@ type ResolverRoot interface {
 	ContentRevision() ContentRevisionResolver
 	Dashboard() DashboardResolver
 	Distribution() DistributionResolver
+	DuplicateCandidate() DuplicateCandidateResolver
 	FirstResponseTarget() FirstResponseTargetResolver
 	Location() LocationResolver
 	Mutation() MutationResolver
@@ -52,7 +53,11 @@ type ResolverRoot interface {
 	Procedure() ProcedureResolver
 	Query() QueryResolver
 	RecordsAccess() RecordsAccessResolver
+	ReplyTemplate() ReplyTemplateResolver
 	ResponseTerm() ResponseTermResolver
+	RoutingArea() RoutingAreaResolver
+	RoutingDecision() RoutingDecisionResolver
+	RoutingRule() RoutingRuleResolver
 	SearchHit() SearchHitResolver
 	Service() ServiceResolver
 	Staff() StaffResolver
@@ -60,6 +65,7 @@ type ResolverRoot interface {
 	Ticket() TicketResolver
 	TicketConnection() TicketConnectionResolver
 	TicketEvent() TicketEventResolver
+	TicketMessage() TicketMessageResolver
 	TicketSLA() TicketSLAResolver
 }
 
@@ -307,10 +313,26 @@ type ComplexityRoot struct {
 		Deliveries func(childComplexity int) int
 	}
 
+	DuplicateCandidate struct {
+		CreatedAt      func(childComplexity int) int
+		DistanceMeters func(childComplexity int) int
+		FollowerCount  func(childComplexity int) int
+		ProtocolNumber func(childComplexity int) int
+		Similarity     func(childComplexity int) int
+		Status         func(childComplexity int) int
+		Subject        func(childComplexity int) int
+		TicketID       func(childComplexity int) int
+	}
+
 	FirstResponseTarget struct {
 		Hours  func(childComplexity int) int
 		Kind   func(childComplexity int) int
 		Office func(childComplexity int) int
+	}
+
+	GeoPoint struct {
+		Latitude  func(childComplexity int) int
+		Longitude func(childComplexity int) int
 	}
 
 	Image struct {
@@ -342,11 +364,15 @@ type ComplexityRoot struct {
 		CreateCitizen          func(childComplexity int, input model.CitizenInput) int
 		CreateContent          func(childComplexity int, input model.NewContentInput) int
 		CreateProcedure        func(childComplexity int, input model.ProcedureInput) int
+		CreateReplyTemplate    func(childComplexity int, input model.ReplyTemplateInput) int
+		CreateRoutingRule      func(childComplexity int, input model.RoutingRuleInput) int
 		CreateService          func(childComplexity int, input model.ServiceInput) int
 		DecideRecordsAccess    func(childComplexity int, input model.DecideRecordsAccessInput) int
+		FollowTicket           func(childComplexity int, id string) int
 		MarkAttended           func(childComplexity int, id string) int
 		MarkNoShow             func(childComplexity int, id string) int
 		MarkNotificationsRead  func(childComplexity int, ids []string) int
+		MergeTickets           func(childComplexity int, masterID string, duplicateIds []string) int
 		NotifyCounterParties   func(childComplexity int, ticketID string, counterParties []string) int
 		NotifyIncomplete       func(childComplexity int, ticketID string, note string) int
 		PostTicketMessage      func(childComplexity int, ticketID string, body string, internal *bool) int
@@ -364,14 +390,18 @@ type ComplexityRoot struct {
 		SetProcedureStatus     func(childComplexity int, id string, status sportello.CatalogueStatus) int
 		SetResponseTerm        func(childComplexity int, kind sportello.Kind, officeID *string, days int) int
 		SetServiceStatus       func(childComplexity int, id string, status sportello.CatalogueStatus) int
+		SetStaffAvailability   func(childComplexity int, userID string, absent bool) int
+		SetTicketPriority      func(childComplexity int, id string, priority sportello.Priority) int
 		SubmitContentForReview func(childComplexity int, id string) int
 		SubmitTicket           func(childComplexity int, input model.SubmitTicketInput) int
 		TransitionTicket       func(childComplexity int, ticketID string, to sportello.Status, reason *string) int
+		UnfollowTicket         func(childComplexity int, id string) int
 		UpdateAct              func(childComplexity int, id string, input model.ActInput) int
 		UpdateCampaign         func(childComplexity int, id string, input model.CampaignInput) int
 		UpdateContent          func(childComplexity int, id string, input model.ContentInput) int
 		UpdateMyProfile        func(childComplexity int, input model.ProfileInput) int
 		UpdateProcedure        func(childComplexity int, id string, input model.ProcedureInput) int
+		UpdateRoutingRule      func(childComplexity int, id string, input model.RoutingRuleInput) int
 		UpdateService          func(childComplexity int, id string, input model.ServiceInput) int
 	}
 
@@ -480,6 +510,7 @@ type ComplexityRoot struct {
 		ContentTree             func(childComplexity int, language *string, root *string) int
 		Contents                func(childComplexity int, filter *model.ContentFilter, first *int, after *string) int
 		Dashboard               func(childComplexity int) int
+		DuplicateCandidates     func(childComplexity int, input model.DuplicateQueryInput) int
 		FirstResponseTargets    func(childComplexity int) int
 		Me                      func(childComplexity int) int
 		MyAppointments          func(childComplexity int) int
@@ -487,14 +518,18 @@ type ComplexityRoot struct {
 		Office                  func(childComplexity int, id string) int
 		Offices                 func(childComplexity int) int
 		Procedures              func(childComplexity int, filter *model.ProcedureFilter, first *int, after *string) int
+		RenderReplyTemplate     func(childComplexity int, templateID string, ticketID string) int
+		ReplyTemplates          func(childComplexity int, kind *sportello.Kind, officeID *string) int
 		ResponseTerms           func(childComplexity int) int
+		RoutingRules            func(childComplexity int) int
 		Search                  func(childComplexity int, query string, types []sportello.SearchType, first *int) int
 		Service                 func(childComplexity int, slug string) int
 		Services                func(childComplexity int, filter *model.ServiceFilter, first *int, after *string) int
 		Staff                   func(childComplexity int, officeID *string) int
+		TestRoutingRule         func(childComplexity int, input model.RoutingSampleInput) int
 		Ticket                  func(childComplexity int, id string) int
 		TicketByReceipt         func(childComplexity int, protocolNumber string, receiptCode string) int
-		Tickets                 func(childComplexity int, filter *model.TicketFilter, first *int, after *string) int
+		Tickets                 func(childComplexity int, filter *model.TicketFilter, first *int, after *string, orderBy *sportello.TicketOrder) int
 		UnreadNotificationCount func(childComplexity int) int
 	}
 
@@ -515,10 +550,53 @@ type ComplexityRoot struct {
 		ViewingUntil      func(childComplexity int) int
 	}
 
+	ReplyTemplate struct {
+		Body      func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Kind      func(childComplexity int) int
+		Language  func(childComplexity int) int
+		Name      func(childComplexity int) int
+		Office    func(childComplexity int) int
+	}
+
 	ResponseTerm struct {
 		Days   func(childComplexity int) int
 		Kind   func(childComplexity int) int
 		Office func(childComplexity int) int
+	}
+
+	RoutingArea struct {
+		Center       func(childComplexity int) int
+		Polygon      func(childComplexity int) int
+		RadiusMeters func(childComplexity int) int
+	}
+
+	RoutingDecision struct {
+		Assignee func(childComplexity int) int
+		Office   func(childComplexity int) int
+		Priority func(childComplexity int) int
+		Reason   func(childComplexity int) int
+		Rule     func(childComplexity int) int
+	}
+
+	RoutingRule struct {
+		Area               func(childComplexity int) int
+		Assignee           func(childComplexity int) int
+		Channels           func(childComplexity int) int
+		CreatedAt          func(childComplexity int) int
+		Default            func(childComplexity int) int
+		Enabled            func(childComplexity int) int
+		ID                 func(childComplexity int) int
+		Keywords           func(childComplexity int) int
+		Kinds              func(childComplexity int) int
+		MaxOpenPerOperator func(childComplexity int) int
+		Name               func(childComplexity int) int
+		Office             func(childComplexity int) int
+		Position           func(childComplexity int) int
+		Priority           func(childComplexity int) int
+		Strategy           func(childComplexity int) int
+		UpdatedAt          func(childComplexity int) int
 	}
 
 	SearchHit struct {
@@ -563,6 +641,7 @@ type ComplexityRoot struct {
 	}
 
 	Staff struct {
+		Absent func(childComplexity int) int
 		ID     func(childComplexity int) int
 		Name   func(childComplexity int) int
 		Office func(childComplexity int) int
@@ -595,13 +674,16 @@ type ComplexityRoot struct {
 		Contact        func(childComplexity int) int
 		CreatedAt      func(childComplexity int) int
 		DueAt          func(childComplexity int) int
+		FollowerCount  func(childComplexity int) int
 		History        func(childComplexity int) int
 		ID             func(childComplexity int) int
 		Kind           func(childComplexity int) int
 		Location       func(childComplexity int) int
+		MergedInto     func(childComplexity int) int
 		Messages       func(childComplexity int) int
 		Office         func(childComplexity int) int
 		Overdue        func(childComplexity int) int
+		Priority       func(childComplexity int) int
 		ProtocolNumber func(childComplexity int) int
 		RecordsAccess  func(childComplexity int) int
 		ResolvedAt     func(childComplexity int) int
@@ -624,20 +706,24 @@ type ComplexityRoot struct {
 	}
 
 	TicketEvent struct {
-		Actor      func(childComplexity int) int
-		Assignee   func(childComplexity int) int
-		At         func(childComplexity int) int
-		Cursor     func(childComplexity int) int
-		Fields     func(childComplexity int) int
-		FromStatus func(childComplexity int) int
-		ID         func(childComplexity int) int
-		Internal   func(childComplexity int) int
-		MessageID  func(childComplexity int) int
-		Office     func(childComplexity int) int
-		Reason     func(childComplexity int) int
-		Ticket     func(childComplexity int) int
-		ToStatus   func(childComplexity int) int
-		Type       func(childComplexity int) int
+		Actor         func(childComplexity int) int
+		Assignee      func(childComplexity int) int
+		At            func(childComplexity int) int
+		Cursor        func(childComplexity int) int
+		Fields        func(childComplexity int) int
+		FromStatus    func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Internal      func(childComplexity int) int
+		MessageID     func(childComplexity int) int
+		Office        func(childComplexity int) int
+		Priority      func(childComplexity int) int
+		Reason        func(childComplexity int) int
+		RelatedTicket func(childComplexity int) int
+		Rule          func(childComplexity int) int
+		Threshold     func(childComplexity int) int
+		Ticket        func(childComplexity int) int
+		ToStatus      func(childComplexity int) int
+		Type          func(childComplexity int) int
 	}
 
 	TicketMessage struct {
@@ -737,6 +823,11 @@ type DistributionResolver interface {
 
 	RecordedBy(ctx context.Context, obj *sportello.Distribution) (*sportello.Staff, error)
 }
+type DuplicateCandidateResolver interface {
+	ProtocolNumber(ctx context.Context, obj *sportello.DuplicateCandidate) (string, error)
+
+	FollowerCount(ctx context.Context, obj *sportello.DuplicateCandidate) (int, error)
+}
 type FirstResponseTargetResolver interface {
 	Office(ctx context.Context, obj *sportello.FirstResponseTarget) (*sportello.Office, error)
 }
@@ -789,6 +880,14 @@ type MutationResolver interface {
 	AssignTicket(ctx context.Context, ticketID string, officeID string, assigneeID *string) (*sportello.Ticket, error)
 	TransitionTicket(ctx context.Context, ticketID string, to sportello.Status, reason *string) (*sportello.Ticket, error)
 	PostTicketMessage(ctx context.Context, ticketID string, body string, internal *bool) (*sportello.Message, error)
+	CreateRoutingRule(ctx context.Context, input model.RoutingRuleInput) (*sportello.RoutingRule, error)
+	UpdateRoutingRule(ctx context.Context, id string, input model.RoutingRuleInput) (*sportello.RoutingRule, error)
+	SetStaffAvailability(ctx context.Context, userID string, absent bool) (*sportello.Staff, error)
+	SetTicketPriority(ctx context.Context, id string, priority sportello.Priority) (*sportello.Ticket, error)
+	FollowTicket(ctx context.Context, id string) (*sportello.Ticket, error)
+	UnfollowTicket(ctx context.Context, id string) (*sportello.Ticket, error)
+	MergeTickets(ctx context.Context, masterID string, duplicateIds []string) (*sportello.Ticket, error)
+	CreateReplyTemplate(ctx context.Context, input model.ReplyTemplateInput) (*sportello.ReplyTemplate, error)
 }
 type NotificationEventResolver interface {
 	Notification(ctx context.Context, obj *sportello.TopicEvent) (*sportello.Notification, error)
@@ -840,8 +939,13 @@ type QueryResolver interface {
 	Staff(ctx context.Context, officeID *string) ([]*sportello.Staff, error)
 	ResponseTerms(ctx context.Context) ([]*sportello.ResponseTerm, error)
 	Ticket(ctx context.Context, id string) (*sportello.Ticket, error)
-	Tickets(ctx context.Context, filter *model.TicketFilter, first *int, after *string) (*model.TicketConnection, error)
+	Tickets(ctx context.Context, filter *model.TicketFilter, first *int, after *string, orderBy *sportello.TicketOrder) (*model.TicketConnection, error)
 	TicketByReceipt(ctx context.Context, protocolNumber string, receiptCode string) (*sportello.Ticket, error)
+	RoutingRules(ctx context.Context) ([]*sportello.RoutingRule, error)
+	TestRoutingRule(ctx context.Context, input model.RoutingSampleInput) (*sportello.RoutingDecision, error)
+	DuplicateCandidates(ctx context.Context, input model.DuplicateQueryInput) ([]*sportello.DuplicateCandidate, error)
+	ReplyTemplates(ctx context.Context, kind *sportello.Kind, officeID *string) ([]*sportello.ReplyTemplate, error)
+	RenderReplyTemplate(ctx context.Context, templateID string, ticketID string) (string, error)
 }
 type RecordsAccessResolver interface {
 	Interest(ctx context.Context, obj *sportello.RecordsAccess) (*string, error)
@@ -856,8 +960,26 @@ type RecordsAccessResolver interface {
 
 	PublicSubject(ctx context.Context, obj *sportello.RecordsAccess) (*string, error)
 }
+type ReplyTemplateResolver interface {
+	Kind(ctx context.Context, obj *sportello.ReplyTemplate) (*sportello.Kind, error)
+	Office(ctx context.Context, obj *sportello.ReplyTemplate) (*sportello.Office, error)
+}
 type ResponseTermResolver interface {
 	Office(ctx context.Context, obj *sportello.ResponseTerm) (*sportello.Office, error)
+}
+type RoutingAreaResolver interface {
+	RadiusMeters(ctx context.Context, obj *sportello.RoutingArea) (*float64, error)
+}
+type RoutingDecisionResolver interface {
+	Office(ctx context.Context, obj *sportello.RoutingDecision) (*sportello.Office, error)
+	Assignee(ctx context.Context, obj *sportello.RoutingDecision) (*sportello.Staff, error)
+	Priority(ctx context.Context, obj *sportello.RoutingDecision) (sportello.Priority, error)
+}
+type RoutingRuleResolver interface {
+	Office(ctx context.Context, obj *sportello.RoutingRule) (*sportello.Office, error)
+	Assignee(ctx context.Context, obj *sportello.RoutingRule) (*sportello.Staff, error)
+
+	Priority(ctx context.Context, obj *sportello.RoutingRule) (*sportello.Priority, error)
 }
 type SearchHitResolver interface {
 	Item(ctx context.Context, obj *sportello.SearchHit) (sportello.SearchItem, error)
@@ -881,7 +1003,7 @@ type TicketResolver interface {
 	StatusReason(ctx context.Context, obj *sportello.Ticket) (*string, error)
 
 	Citizen(ctx context.Context, obj *sportello.Ticket) (*sportello.Citizen, error)
-
+	Contact(ctx context.Context, obj *sportello.Ticket) (*sportello.Contact, error)
 	Office(ctx context.Context, obj *sportello.Ticket) (*sportello.Office, error)
 	Assignee(ctx context.Context, obj *sportello.Ticket) (*sportello.Staff, error)
 
@@ -891,12 +1013,17 @@ type TicketResolver interface {
 	History(ctx context.Context, obj *sportello.Ticket) ([]*sportello.Event, error)
 	RecordsAccess(ctx context.Context, obj *sportello.Ticket) (*sportello.RecordsAccess, error)
 	SLA(ctx context.Context, obj *sportello.Ticket) (*sportello.TicketSLA, error)
+
+	FollowerCount(ctx context.Context, obj *sportello.Ticket) (int, error)
+	MergedInto(ctx context.Context, obj *sportello.Ticket) (*sportello.Ticket, error)
 }
 type TicketConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.TicketConnection) (int, error)
 }
 type TicketEventResolver interface {
 	ID(ctx context.Context, obj *sportello.Event) (string, error)
+
+	Actor(ctx context.Context, obj *sportello.Event) (*sportello.Actor, error)
 
 	FromStatus(ctx context.Context, obj *sportello.Event) (*sportello.Status, error)
 	ToStatus(ctx context.Context, obj *sportello.Event) (*sportello.Status, error)
@@ -905,6 +1032,13 @@ type TicketEventResolver interface {
 	Assignee(ctx context.Context, obj *sportello.Event) (*sportello.Staff, error)
 	MessageID(ctx context.Context, obj *sportello.Event) (*string, error)
 	Fields(ctx context.Context, obj *sportello.Event) ([]string, error)
+	Rule(ctx context.Context, obj *sportello.Event) (*sportello.RoutingRule, error)
+	Priority(ctx context.Context, obj *sportello.Event) (*sportello.Priority, error)
+	Threshold(ctx context.Context, obj *sportello.Event) (*sportello.Threshold, error)
+	RelatedTicket(ctx context.Context, obj *sportello.Event) (*sportello.Ticket, error)
+}
+type TicketMessageResolver interface {
+	Author(ctx context.Context, obj *sportello.Message) (*sportello.Actor, error)
 }
 type TicketSLAResolver interface {
 	OfficeHoursElapsed(ctx context.Context, obj *sportello.TicketSLA) (float64, error)
@@ -1937,6 +2071,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DistributionTotals.Deliveries(childComplexity), true
 
+	case "DuplicateCandidate.createdAt":
+		if e.ComplexityRoot.DuplicateCandidate.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidate.CreatedAt(childComplexity), true
+	case "DuplicateCandidate.distanceMeters":
+		if e.ComplexityRoot.DuplicateCandidate.DistanceMeters == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidate.DistanceMeters(childComplexity), true
+	case "DuplicateCandidate.followerCount":
+		if e.ComplexityRoot.DuplicateCandidate.FollowerCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidate.FollowerCount(childComplexity), true
+	case "DuplicateCandidate.protocolNumber":
+		if e.ComplexityRoot.DuplicateCandidate.ProtocolNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidate.ProtocolNumber(childComplexity), true
+	case "DuplicateCandidate.similarity":
+		if e.ComplexityRoot.DuplicateCandidate.Similarity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidate.Similarity(childComplexity), true
+	case "DuplicateCandidate.status":
+		if e.ComplexityRoot.DuplicateCandidate.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidate.Status(childComplexity), true
+	case "DuplicateCandidate.subject":
+		if e.ComplexityRoot.DuplicateCandidate.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidate.Subject(childComplexity), true
+	case "DuplicateCandidate.ticketId":
+		if e.ComplexityRoot.DuplicateCandidate.TicketID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidate.TicketID(childComplexity), true
+
 	case "FirstResponseTarget.hours":
 		if e.ComplexityRoot.FirstResponseTarget.Hours == nil {
 			break
@@ -1955,6 +2138,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FirstResponseTarget.Office(childComplexity), true
+
+	case "GeoPoint.latitude":
+		if e.ComplexityRoot.GeoPoint.Latitude == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GeoPoint.Latitude(childComplexity), true
+	case "GeoPoint.longitude":
+		if e.ComplexityRoot.GeoPoint.Longitude == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GeoPoint.Longitude(childComplexity), true
 
 	case "Image.alt":
 		if e.ComplexityRoot.Image.Alt == nil {
@@ -2133,6 +2329,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateProcedure(childComplexity, args["input"].(model.ProcedureInput)), true
+	case "Mutation.createReplyTemplate":
+		if e.ComplexityRoot.Mutation.CreateReplyTemplate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createReplyTemplate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateReplyTemplate(childComplexity, args["input"].(model.ReplyTemplateInput)), true
+	case "Mutation.createRoutingRule":
+		if e.ComplexityRoot.Mutation.CreateRoutingRule == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createRoutingRule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateRoutingRule(childComplexity, args["input"].(model.RoutingRuleInput)), true
 	case "Mutation.createService":
 		if e.ComplexityRoot.Mutation.CreateService == nil {
 			break
@@ -2155,6 +2373,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DecideRecordsAccess(childComplexity, args["input"].(model.DecideRecordsAccessInput)), true
+	case "Mutation.followTicket":
+		if e.ComplexityRoot.Mutation.FollowTicket == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_followTicket_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.FollowTicket(childComplexity, args["id"].(string)), true
 	case "Mutation.markAttended":
 		if e.ComplexityRoot.Mutation.MarkAttended == nil {
 			break
@@ -2188,6 +2417,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.MarkNotificationsRead(childComplexity, args["ids"].([]string)), true
+	case "Mutation.mergeTickets":
+		if e.ComplexityRoot.Mutation.MergeTickets == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_mergeTickets_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MergeTickets(childComplexity, args["masterId"].(string), args["duplicateIds"].([]string)), true
 	case "Mutation.notifyCounterParties":
 		if e.ComplexityRoot.Mutation.NotifyCounterParties == nil {
 			break
@@ -2375,6 +2615,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetServiceStatus(childComplexity, args["id"].(string), args["status"].(sportello.CatalogueStatus)), true
+	case "Mutation.setStaffAvailability":
+		if e.ComplexityRoot.Mutation.SetStaffAvailability == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setStaffAvailability_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetStaffAvailability(childComplexity, args["userId"].(string), args["absent"].(bool)), true
+	case "Mutation.setTicketPriority":
+		if e.ComplexityRoot.Mutation.SetTicketPriority == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setTicketPriority_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetTicketPriority(childComplexity, args["id"].(string), args["priority"].(sportello.Priority)), true
 	case "Mutation.submitContentForReview":
 		if e.ComplexityRoot.Mutation.SubmitContentForReview == nil {
 			break
@@ -2408,6 +2670,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.TransitionTicket(childComplexity, args["ticketId"].(string), args["to"].(sportello.Status), args["reason"].(*string)), true
+	case "Mutation.unfollowTicket":
+		if e.ComplexityRoot.Mutation.UnfollowTicket == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unfollowTicket_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnfollowTicket(childComplexity, args["id"].(string)), true
 	case "Mutation.updateAct":
 		if e.ComplexityRoot.Mutation.UpdateAct == nil {
 			break
@@ -2463,6 +2736,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateProcedure(childComplexity, args["id"].(string), args["input"].(model.ProcedureInput)), true
+	case "Mutation.updateRoutingRule":
+		if e.ComplexityRoot.Mutation.UpdateRoutingRule == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateRoutingRule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateRoutingRule(childComplexity, args["id"].(string), args["input"].(model.RoutingRuleInput)), true
 	case "Mutation.updateService":
 		if e.ComplexityRoot.Mutation.UpdateService == nil {
 			break
@@ -3002,6 +3286,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Dashboard(childComplexity), true
+	case "Query.duplicateCandidates":
+		if e.ComplexityRoot.Query.DuplicateCandidates == nil {
+			break
+		}
+
+		args, err := ec.field_Query_duplicateCandidates_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DuplicateCandidates(childComplexity, args["input"].(model.DuplicateQueryInput)), true
 	case "Query.firstResponseTargets":
 		if e.ComplexityRoot.Query.FirstResponseTargets == nil {
 			break
@@ -3060,12 +3355,40 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Procedures(childComplexity, args["filter"].(*model.ProcedureFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.renderReplyTemplate":
+		if e.ComplexityRoot.Query.RenderReplyTemplate == nil {
+			break
+		}
+
+		args, err := ec.field_Query_renderReplyTemplate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RenderReplyTemplate(childComplexity, args["templateId"].(string), args["ticketId"].(string)), true
+	case "Query.replyTemplates":
+		if e.ComplexityRoot.Query.ReplyTemplates == nil {
+			break
+		}
+
+		args, err := ec.field_Query_replyTemplates_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ReplyTemplates(childComplexity, args["kind"].(*sportello.Kind), args["officeId"].(*string)), true
 	case "Query.responseTerms":
 		if e.ComplexityRoot.Query.ResponseTerms == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Query.ResponseTerms(childComplexity), true
+	case "Query.routingRules":
+		if e.ComplexityRoot.Query.RoutingRules == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.RoutingRules(childComplexity), true
 	case "Query.search":
 		if e.ComplexityRoot.Query.Search == nil {
 			break
@@ -3110,6 +3433,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Staff(childComplexity, args["officeId"].(*string)), true
+	case "Query.testRoutingRule":
+		if e.ComplexityRoot.Query.TestRoutingRule == nil {
+			break
+		}
+
+		args, err := ec.field_Query_testRoutingRule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.TestRoutingRule(childComplexity, args["input"].(model.RoutingSampleInput)), true
 	case "Query.ticket":
 		if e.ComplexityRoot.Query.Ticket == nil {
 			break
@@ -3142,7 +3476,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Tickets(childComplexity, args["filter"].(*model.TicketFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Tickets(childComplexity, args["filter"].(*model.TicketFilter), args["first"].(*int), args["after"].(*string), args["orderBy"].(*sportello.TicketOrder)), true
 	case "Query.unreadNotificationCount":
 		if e.ComplexityRoot.Query.UnreadNotificationCount == nil {
 			break
@@ -3235,6 +3569,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RecordsAccess.ViewingUntil(childComplexity), true
 
+	case "ReplyTemplate.body":
+		if e.ComplexityRoot.ReplyTemplate.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReplyTemplate.Body(childComplexity), true
+	case "ReplyTemplate.createdAt":
+		if e.ComplexityRoot.ReplyTemplate.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReplyTemplate.CreatedAt(childComplexity), true
+	case "ReplyTemplate.id":
+		if e.ComplexityRoot.ReplyTemplate.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReplyTemplate.ID(childComplexity), true
+	case "ReplyTemplate.kind":
+		if e.ComplexityRoot.ReplyTemplate.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReplyTemplate.Kind(childComplexity), true
+	case "ReplyTemplate.language":
+		if e.ComplexityRoot.ReplyTemplate.Language == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReplyTemplate.Language(childComplexity), true
+	case "ReplyTemplate.name":
+		if e.ComplexityRoot.ReplyTemplate.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReplyTemplate.Name(childComplexity), true
+	case "ReplyTemplate.office":
+		if e.ComplexityRoot.ReplyTemplate.Office == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReplyTemplate.Office(childComplexity), true
+
 	case "ResponseTerm.days":
 		if e.ComplexityRoot.ResponseTerm.Days == nil {
 			break
@@ -3253,6 +3630,153 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ResponseTerm.Office(childComplexity), true
+
+	case "RoutingArea.center":
+		if e.ComplexityRoot.RoutingArea.Center == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingArea.Center(childComplexity), true
+	case "RoutingArea.polygon":
+		if e.ComplexityRoot.RoutingArea.Polygon == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingArea.Polygon(childComplexity), true
+	case "RoutingArea.radiusMeters":
+		if e.ComplexityRoot.RoutingArea.RadiusMeters == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingArea.RadiusMeters(childComplexity), true
+
+	case "RoutingDecision.assignee":
+		if e.ComplexityRoot.RoutingDecision.Assignee == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingDecision.Assignee(childComplexity), true
+	case "RoutingDecision.office":
+		if e.ComplexityRoot.RoutingDecision.Office == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingDecision.Office(childComplexity), true
+	case "RoutingDecision.priority":
+		if e.ComplexityRoot.RoutingDecision.Priority == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingDecision.Priority(childComplexity), true
+	case "RoutingDecision.reason":
+		if e.ComplexityRoot.RoutingDecision.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingDecision.Reason(childComplexity), true
+	case "RoutingDecision.rule":
+		if e.ComplexityRoot.RoutingDecision.Rule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingDecision.Rule(childComplexity), true
+
+	case "RoutingRule.area":
+		if e.ComplexityRoot.RoutingRule.Area == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingRule.Area(childComplexity), true
+	case "RoutingRule.assignee":
+		if e.ComplexityRoot.RoutingRule.Assignee == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingRule.Assignee(childComplexity), true
+	case "RoutingRule.channels":
+		if e.ComplexityRoot.RoutingRule.Channels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingRule.Channels(childComplexity), true
+	case "RoutingRule.createdAt":
+		if e.ComplexityRoot.RoutingRule.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingRule.CreatedAt(childComplexity), true
+	case "RoutingRule.default":
+		if e.ComplexityRoot.RoutingRule.Default == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingRule.Default(childComplexity), true
+	case "RoutingRule.enabled":
+		if e.ComplexityRoot.RoutingRule.Enabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingRule.Enabled(childComplexity), true
+	case "RoutingRule.id":
+		if e.ComplexityRoot.RoutingRule.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingRule.ID(childComplexity), true
+	case "RoutingRule.keywords":
+		if e.ComplexityRoot.RoutingRule.Keywords == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingRule.Keywords(childComplexity), true
+	case "RoutingRule.kinds":
+		if e.ComplexityRoot.RoutingRule.Kinds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingRule.Kinds(childComplexity), true
+	case "RoutingRule.maxOpenPerOperator":
+		if e.ComplexityRoot.RoutingRule.MaxOpenPerOperator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingRule.MaxOpenPerOperator(childComplexity), true
+	case "RoutingRule.name":
+		if e.ComplexityRoot.RoutingRule.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingRule.Name(childComplexity), true
+	case "RoutingRule.office":
+		if e.ComplexityRoot.RoutingRule.Office == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingRule.Office(childComplexity), true
+	case "RoutingRule.position":
+		if e.ComplexityRoot.RoutingRule.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingRule.Position(childComplexity), true
+	case "RoutingRule.priority":
+		if e.ComplexityRoot.RoutingRule.Priority == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingRule.Priority(childComplexity), true
+	case "RoutingRule.strategy":
+		if e.ComplexityRoot.RoutingRule.Strategy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingRule.Strategy(childComplexity), true
+	case "RoutingRule.updatedAt":
+		if e.ComplexityRoot.RoutingRule.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingRule.UpdatedAt(childComplexity), true
 
 	case "SearchHit.id":
 		if e.ComplexityRoot.SearchHit.ID == nil {
@@ -3432,6 +3956,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ServiceEdge.Node(childComplexity), true
 
+	case "Staff.absent":
+		if e.ComplexityRoot.Staff.Absent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Staff.Absent(childComplexity), true
 	case "Staff.id":
 		if e.ComplexityRoot.Staff.ID == nil {
 			break
@@ -3576,6 +4106,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Ticket.DueAt(childComplexity), true
+	case "Ticket.followerCount":
+		if e.ComplexityRoot.Ticket.FollowerCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.FollowerCount(childComplexity), true
 	case "Ticket.history":
 		if e.ComplexityRoot.Ticket.History == nil {
 			break
@@ -3600,6 +4136,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Ticket.Location(childComplexity), true
+	case "Ticket.mergedInto":
+		if e.ComplexityRoot.Ticket.MergedInto == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.MergedInto(childComplexity), true
 	case "Ticket.messages":
 		if e.ComplexityRoot.Ticket.Messages == nil {
 			break
@@ -3618,6 +4160,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Ticket.Overdue(childComplexity), true
+	case "Ticket.priority":
+		if e.ComplexityRoot.Ticket.Priority == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.Priority(childComplexity), true
 	case "Ticket.protocolNumber":
 		if e.ComplexityRoot.Ticket.ProtocolNumber == nil {
 			break
@@ -3759,12 +4307,36 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TicketEvent.Office(childComplexity), true
+	case "TicketEvent.priority":
+		if e.ComplexityRoot.TicketEvent.Priority == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketEvent.Priority(childComplexity), true
 	case "TicketEvent.reason":
 		if e.ComplexityRoot.TicketEvent.Reason == nil {
 			break
 		}
 
 		return e.ComplexityRoot.TicketEvent.Reason(childComplexity), true
+	case "TicketEvent.relatedTicket":
+		if e.ComplexityRoot.TicketEvent.RelatedTicket == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketEvent.RelatedTicket(childComplexity), true
+	case "TicketEvent.rule":
+		if e.ComplexityRoot.TicketEvent.Rule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketEvent.Rule(childComplexity), true
+	case "TicketEvent.threshold":
+		if e.ComplexityRoot.TicketEvent.Threshold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketEvent.Threshold(childComplexity), true
 	case "TicketEvent.ticket":
 		if e.ComplexityRoot.TicketEvent.Ticket == nil {
 			break
@@ -3874,6 +4446,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ContentInput", ec.unmarshalInputContentInput),
 			graphql.NewInputUnmarshaler("DecideRecordsAccessInput", ec.unmarshalInputDecideRecordsAccessInput),
 			graphql.NewInputUnmarshaler("DistributionInput", ec.unmarshalInputDistributionInput),
+			graphql.NewInputUnmarshaler("DuplicateQueryInput", ec.unmarshalInputDuplicateQueryInput),
+			graphql.NewInputUnmarshaler("GeoPointInput", ec.unmarshalInputGeoPointInput),
 			graphql.NewInputUnmarshaler("ImageInput", ec.unmarshalInputImageInput),
 			graphql.NewInputUnmarshaler("LinkInput", ec.unmarshalInputLinkInput),
 			graphql.NewInputUnmarshaler("LocationInput", ec.unmarshalInputLocationInput),
@@ -3884,6 +4458,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ProfileInput", ec.unmarshalInputProfileInput),
 			graphql.NewInputUnmarshaler("RecordsAccessInput", ec.unmarshalInputRecordsAccessInput),
 			graphql.NewInputUnmarshaler("RegisterTicketInput", ec.unmarshalInputRegisterTicketInput),
+			graphql.NewInputUnmarshaler("ReplyTemplateInput", ec.unmarshalInputReplyTemplateInput),
+			graphql.NewInputUnmarshaler("RoutingAreaInput", ec.unmarshalInputRoutingAreaInput),
+			graphql.NewInputUnmarshaler("RoutingRuleInput", ec.unmarshalInputRoutingRuleInput),
+			graphql.NewInputUnmarshaler("RoutingSampleInput", ec.unmarshalInputRoutingSampleInput),
 			graphql.NewInputUnmarshaler("ServiceFilter", ec.unmarshalInputServiceFilter),
 			graphql.NewInputUnmarshaler("ServiceInput", ec.unmarshalInputServiceInput),
 			graphql.NewInputUnmarshaler("SubmitTicketInput", ec.unmarshalInputSubmitTicketInput),
@@ -5613,8 +6191,8 @@ type SubmitTicketPayload {
 extend type Query {
   "One ticket. Errors: NOT_FOUND (also for tickets the caller may not see)."
   ticket(id: ID!): Ticket @hasRole(roles: [CITIZEN, OPERATOR, MANAGER, ADMIN])
-  "Staff: every ticket; citizens: their own. Newest first; ` + "`" + `first` + "`" + ` at most 100. Errors: BAD_USER_INPUT."
-  tickets(filter: TicketFilter, first: Int = 20, after: String): TicketConnection! @hasRole(roles: [CITIZEN, OPERATOR, MANAGER, ADMIN])
+  "Staff: every ticket; citizens: their own. Newest first, or by ` + "`" + `orderBy` + "`" + `; ` + "`" + `first` + "`" + ` at most 100. Errors: BAD_USER_INPUT."
+  tickets(filter: TicketFilter, first: Int = 20, after: String, orderBy: TicketOrder = NEWEST): TicketConnection! @hasRole(roles: [CITIZEN, OPERATOR, MANAGER, ADMIN])
   "An anonymous filing, through its protocol number and receipt code. Errors: NOT_FOUND."
   ticketByReceipt(protocolNumber: String!, receiptCode: String!): Ticket
 }
@@ -5637,6 +6215,271 @@ extend type Mutation {
   INVALID_TRANSITION (closed ticket).
   """
   postTicketMessage(ticketId: ID!, body: String!, internal: Boolean = false): TicketMessage! @hasRole(roles: [CITIZEN, OPERATOR, MANAGER, ADMIN])
+}
+`, BuiltIn: false},
+	{Name: "../../schema/triage.graphqls", Input: `"How urgently a ticket must be handled. Lists sorted by PRIORITY show URGENT first."
+enum Priority {
+  LOW
+  NORMAL
+  HIGH
+  URGENT
+}
+
+"How a list of tickets is sorted."
+enum TicketOrder {
+  "Newest first."
+  NEWEST
+  "Most urgent first, then newest first."
+  PRIORITY
+}
+
+"How a routing rule picks an operator of its office."
+enum AssignStrategy {
+  "Leave the ticket to the office, or give it to the rule's fixed assignee."
+  NONE
+  "The office's operators in turn."
+  ROUND_ROBIN
+  "The operator with the fewest open tickets."
+  LEAST_OPEN
+}
+
+"A point of a ticket's clocks at which it is escalated."
+enum EscalationThreshold {
+  "The configured share (80% by default) of the first-response target in office hours is used without a reply."
+  SLA_WARNING
+  "The configured share of the legal term is used."
+  TERM_WARNING
+  "The legal term passed: managers are told and the priority is raised."
+  OVERDUE
+}
+
+extend enum TicketEventType {
+  "A routing rule sent the new ticket to an office (see ` + "`" + `rule` + "`" + ` and ` + "`" + `reason` + "`" + `)."
+  ROUTED
+  "The priority changed (see ` + "`" + `priority` + "`" + `)."
+  PRIORITY_CHANGED
+  "The ticket reached a threshold of its clocks (see ` + "`" + `threshold` + "`" + `, ` + "`" + `office` + "`" + `, ` + "`" + `assignee` + "`" + `)."
+  ESCALATED
+  "A duplicate was merged into a master (see ` + "`" + `relatedTicket` + "`" + `)."
+  MERGED
+}
+
+"A place, in WGS 84 degrees."
+type GeoPoint {
+  latitude: Float!
+  longitude: Float!
+}
+
+input GeoPointInput {
+  "-90 to 90."
+  latitude: Float!
+  "-180 to 180."
+  longitude: Float!
+}
+
+"Where a rule applies: a circle (center and radiusMeters) or a polygon."
+type RoutingArea {
+  center: GeoPoint
+  radiusMeters: Float
+  polygon: [GeoPoint!]
+}
+
+input RoutingAreaInput {
+  center: GeoPointInput
+  "At most 50,000."
+  radiusMeters: Float
+  "3 to 200 points."
+  polygon: [GeoPointInput!]
+}
+
+"""
+Sends new tickets filed without an office to an office (and optionally an operator), and may set
+their priority. Rules are tried by position; the default rule applies when no other matches.
+Empty conditions do not restrict; every given condition must hold.
+"""
+type RoutingRule {
+  id: ID!
+  name: String!
+  position: Int!
+  enabled: Boolean!
+  default: Boolean!
+  kinds: [TicketKind!]!
+  channels: [Channel!]!
+  "Lowercase words without accents; a trailing * matches words that start with it. Any keyword matches."
+  keywords: [String!]!
+  "Tickets without a location never match a rule with an area."
+  area: RoutingArea
+  office: Office!
+  "The fixed operator, if any."
+  assignee: Staff
+  strategy: AssignStrategy!
+  "Operators with this many open tickets are skipped; 0: no cap."
+  maxOpenPerOperator: Int!
+  "Set on matching tickets; null leaves NORMAL."
+  priority: Priority
+  createdAt: Time!
+  updatedAt: Time!
+}
+
+input RoutingRuleInput {
+  name: String!
+  "Rules are tried from the lowest position."
+  position: Int!
+  enabled: Boolean = true
+  "The rule that applies when no other matches; it takes no conditions. At most one."
+  default: Boolean = false
+  kinds: [TicketKind!]
+  channels: [Channel!]
+  "Matched on the words of subject and body, lowercased and without accents; ` + "`" + `lampion*` + "`" + ` matches lampione and lampioni."
+  keywords: [String!]
+  area: RoutingAreaInput
+  officeId: ID!
+  "A fixed operator; excludes strategy."
+  assigneeId: ID
+  strategy: AssignStrategy = NONE
+  maxOpenPerOperator: Int = 0
+  priority: Priority
+}
+
+"A sample ticket for a dry run of the rules."
+input RoutingSampleInput {
+  kind: TicketKind!
+  channel: Channel = WEB
+  subject: String = ""
+  body: String = ""
+  location: GeoPointInput
+}
+
+"The rule a ticket hits, and what it would do."
+type RoutingDecision {
+  rule: RoutingRule!
+  office: Office!
+  "The operator it would be given to now, if any."
+  assignee: Staff
+  priority: Priority!
+  "Which conditions matched, as the ticket's history records it."
+  reason: String!
+}
+
+"What a citizen is about to file."
+input DuplicateQueryInput {
+  "REPORT or SUGGESTION."
+  kind: TicketKind!
+  subject: String = ""
+  body: String = ""
+  location: GeoPointInput
+  "How near another report must be to be suggested; 100 by default, at most 2,000."
+  radiusMeters: Float
+}
+
+"An open ticket that may be the one a citizen is about to file, with what anyone may see of it."
+type DuplicateCandidate {
+  "Pass to followTicket."
+  ticketId: ID!
+  protocolNumber: String!
+  subject: String!
+  status: TicketStatus!
+  createdAt: Time!
+  followerCount: Int!
+  "Null when either has no location."
+  distanceMeters: Float
+  "Similarity of the subjects, 0 to 1."
+  similarity: Float!
+}
+
+"""
+A reply staff start from. Placeholders, filled by renderReplyTemplate: {{nome}} (or {{name}}),
+{{protocollo}} ({{protocol}}), {{scadenza}} ({{dueDate}}, dd/mm/yyyy), {{ufficio}} ({{office}}),
+{{orari}} ({{hours}}, the office's weekly hours).
+"""
+type ReplyTemplate {
+  id: ID!
+  name: String!
+  "Null: any kind."
+  kind: TicketKind
+  "Null: any office."
+  office: Office
+  "it or en."
+  language: String!
+  body: String!
+  createdAt: Time!
+}
+
+input ReplyTemplateInput {
+  name: String!
+  kind: TicketKind
+  officeId: ID
+  "it (default) or en."
+  language: String = "it"
+  "Unknown placeholders are BAD_USER_INPUT."
+  body: String!
+}
+
+extend type Ticket {
+  priority: Priority!
+  "How many citizens follow the ticket besides its author."
+  followerCount: Int!
+  "The master this duplicate was merged into."
+  mergedInto: Ticket
+}
+
+extend type TicketEvent {
+  "For ROUTED: the rule that fired (staff only)."
+  rule: RoutingRule
+  "For PRIORITY_CHANGED (and ROUTED): the priority set."
+  priority: Priority
+  "For ESCALATED."
+  threshold: EscalationThreshold
+  "For MERGED: the other ticket, when the caller may see it."
+  relatedTicket: Ticket
+}
+
+extend type Staff {
+  "Skipped by automatic assignment."
+  absent: Boolean!
+}
+
+extend type Query {
+  "The routing rules by position. Errors: FORBIDDEN."
+  routingRules: [RoutingRule!]! @hasRole(roles: [OPERATOR, MANAGER, ADMIN])
+  "A dry run: the rule a sample ticket would hit now, or null; changes nothing. Errors: BAD_USER_INPUT."
+  testRoutingRule(input: RoutingSampleInput!): RoutingDecision @hasRole(roles: [OPERATOR, MANAGER, ADMIN])
+  """
+  Open reports or suggestions that may be the one about to be filed: similar subjects (trigrams)
+  or, with a location, within radiusMeters; at most 10. Anyone may ask. Errors: BAD_USER_INPUT.
+  """
+  duplicateCandidates(input: DuplicateQueryInput!): [DuplicateCandidate!]!
+  "The reply templates that apply to a kind and an office (both optional). Errors: FORBIDDEN."
+  replyTemplates(kind: TicketKind, officeId: ID): [ReplyTemplate!]! @hasRole(roles: [OPERATOR, MANAGER, ADMIN])
+  "A template filled for a ticket, to edit and send with postTicketMessage. Errors: NOT_FOUND."
+  renderReplyTemplate(templateId: ID!, ticketId: ID!): String! @hasRole(roles: [OPERATOR, MANAGER, ADMIN])
+}
+
+extend type Mutation {
+  "Adds a routing rule. Errors: BAD_USER_INPUT, FORBIDDEN, NOT_FOUND (office, assignee), CONFLICT (a second default)."
+  createRoutingRule(input: RoutingRuleInput!): RoutingRule! @hasRole(roles: [MANAGER, ADMIN])
+  "Replaces a routing rule. Errors: as createRoutingRule, NOT_FOUND (rule)."
+  updateRoutingRule(id: ID!, input: RoutingRuleInput!): RoutingRule! @hasRole(roles: [MANAGER, ADMIN])
+  "Marks an operator absent (skipped by automatic assignment) or back. Errors: NOT_FOUND."
+  setStaffAvailability(userId: ID!, absent: Boolean!): Staff! @hasRole(roles: [MANAGER, ADMIN])
+  "Sets a ticket's priority; recorded in its history. Errors: NOT_FOUND."
+  setTicketPriority(id: ID!, priority: Priority!): Ticket! @hasRole(roles: [OPERATOR, MANAGER, ADMIN])
+  """
+  Follows a report or suggestion: its public updates arrive on myTicketEvents as for one's own
+  tickets, and it can be read (without internal notes or the author's details).
+  Errors: NOT_FOUND (also for other kinds), CONFLICT (one's own ticket).
+  """
+  followTicket(id: ID!): Ticket! @hasRole(roles: [CITIZEN])
+  "Stops following. Errors: NOT_FOUND."
+  unfollowTicket(id: ID!): Ticket! @hasRole(roles: [CITIZEN])
+  """
+  Closes the duplicates (through the workflow, with a reason naming the master) and links them to
+  the master; their authors and followers follow the master. Protocol numbers do not change.
+  Errors: BAD_USER_INPUT, NOT_FOUND, INVALID_TRANSITION (a closed duplicate, a closed or rejected master).
+  """
+  mergeTickets(masterId: ID!, duplicateIds: [ID!]!): Ticket! @hasRole(roles: [OPERATOR, MANAGER, ADMIN])
+  "Adds a reply template. Errors: BAD_USER_INPUT (unknown placeholder), FORBIDDEN, NOT_FOUND (office)."
+  createReplyTemplate(input: ReplyTemplateInput!): ReplyTemplate! @hasRole(roles: [MANAGER, ADMIN])
 }
 `, BuiltIn: false},
 }
@@ -6124,6 +6967,28 @@ func (ec *executionContext) childFields_DistributionTotals(ctx context.Context, 
 	return nil, fmt.Errorf("no field named %q was found under type DistributionTotals", field.Name)
 }
 
+func (ec *executionContext) childFields_DuplicateCandidate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ticketId":
+		return ec.fieldContext_DuplicateCandidate_ticketId(ctx, field)
+	case "protocolNumber":
+		return ec.fieldContext_DuplicateCandidate_protocolNumber(ctx, field)
+	case "subject":
+		return ec.fieldContext_DuplicateCandidate_subject(ctx, field)
+	case "status":
+		return ec.fieldContext_DuplicateCandidate_status(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_DuplicateCandidate_createdAt(ctx, field)
+	case "followerCount":
+		return ec.fieldContext_DuplicateCandidate_followerCount(ctx, field)
+	case "distanceMeters":
+		return ec.fieldContext_DuplicateCandidate_distanceMeters(ctx, field)
+	case "similarity":
+		return ec.fieldContext_DuplicateCandidate_similarity(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DuplicateCandidate", field.Name)
+}
+
 func (ec *executionContext) childFields_FirstResponseTarget(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "kind":
@@ -6134,6 +6999,16 @@ func (ec *executionContext) childFields_FirstResponseTarget(ctx context.Context,
 		return ec.fieldContext_FirstResponseTarget_hours(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FirstResponseTarget", field.Name)
+}
+
+func (ec *executionContext) childFields_GeoPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "latitude":
+		return ec.fieldContext_GeoPoint_latitude(ctx, field)
+	case "longitude":
+		return ec.fieldContext_GeoPoint_longitude(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GeoPoint", field.Name)
 }
 
 func (ec *executionContext) childFields_Image(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6378,6 +7253,26 @@ func (ec *executionContext) childFields_RecordsAccess(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type RecordsAccess", field.Name)
 }
 
+func (ec *executionContext) childFields_ReplyTemplate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ReplyTemplate_id(ctx, field)
+	case "name":
+		return ec.fieldContext_ReplyTemplate_name(ctx, field)
+	case "kind":
+		return ec.fieldContext_ReplyTemplate_kind(ctx, field)
+	case "office":
+		return ec.fieldContext_ReplyTemplate_office(ctx, field)
+	case "language":
+		return ec.fieldContext_ReplyTemplate_language(ctx, field)
+	case "body":
+		return ec.fieldContext_ReplyTemplate_body(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ReplyTemplate_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReplyTemplate", field.Name)
+}
+
 func (ec *executionContext) childFields_ResponseTerm(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "kind":
@@ -6388,6 +7283,72 @@ func (ec *executionContext) childFields_ResponseTerm(ctx context.Context, field 
 		return ec.fieldContext_ResponseTerm_days(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ResponseTerm", field.Name)
+}
+
+func (ec *executionContext) childFields_RoutingArea(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "center":
+		return ec.fieldContext_RoutingArea_center(ctx, field)
+	case "radiusMeters":
+		return ec.fieldContext_RoutingArea_radiusMeters(ctx, field)
+	case "polygon":
+		return ec.fieldContext_RoutingArea_polygon(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RoutingArea", field.Name)
+}
+
+func (ec *executionContext) childFields_RoutingDecision(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "rule":
+		return ec.fieldContext_RoutingDecision_rule(ctx, field)
+	case "office":
+		return ec.fieldContext_RoutingDecision_office(ctx, field)
+	case "assignee":
+		return ec.fieldContext_RoutingDecision_assignee(ctx, field)
+	case "priority":
+		return ec.fieldContext_RoutingDecision_priority(ctx, field)
+	case "reason":
+		return ec.fieldContext_RoutingDecision_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RoutingDecision", field.Name)
+}
+
+func (ec *executionContext) childFields_RoutingRule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_RoutingRule_id(ctx, field)
+	case "name":
+		return ec.fieldContext_RoutingRule_name(ctx, field)
+	case "position":
+		return ec.fieldContext_RoutingRule_position(ctx, field)
+	case "enabled":
+		return ec.fieldContext_RoutingRule_enabled(ctx, field)
+	case "default":
+		return ec.fieldContext_RoutingRule_default(ctx, field)
+	case "kinds":
+		return ec.fieldContext_RoutingRule_kinds(ctx, field)
+	case "channels":
+		return ec.fieldContext_RoutingRule_channels(ctx, field)
+	case "keywords":
+		return ec.fieldContext_RoutingRule_keywords(ctx, field)
+	case "area":
+		return ec.fieldContext_RoutingRule_area(ctx, field)
+	case "office":
+		return ec.fieldContext_RoutingRule_office(ctx, field)
+	case "assignee":
+		return ec.fieldContext_RoutingRule_assignee(ctx, field)
+	case "strategy":
+		return ec.fieldContext_RoutingRule_strategy(ctx, field)
+	case "maxOpenPerOperator":
+		return ec.fieldContext_RoutingRule_maxOpenPerOperator(ctx, field)
+	case "priority":
+		return ec.fieldContext_RoutingRule_priority(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_RoutingRule_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_RoutingRule_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RoutingRule", field.Name)
 }
 
 func (ec *executionContext) childFields_SearchHit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6480,6 +7441,8 @@ func (ec *executionContext) childFields_Staff(ctx context.Context, field graphql
 		return ec.fieldContext_Staff_name(ctx, field)
 	case "office":
 		return ec.fieldContext_Staff_office(ctx, field)
+	case "absent":
+		return ec.fieldContext_Staff_absent(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Staff", field.Name)
 }
@@ -6552,6 +7515,12 @@ func (ec *executionContext) childFields_Ticket(ctx context.Context, field graphq
 		return ec.fieldContext_Ticket_recordsAccess(ctx, field)
 	case "sla":
 		return ec.fieldContext_Ticket_sla(ctx, field)
+	case "priority":
+		return ec.fieldContext_Ticket_priority(ctx, field)
+	case "followerCount":
+		return ec.fieldContext_Ticket_followerCount(ctx, field)
+	case "mergedInto":
+		return ec.fieldContext_Ticket_mergedInto(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Ticket", field.Name)
 }
@@ -6608,6 +7577,14 @@ func (ec *executionContext) childFields_TicketEvent(ctx context.Context, field g
 		return ec.fieldContext_TicketEvent_messageId(ctx, field)
 	case "fields":
 		return ec.fieldContext_TicketEvent_fields(ctx, field)
+	case "rule":
+		return ec.fieldContext_TicketEvent_rule(ctx, field)
+	case "priority":
+		return ec.fieldContext_TicketEvent_priority(ctx, field)
+	case "threshold":
+		return ec.fieldContext_TicketEvent_threshold(ctx, field)
+	case "relatedTicket":
+		return ec.fieldContext_TicketEvent_relatedTicket(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TicketEvent", field.Name)
 }
@@ -6960,6 +7937,34 @@ func (ec *executionContext) field_Mutation_createProcedure_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createReplyTemplate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ReplyTemplateInput, error) {
+			return ec.unmarshalNReplyTemplateInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐReplyTemplateInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createRoutingRule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RoutingRuleInput, error) {
+			return ec.unmarshalNRoutingRuleInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐRoutingRuleInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createService_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6985,6 +7990,20 @@ func (ec *executionContext) field_Mutation_decideRecordsAccess_args(ctx context.
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_followTicket_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -7027,6 +8046,28 @@ func (ec *executionContext) field_Mutation_markNotificationsRead_args(ctx contex
 		return nil, err
 	}
 	args["ids"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_mergeTickets_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "masterId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["masterId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "duplicateIds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["duplicateIds"] = arg1
 	return args, nil
 }
 
@@ -7404,6 +8445,50 @@ func (ec *executionContext) field_Mutation_setServiceStatus_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_setStaffAvailability_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "absent",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalNBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["absent"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setTicketPriority_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "priority",
+		func(ctx context.Context, v any) (sportello.Priority, error) {
+			return ec.unmarshalNPriority2githubᚗcomᚋsportelloᚋsportelloᚐPriority(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["priority"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_submitContentForReview_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7459,6 +8544,20 @@ func (ec *executionContext) field_Mutation_transitionTicket_args(ctx context.Con
 		return nil, err
 	}
 	args["reason"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_unfollowTicket_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -7556,6 +8655,28 @@ func (ec *executionContext) field_Mutation_updateProcedure_args(ctx context.Cont
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.ProcedureInput, error) {
 			return ec.unmarshalNProcedureInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐProcedureInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateRoutingRule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RoutingRuleInput, error) {
+			return ec.unmarshalNRoutingRuleInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐRoutingRuleInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -7980,6 +9101,20 @@ func (ec *executionContext) field_Query_contents_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_duplicateCandidates_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DuplicateQueryInput, error) {
+			return ec.unmarshalNDuplicateQueryInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐDuplicateQueryInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_notifications_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8051,6 +9186,50 @@ func (ec *executionContext) field_Query_procedures_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_renderReplyTemplate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "templateId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["templateId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "ticketId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ticketId"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_replyTemplates_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "kind",
+		func(ctx context.Context, v any) (*sportello.Kind, error) {
+			return ec.unmarshalOTicketKind2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐKind(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kind"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "officeId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["officeId"] = arg1
 	return args, nil
 }
 
@@ -8142,6 +9321,20 @@ func (ec *executionContext) field_Query_staff_args(ctx context.Context, rawArgs 
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_testRoutingRule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RoutingSampleInput, error) {
+			return ec.unmarshalNRoutingSampleInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐRoutingSampleInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_ticketByReceipt_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8205,6 +9398,14 @@ func (ec *executionContext) field_Query_tickets_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*sportello.TicketOrder, error) {
+			return ec.unmarshalOTicketOrder2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐTicketOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg3
 	return args, nil
 }
 
@@ -12388,6 +13589,190 @@ func (ec *executionContext) fieldContext_DistributionTotals_byMaterial(_ context
 	return fc, nil
 }
 
+func (ec *executionContext) _DuplicateCandidate_ticketId(ctx context.Context, field graphql.CollectedField, obj *sportello.DuplicateCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidate_ticketId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TicketID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidate_ticketId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DuplicateCandidate", field, false, false, "ID")
+}
+
+func (ec *executionContext) _DuplicateCandidate_protocolNumber(ctx context.Context, field graphql.CollectedField, obj *sportello.DuplicateCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidate_protocolNumber(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DuplicateCandidate().ProtocolNumber(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidate_protocolNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DuplicateCandidate", field, true, true, "String")
+}
+
+func (ec *executionContext) _DuplicateCandidate_subject(ctx context.Context, field graphql.CollectedField, obj *sportello.DuplicateCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidate_subject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subject, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidate_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DuplicateCandidate", field, false, false, "String")
+}
+
+func (ec *executionContext) _DuplicateCandidate_status(ctx context.Context, field graphql.CollectedField, obj *sportello.DuplicateCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidate_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.Status) graphql.Marshaler {
+			return ec.marshalNTicketStatus2githubᚗcomᚋsportelloᚋsportelloᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidate_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DuplicateCandidate", field, false, false, "TicketStatus")
+}
+
+func (ec *executionContext) _DuplicateCandidate_createdAt(ctx context.Context, field graphql.CollectedField, obj *sportello.DuplicateCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidate_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidate_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DuplicateCandidate", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DuplicateCandidate_followerCount(ctx context.Context, field graphql.CollectedField, obj *sportello.DuplicateCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidate_followerCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DuplicateCandidate().FollowerCount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidate_followerCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DuplicateCandidate", field, true, true, "Int")
+}
+
+func (ec *executionContext) _DuplicateCandidate_distanceMeters(ctx context.Context, field graphql.CollectedField, obj *sportello.DuplicateCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidate_distanceMeters(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DistanceMeters, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidate_distanceMeters(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DuplicateCandidate", field, false, false, "Float")
+}
+
+func (ec *executionContext) _DuplicateCandidate_similarity(ctx context.Context, field graphql.CollectedField, obj *sportello.DuplicateCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidate_similarity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Similarity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidate_similarity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DuplicateCandidate", field, false, false, "Float")
+}
+
 func (ec *executionContext) _FirstResponseTarget_kind(ctx context.Context, field graphql.CollectedField, obj *sportello.FirstResponseTarget) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12464,6 +13849,52 @@ func (ec *executionContext) _FirstResponseTarget_hours(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_FirstResponseTarget_hours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FirstResponseTarget", field, false, false, "Int")
+}
+
+func (ec *executionContext) _GeoPoint_latitude(ctx context.Context, field graphql.CollectedField, obj *sportello.Point) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GeoPoint_latitude(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Latitude, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GeoPoint_latitude(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GeoPoint", field, false, false, "Float")
+}
+
+func (ec *executionContext) _GeoPoint_longitude(ctx context.Context, field graphql.CollectedField, obj *sportello.Point) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GeoPoint_longitude(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Longitude, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GeoPoint_longitude(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GeoPoint", field, false, false, "Float")
 }
 
 func (ec *executionContext) _Image_url(ctx context.Context, field graphql.CollectedField, obj *sportello.Image) (ret graphql.Marshaler) {
@@ -15269,6 +16700,502 @@ func (ec *executionContext) fieldContext_Mutation_postTicketMessage(ctx context.
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_postTicketMessage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createRoutingRule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createRoutingRule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateRoutingRule(ctx, fc.Args["input"].(model.RoutingRuleInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.RoutingRule
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.RoutingRule
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.RoutingRule) graphql.Marshaler {
+			return ec.marshalNRoutingRule2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐRoutingRule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createRoutingRule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RoutingRule(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createRoutingRule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateRoutingRule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateRoutingRule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateRoutingRule(ctx, fc.Args["id"].(string), fc.Args["input"].(model.RoutingRuleInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.RoutingRule
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.RoutingRule
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.RoutingRule) graphql.Marshaler {
+			return ec.marshalNRoutingRule2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐRoutingRule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateRoutingRule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RoutingRule(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateRoutingRule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setStaffAvailability(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setStaffAvailability(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetStaffAvailability(ctx, fc.Args["userId"].(string), fc.Args["absent"].(bool))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.Staff
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Staff
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Staff) graphql.Marshaler {
+			return ec.marshalNStaff2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐStaff(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setStaffAvailability(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Staff(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setStaffAvailability_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setTicketPriority(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setTicketPriority(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetTicketPriority(ctx, fc.Args["id"].(string), fc.Args["priority"].(sportello.Priority))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"OPERATOR", "MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.Ticket
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Ticket
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Ticket) graphql.Marshaler {
+			return ec.marshalNTicket2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐTicket(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setTicketPriority(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ticket(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setTicketPriority_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_followTicket(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_followTicket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().FollowTicket(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"CITIZEN"})
+				if err != nil {
+					var zeroVal *sportello.Ticket
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Ticket
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Ticket) graphql.Marshaler {
+			return ec.marshalNTicket2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐTicket(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_followTicket(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ticket(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_followTicket_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unfollowTicket(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unfollowTicket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnfollowTicket(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"CITIZEN"})
+				if err != nil {
+					var zeroVal *sportello.Ticket
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Ticket
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Ticket) graphql.Marshaler {
+			return ec.marshalNTicket2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐTicket(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unfollowTicket(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ticket(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unfollowTicket_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_mergeTickets(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_mergeTickets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MergeTickets(ctx, fc.Args["masterId"].(string), fc.Args["duplicateIds"].([]string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"OPERATOR", "MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.Ticket
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Ticket
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Ticket) graphql.Marshaler {
+			return ec.marshalNTicket2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐTicket(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_mergeTickets(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ticket(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_mergeTickets_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createReplyTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createReplyTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateReplyTemplate(ctx, fc.Args["input"].(model.ReplyTemplateInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.ReplyTemplate
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.ReplyTemplate
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.ReplyTemplate) graphql.Marshaler {
+			return ec.marshalNReplyTemplate2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐReplyTemplate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createReplyTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReplyTemplate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createReplyTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -18236,7 +20163,7 @@ func (ec *executionContext) _Query_tickets(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Tickets(ctx, fc.Args["filter"].(*model.TicketFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Tickets(ctx, fc.Args["filter"].(*model.TicketFilter), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["orderBy"].(*sportello.TicketOrder))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -18326,6 +20253,286 @@ func (ec *executionContext) fieldContext_Query_ticketByReceipt(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_ticketByReceipt_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_routingRules(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_routingRules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().RoutingRules(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"OPERATOR", "MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal []*sportello.RoutingRule
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*sportello.RoutingRule
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*sportello.RoutingRule) graphql.Marshaler {
+			return ec.marshalNRoutingRule2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐRoutingRuleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_routingRules(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RoutingRule(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_testRoutingRule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_testRoutingRule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().TestRoutingRule(ctx, fc.Args["input"].(model.RoutingSampleInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"OPERATOR", "MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.RoutingDecision
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.RoutingDecision
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.RoutingDecision) graphql.Marshaler {
+			return ec.marshalORoutingDecision2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐRoutingDecision(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_testRoutingRule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RoutingDecision(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_testRoutingRule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_duplicateCandidates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_duplicateCandidates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().DuplicateCandidates(ctx, fc.Args["input"].(model.DuplicateQueryInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*sportello.DuplicateCandidate) graphql.Marshaler {
+			return ec.marshalNDuplicateCandidate2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐDuplicateCandidateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_duplicateCandidates(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DuplicateCandidate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_duplicateCandidates_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_replyTemplates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_replyTemplates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ReplyTemplates(ctx, fc.Args["kind"].(*sportello.Kind), fc.Args["officeId"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"OPERATOR", "MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal []*sportello.ReplyTemplate
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*sportello.ReplyTemplate
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*sportello.ReplyTemplate) graphql.Marshaler {
+			return ec.marshalNReplyTemplate2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐReplyTemplateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_replyTemplates(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReplyTemplate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_replyTemplates_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_renderReplyTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_renderReplyTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().RenderReplyTemplate(ctx, fc.Args["templateId"].(string), fc.Args["ticketId"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"OPERATOR", "MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal string
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_renderReplyTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_renderReplyTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -18748,6 +20955,176 @@ func (ec *executionContext) fieldContext_RecordsAccess_publicSubject(_ context.C
 	return graphql.NewScalarFieldContext("RecordsAccess", field, true, true, "String")
 }
 
+func (ec *executionContext) _ReplyTemplate_id(ctx context.Context, field graphql.CollectedField, obj *sportello.ReplyTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReplyTemplate_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReplyTemplate_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReplyTemplate", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ReplyTemplate_name(ctx context.Context, field graphql.CollectedField, obj *sportello.ReplyTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReplyTemplate_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReplyTemplate_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReplyTemplate", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReplyTemplate_kind(ctx context.Context, field graphql.CollectedField, obj *sportello.ReplyTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReplyTemplate_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReplyTemplate().Kind(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Kind) graphql.Marshaler {
+			return ec.marshalOTicketKind2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐKind(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReplyTemplate_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReplyTemplate", field, true, true, "TicketKind")
+}
+
+func (ec *executionContext) _ReplyTemplate_office(ctx context.Context, field graphql.CollectedField, obj *sportello.ReplyTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReplyTemplate_office(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReplyTemplate().Office(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Office) graphql.Marshaler {
+			return ec.marshalOOffice2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐOffice(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReplyTemplate_office(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReplyTemplate",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Office(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReplyTemplate_language(ctx context.Context, field graphql.CollectedField, obj *sportello.ReplyTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReplyTemplate_language(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Language, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReplyTemplate_language(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReplyTemplate", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReplyTemplate_body(ctx context.Context, field graphql.CollectedField, obj *sportello.ReplyTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReplyTemplate_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReplyTemplate_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReplyTemplate", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReplyTemplate_createdAt(ctx context.Context, field graphql.CollectedField, obj *sportello.ReplyTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReplyTemplate_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReplyTemplate_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReplyTemplate", field, false, false, "Time")
+}
+
 func (ec *executionContext) _ResponseTerm_kind(ctx context.Context, field graphql.CollectedField, obj *sportello.ResponseTerm) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18824,6 +21201,630 @@ func (ec *executionContext) _ResponseTerm_days(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_ResponseTerm_days(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ResponseTerm", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RoutingArea_center(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingArea) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingArea_center(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Center, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Point) graphql.Marshaler {
+			return ec.marshalOGeoPoint2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐPoint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingArea_center(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RoutingArea",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GeoPoint(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RoutingArea_radiusMeters(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingArea) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingArea_radiusMeters(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RoutingArea().RadiusMeters(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingArea_radiusMeters(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoutingArea", field, true, true, "Float")
+}
+
+func (ec *executionContext) _RoutingArea_polygon(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingArea) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingArea_polygon(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Polygon, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []sportello.Point) graphql.Marshaler {
+			return ec.marshalOGeoPoint2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐPointᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingArea_polygon(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RoutingArea",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GeoPoint(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RoutingDecision_rule(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingDecision_rule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rule, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.RoutingRule) graphql.Marshaler {
+			return ec.marshalNRoutingRule2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐRoutingRule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingDecision_rule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RoutingDecision",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RoutingRule(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RoutingDecision_office(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingDecision_office(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RoutingDecision().Office(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Office) graphql.Marshaler {
+			return ec.marshalNOffice2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐOffice(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingDecision_office(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RoutingDecision",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Office(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RoutingDecision_assignee(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingDecision_assignee(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RoutingDecision().Assignee(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Staff) graphql.Marshaler {
+			return ec.marshalOStaff2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐStaff(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingDecision_assignee(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RoutingDecision",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Staff(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RoutingDecision_priority(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingDecision_priority(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RoutingDecision().Priority(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.Priority) graphql.Marshaler {
+			return ec.marshalNPriority2githubᚗcomᚋsportelloᚋsportelloᚐPriority(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingDecision_priority(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoutingDecision", field, true, true, "Priority")
+}
+
+func (ec *executionContext) _RoutingDecision_reason(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingDecision_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingDecision_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoutingDecision", field, false, false, "String")
+}
+
+func (ec *executionContext) _RoutingRule_id(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingRule_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingRule_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoutingRule", field, false, false, "ID")
+}
+
+func (ec *executionContext) _RoutingRule_name(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingRule_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingRule_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoutingRule", field, false, false, "String")
+}
+
+func (ec *executionContext) _RoutingRule_position(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingRule_position(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Position, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingRule_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoutingRule", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RoutingRule_enabled(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingRule_enabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Enabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingRule_enabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoutingRule", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RoutingRule_default(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingRule_default(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Default, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingRule_default(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoutingRule", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RoutingRule_kinds(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingRule_kinds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kinds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []sportello.Kind) graphql.Marshaler {
+			return ec.marshalNTicketKind2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐKindᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingRule_kinds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoutingRule", field, false, false, "TicketKind")
+}
+
+func (ec *executionContext) _RoutingRule_channels(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingRule_channels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Channels, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []sportello.Channel) graphql.Marshaler {
+			return ec.marshalNChannel2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐChannelᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingRule_channels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoutingRule", field, false, false, "Channel")
+}
+
+func (ec *executionContext) _RoutingRule_keywords(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingRule_keywords(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Keywords, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingRule_keywords(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoutingRule", field, false, false, "String")
+}
+
+func (ec *executionContext) _RoutingRule_area(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingRule_area(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Area, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.RoutingArea) graphql.Marshaler {
+			return ec.marshalORoutingArea2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐRoutingArea(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingRule_area(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RoutingRule",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RoutingArea(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RoutingRule_office(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingRule_office(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RoutingRule().Office(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Office) graphql.Marshaler {
+			return ec.marshalNOffice2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐOffice(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingRule_office(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RoutingRule",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Office(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RoutingRule_assignee(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingRule_assignee(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RoutingRule().Assignee(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Staff) graphql.Marshaler {
+			return ec.marshalOStaff2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐStaff(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingRule_assignee(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RoutingRule",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Staff(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RoutingRule_strategy(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingRule_strategy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Strategy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.AssignStrategy) graphql.Marshaler {
+			return ec.marshalNAssignStrategy2githubᚗcomᚋsportelloᚋsportelloᚐAssignStrategy(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingRule_strategy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoutingRule", field, false, false, "AssignStrategy")
+}
+
+func (ec *executionContext) _RoutingRule_maxOpenPerOperator(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingRule_maxOpenPerOperator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxOpenPerOperator, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingRule_maxOpenPerOperator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoutingRule", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RoutingRule_priority(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingRule_priority(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RoutingRule().Priority(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Priority) graphql.Marshaler {
+			return ec.marshalOPriority2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐPriority(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingRule_priority(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoutingRule", field, true, true, "Priority")
+}
+
+func (ec *executionContext) _RoutingRule_createdAt(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingRule_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingRule_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoutingRule", field, false, false, "Time")
+}
+
+func (ec *executionContext) _RoutingRule_updatedAt(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingRule_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingRule_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoutingRule", field, false, false, "Time")
 }
 
 func (ec *executionContext) _SearchHit_type(ctx context.Context, field graphql.CollectedField, obj *sportello.SearchHit) (ret graphql.Marshaler) {
@@ -19607,6 +22608,29 @@ func (ec *executionContext) fieldContext_Staff_office(_ context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _Staff_absent(ctx context.Context, field graphql.CollectedField, obj *sportello.Staff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Staff_absent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Absent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Staff_absent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Staff", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _StatusCount_status(ctx context.Context, field graphql.CollectedField, obj *model.StatusCount) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20236,7 +23260,7 @@ func (ec *executionContext) _Ticket_contact(ctx context.Context, field graphql.C
 			return ec.fieldContext_Ticket_contact(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Contact, nil
+			return ec.Resolvers.Ticket().Contact(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Contact) graphql.Marshaler {
@@ -20250,8 +23274,8 @@ func (ec *executionContext) fieldContext_Ticket_contact(_ context.Context, field
 	fc = &graphql.FieldContext{
 		Object:     "Ticket",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Contact(ctx, field)
 		},
@@ -20598,6 +23622,84 @@ func (ec *executionContext) fieldContext_Ticket_sla(_ context.Context, field gra
 	return fc, nil
 }
 
+func (ec *executionContext) _Ticket_priority(ctx context.Context, field graphql.CollectedField, obj *sportello.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ticket_priority(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Priority, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.Priority) graphql.Marshaler {
+			return ec.marshalNPriority2githubᚗcomᚋsportelloᚋsportelloᚐPriority(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ticket_priority(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ticket", field, false, false, "Priority")
+}
+
+func (ec *executionContext) _Ticket_followerCount(ctx context.Context, field graphql.CollectedField, obj *sportello.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ticket_followerCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Ticket().FollowerCount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ticket_followerCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ticket", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Ticket_mergedInto(ctx context.Context, field graphql.CollectedField, obj *sportello.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ticket_mergedInto(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Ticket().MergedInto(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Ticket) graphql.Marshaler {
+			return ec.marshalOTicket2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐTicket(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Ticket_mergedInto(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Ticket",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ticket(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _TicketConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.TicketConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20873,11 +23975,11 @@ func (ec *executionContext) _TicketEvent_actor(ctx context.Context, field graphq
 			return ec.fieldContext_TicketEvent_actor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Actor, nil
+			return ec.Resolvers.TicketEvent().Actor(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v sportello.Actor) graphql.Marshaler {
-			return ec.marshalNActor2githubᚗcomᚋsportelloᚋsportelloᚐActor(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Actor) graphql.Marshaler {
+			return ec.marshalNActor2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐActor(ctx, selections, v)
 		},
 		true,
 		true,
@@ -20887,8 +23989,8 @@ func (ec *executionContext) fieldContext_TicketEvent_actor(_ context.Context, fi
 	fc = &graphql.FieldContext{
 		Object:     "TicketEvent",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Actor(ctx, field)
 		},
@@ -21098,6 +24200,116 @@ func (ec *executionContext) fieldContext_TicketEvent_fields(_ context.Context, f
 	return graphql.NewScalarFieldContext("TicketEvent", field, true, true, "String")
 }
 
+func (ec *executionContext) _TicketEvent_rule(ctx context.Context, field graphql.CollectedField, obj *sportello.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketEvent_rule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TicketEvent().Rule(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.RoutingRule) graphql.Marshaler {
+			return ec.marshalORoutingRule2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐRoutingRule(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketEvent_rule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TicketEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RoutingRule(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TicketEvent_priority(ctx context.Context, field graphql.CollectedField, obj *sportello.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketEvent_priority(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TicketEvent().Priority(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Priority) graphql.Marshaler {
+			return ec.marshalOPriority2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐPriority(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketEvent_priority(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketEvent", field, true, true, "Priority")
+}
+
+func (ec *executionContext) _TicketEvent_threshold(ctx context.Context, field graphql.CollectedField, obj *sportello.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketEvent_threshold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TicketEvent().Threshold(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Threshold) graphql.Marshaler {
+			return ec.marshalOEscalationThreshold2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐThreshold(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketEvent_threshold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketEvent", field, true, true, "EscalationThreshold")
+}
+
+func (ec *executionContext) _TicketEvent_relatedTicket(ctx context.Context, field graphql.CollectedField, obj *sportello.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketEvent_relatedTicket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TicketEvent().RelatedTicket(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Ticket) graphql.Marshaler {
+			return ec.marshalOTicket2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐTicket(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketEvent_relatedTicket(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TicketEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ticket(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _TicketMessage_id(ctx context.Context, field graphql.CollectedField, obj *sportello.Message) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -21130,11 +24342,11 @@ func (ec *executionContext) _TicketMessage_author(ctx context.Context, field gra
 			return ec.fieldContext_TicketMessage_author(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Author, nil
+			return ec.Resolvers.TicketMessage().Author(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v sportello.Actor) graphql.Marshaler {
-			return ec.marshalNActor2githubᚗcomᚋsportelloᚋsportelloᚐActor(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Actor) graphql.Marshaler {
+			return ec.marshalNActor2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐActor(ctx, selections, v)
 		},
 		true,
 		true,
@@ -21144,8 +24356,8 @@ func (ec *executionContext) fieldContext_TicketMessage_author(_ context.Context,
 	fc = &graphql.FieldContext{
 		Object:     "TicketMessage",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Actor(ctx, field)
 		},
@@ -23497,6 +26709,132 @@ func UnmarshalDistributionInput(ctx context.Context, raw any) (model.Distributio
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputDuplicateQueryInput(ctx context.Context, obj any) (model.DuplicateQueryInput, error) {
+	var it model.DuplicateQueryInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["subject"]; !present {
+		asMap["subject"] = ""
+	}
+	if _, present := asMap["body"]; !present {
+		asMap["body"] = ""
+	}
+
+	fieldsInOrder := [...]string{"kind", "subject", "body", "location", "radiusMeters"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNTicketKind2githubᚗcomᚋsportelloᚋsportelloᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "subject":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subject"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Subject = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		case "location":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("location"))
+			data, err := ec.unmarshalOGeoPointInput2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐGeoPointInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Location = data
+		case "radiusMeters":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("radiusMeters"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RadiusMeters = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDuplicateQueryInput unmarshals raw into the DuplicateQueryInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDuplicateQueryInput(ctx context.Context, raw any) (model.DuplicateQueryInput, error) {
+	var out model.DuplicateQueryInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DuplicateQueryInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputGeoPointInput(ctx context.Context, obj any) (model.GeoPointInput, error) {
+	var it model.GeoPointInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"latitude", "longitude"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "latitude":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("latitude"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Latitude = data
+		case "longitude":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("longitude"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Longitude = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalGeoPointInput unmarshals raw into the GeoPointInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalGeoPointInput(ctx context.Context, raw any) (model.GeoPointInput, error) {
+	var out model.GeoPointInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "GeoPointInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputImageInput(ctx context.Context, obj any) (model.ImageInput, error) {
 	var it model.ImageInput
 	if obj == nil {
@@ -24250,6 +27588,355 @@ func (ec *executionContext) unmarshalInputRegisterTicketInput(ctx context.Contex
 func UnmarshalRegisterTicketInput(ctx context.Context, raw any) (model.RegisterTicketInput, error) {
 	var out model.RegisterTicketInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RegisterTicketInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputReplyTemplateInput(ctx context.Context, obj any) (model.ReplyTemplateInput, error) {
+	var it model.ReplyTemplateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["language"]; !present {
+		asMap["language"] = "it"
+	}
+
+	fieldsInOrder := [...]string{"name", "kind", "officeId", "language", "body"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalOTicketKind2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "officeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("officeId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OfficeID = data
+		case "language":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("language"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Language = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalReplyTemplateInput unmarshals raw into the ReplyTemplateInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReplyTemplateInput(ctx context.Context, raw any) (model.ReplyTemplateInput, error) {
+	var out model.ReplyTemplateInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReplyTemplateInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRoutingAreaInput(ctx context.Context, obj any) (model.RoutingAreaInput, error) {
+	var it model.RoutingAreaInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"center", "radiusMeters", "polygon"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "center":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("center"))
+			data, err := ec.unmarshalOGeoPointInput2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐGeoPointInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Center = data
+		case "radiusMeters":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("radiusMeters"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RadiusMeters = data
+		case "polygon":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("polygon"))
+			data, err := ec.unmarshalOGeoPointInput2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐGeoPointInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Polygon = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRoutingAreaInput unmarshals raw into the RoutingAreaInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRoutingAreaInput(ctx context.Context, raw any) (model.RoutingAreaInput, error) {
+	var out model.RoutingAreaInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RoutingAreaInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRoutingRuleInput(ctx context.Context, obj any) (model.RoutingRuleInput, error) {
+	var it model.RoutingRuleInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["enabled"]; !present {
+		asMap["enabled"] = true
+	}
+	if _, present := asMap["default"]; !present {
+		asMap["default"] = false
+	}
+	if _, present := asMap["strategy"]; !present {
+		asMap["strategy"] = "NONE"
+	}
+	if _, present := asMap["maxOpenPerOperator"]; !present {
+		asMap["maxOpenPerOperator"] = 0
+	}
+
+	fieldsInOrder := [...]string{"name", "position", "enabled", "default", "kinds", "channels", "keywords", "area", "officeId", "assigneeId", "strategy", "maxOpenPerOperator", "priority"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "position":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("position"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Position = data
+		case "enabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Enabled = data
+		case "default":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("default"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Default = data
+		case "kinds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kinds"))
+			data, err := ec.unmarshalOTicketKind2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kinds = data
+		case "channels":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channels"))
+			data, err := ec.unmarshalOChannel2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐChannelᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Channels = data
+		case "keywords":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("keywords"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Keywords = data
+		case "area":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("area"))
+			data, err := ec.unmarshalORoutingAreaInput2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐRoutingAreaInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Area = data
+		case "officeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("officeId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OfficeID = data
+		case "assigneeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assigneeId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssigneeID = data
+		case "strategy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("strategy"))
+			data, err := ec.unmarshalOAssignStrategy2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐAssignStrategy(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Strategy = data
+		case "maxOpenPerOperator":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxOpenPerOperator"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxOpenPerOperator = data
+		case "priority":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("priority"))
+			data, err := ec.unmarshalOPriority2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐPriority(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Priority = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRoutingRuleInput unmarshals raw into the RoutingRuleInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRoutingRuleInput(ctx context.Context, raw any) (model.RoutingRuleInput, error) {
+	var out model.RoutingRuleInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RoutingRuleInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRoutingSampleInput(ctx context.Context, obj any) (model.RoutingSampleInput, error) {
+	var it model.RoutingSampleInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["channel"]; !present {
+		asMap["channel"] = "WEB"
+	}
+	if _, present := asMap["subject"]; !present {
+		asMap["subject"] = ""
+	}
+	if _, present := asMap["body"]; !present {
+		asMap["body"] = ""
+	}
+
+	fieldsInOrder := [...]string{"kind", "channel", "subject", "body", "location"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNTicketKind2githubᚗcomᚋsportelloᚋsportelloᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "channel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channel"))
+			data, err := ec.unmarshalOChannel2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐChannel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Channel = data
+		case "subject":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subject"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Subject = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		case "location":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("location"))
+			data, err := ec.unmarshalOGeoPointInput2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐGeoPointInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Location = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRoutingSampleInput unmarshals raw into the RoutingSampleInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRoutingSampleInput(ctx context.Context, raw any) (model.RoutingSampleInput, error) {
+	var out model.RoutingSampleInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RoutingSampleInput", raw, &out)
 	return out, err
 }
 
@@ -26326,6 +30013,76 @@ func (ec *executionContext) _DistributionTotals(ctx context.Context, sel ast.Sel
 	return out
 }
 
+var duplicateCandidateImplementors = []string{"DuplicateCandidate"}
+
+func (ec *executionContext) _DuplicateCandidate(ctx context.Context, sel ast.SelectionSet, obj *sportello.DuplicateCandidate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, duplicateCandidateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DuplicateCandidate")
+		case "ticketId":
+			out.Values[i] = ec._DuplicateCandidate_ticketId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "protocolNumber":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DuplicateCandidate_protocolNumber(ctx, field, obj)
+				})
+		case "subject":
+			out.Values[i] = ec._DuplicateCandidate_subject(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._DuplicateCandidate_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._DuplicateCandidate_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "followerCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DuplicateCandidate_followerCount(ctx, field, obj)
+				})
+		case "distanceMeters":
+			out.Values[i] = ec._DuplicateCandidate_distanceMeters(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "similarity":
+			out.Values[i] = ec._DuplicateCandidate_similarity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var firstResponseTargetImplementors = []string{"FirstResponseTarget"}
 
 func (ec *executionContext) _FirstResponseTarget(ctx context.Context, sel ast.SelectionSet, obj *sportello.FirstResponseTarget) graphql.Marshaler {
@@ -26352,6 +30109,44 @@ func (ec *executionContext) _FirstResponseTarget(ctx context.Context, sel ast.Se
 			out.Values[i] = ec._FirstResponseTarget_hours(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var geoPointImplementors = []string{"GeoPoint"}
+
+func (ec *executionContext) _GeoPoint(ctx context.Context, sel ast.SelectionSet, obj *sportello.Point) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, geoPointImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GeoPoint")
+		case "latitude":
+			out.Values[i] = ec._GeoPoint_latitude(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "longitude":
+			out.Values[i] = ec._GeoPoint_longitude(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -26808,6 +30603,62 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "postTicketMessage":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_postTicketMessage(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createRoutingRule":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createRoutingRule(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateRoutingRule":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateRoutingRule(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setStaffAvailability":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setStaffAvailability(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setTicketPriority":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setTicketPriority(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "followTicket":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_followTicket(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unfollowTicket":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unfollowTicket(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mergeTickets":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_mergeTickets(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createReplyTemplate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createReplyTemplate(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -27632,6 +31483,36 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_ticketByReceipt(ctx, field)
 				})
+		case "routingRules":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_routingRules(ctx, field)
+				})
+		case "testRoutingRule":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_testRoutingRule(ctx, field)
+				})
+		case "duplicateCandidates":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_duplicateCandidates(ctx, field)
+				})
+		case "replyTemplates":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_replyTemplates(ctx, field)
+				})
+		case "renderReplyTemplate":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_renderReplyTemplate(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -27769,6 +31650,71 @@ func (ec *executionContext) _RecordsAccess(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var replyTemplateImplementors = []string{"ReplyTemplate"}
+
+func (ec *executionContext) _ReplyTemplate(ctx context.Context, sel ast.SelectionSet, obj *sportello.ReplyTemplate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, replyTemplateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReplyTemplate")
+		case "id":
+			out.Values[i] = ec._ReplyTemplate_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._ReplyTemplate_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReplyTemplate_kind(ctx, field, obj)
+				})
+		case "office":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReplyTemplate_office(ctx, field, obj)
+				})
+		case "language":
+			out.Values[i] = ec._ReplyTemplate_language(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "body":
+			out.Values[i] = ec._ReplyTemplate_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._ReplyTemplate_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var responseTermImplementors = []string{"ResponseTerm"}
 
 func (ec *executionContext) _ResponseTerm(ctx context.Context, sel ast.SelectionSet, obj *sportello.ResponseTerm) graphql.Marshaler {
@@ -27793,6 +31739,217 @@ func (ec *executionContext) _ResponseTerm(ctx context.Context, sel ast.Selection
 				})
 		case "days":
 			out.Values[i] = ec._ResponseTerm_days(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var routingAreaImplementors = []string{"RoutingArea"}
+
+func (ec *executionContext) _RoutingArea(ctx context.Context, sel ast.SelectionSet, obj *sportello.RoutingArea) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, routingAreaImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RoutingArea")
+		case "center":
+			out.Values[i] = ec._RoutingArea_center(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "radiusMeters":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RoutingArea_radiusMeters(ctx, field, obj)
+				})
+		case "polygon":
+			out.Values[i] = ec._RoutingArea_polygon(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var routingDecisionImplementors = []string{"RoutingDecision"}
+
+func (ec *executionContext) _RoutingDecision(ctx context.Context, sel ast.SelectionSet, obj *sportello.RoutingDecision) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, routingDecisionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RoutingDecision")
+		case "rule":
+			out.Values[i] = ec._RoutingDecision_rule(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "office":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RoutingDecision_office(ctx, field, obj)
+				})
+		case "assignee":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RoutingDecision_assignee(ctx, field, obj)
+				})
+		case "priority":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RoutingDecision_priority(ctx, field, obj)
+				})
+		case "reason":
+			out.Values[i] = ec._RoutingDecision_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var routingRuleImplementors = []string{"RoutingRule"}
+
+func (ec *executionContext) _RoutingRule(ctx context.Context, sel ast.SelectionSet, obj *sportello.RoutingRule) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, routingRuleImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RoutingRule")
+		case "id":
+			out.Values[i] = ec._RoutingRule_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._RoutingRule_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "position":
+			out.Values[i] = ec._RoutingRule_position(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "enabled":
+			out.Values[i] = ec._RoutingRule_enabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "default":
+			out.Values[i] = ec._RoutingRule_default(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kinds":
+			out.Values[i] = ec._RoutingRule_kinds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "channels":
+			out.Values[i] = ec._RoutingRule_channels(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "keywords":
+			out.Values[i] = ec._RoutingRule_keywords(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "area":
+			out.Values[i] = ec._RoutingRule_area(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "office":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RoutingRule_office(ctx, field, obj)
+				})
+		case "assignee":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RoutingRule_assignee(ctx, field, obj)
+				})
+		case "strategy":
+			out.Values[i] = ec._RoutingRule_strategy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "maxOpenPerOperator":
+			out.Values[i] = ec._RoutingRule_maxOpenPerOperator(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "priority":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RoutingRule_priority(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._RoutingRule_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._RoutingRule_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -28100,6 +32257,11 @@ func (ec *executionContext) _Staff(ctx context.Context, sel ast.SelectionSet, ob
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Staff_office(ctx, field, obj)
 				})
+		case "absent":
+			out.Values[i] = ec._Staff_absent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -28285,10 +32447,11 @@ func (ec *executionContext) _Ticket(ctx context.Context, sel ast.SelectionSet, o
 					return ec._Ticket_citizen(ctx, field, obj)
 				})
 		case "contact":
-			out.Values[i] = ec._Ticket_contact(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Ticket_contact(ctx, field, obj)
+				})
 		case "office":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -28355,6 +32518,23 @@ func (ec *executionContext) _Ticket(ctx context.Context, sel ast.SelectionSet, o
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Ticket_sla(ctx, field, obj)
+				})
+		case "priority":
+			out.Values[i] = ec._Ticket_priority(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "followerCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Ticket_followerCount(ctx, field, obj)
+				})
+		case "mergedInto":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Ticket_mergedInto(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -28493,10 +32673,11 @@ func (ec *executionContext) _TicketEvent(ctx context.Context, sel ast.SelectionS
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "actor":
-			out.Values[i] = ec._TicketEvent_actor(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TicketEvent_actor(ctx, field, obj)
+				})
 		case "internal":
 			out.Values[i] = ec._TicketEvent_internal(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -28544,6 +32725,30 @@ func (ec *executionContext) _TicketEvent(ctx context.Context, sel ast.SelectionS
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._TicketEvent_fields(ctx, field, obj)
 				})
+		case "rule":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TicketEvent_rule(ctx, field, obj)
+				})
+		case "priority":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TicketEvent_priority(ctx, field, obj)
+				})
+		case "threshold":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TicketEvent_threshold(ctx, field, obj)
+				})
+		case "relatedTicket":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TicketEvent_relatedTicket(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -28575,27 +32780,28 @@ func (ec *executionContext) _TicketMessage(ctx context.Context, sel ast.Selectio
 		case "id":
 			out.Values[i] = ec._TicketMessage_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "author":
-			out.Values[i] = ec._TicketMessage_author(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TicketMessage_author(ctx, field, obj)
+				})
 		case "body":
 			out.Values[i] = ec._TicketMessage_body(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "internal":
 			out.Values[i] = ec._TicketMessage_internal(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._TicketMessage_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -29196,6 +33402,14 @@ func (ec *executionContext) marshalNActor2githubᚗcomᚋsportelloᚋsportello�
 	return ec._Actor(ctx, sel, &v)
 }
 
+func (ec *executionContext) marshalNActor2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐActor(ctx context.Context, sel ast.SelectionSet, v *sportello.Actor) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Actor!")
+		return graphql.Null
+	}
+	return ec._Actor(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNActorKind2githubᚗcomᚋsportelloᚋsportelloᚐActorKind(ctx context.Context, v any) (sportello.ActorKind, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := sportello.ActorKind(tmp)
@@ -29246,6 +33460,21 @@ func (ec *executionContext) marshalNAppointmentStatus2githubᚗcomᚋsportello�
 	res := graphql.MarshalString(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "AppointmentStatus!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNAssignStrategy2githubᚗcomᚋsportelloᚋsportelloᚐAssignStrategy(ctx context.Context, v any) (sportello.AssignStrategy, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := sportello.AssignStrategy(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAssignStrategy2githubᚗcomᚋsportelloᚋsportelloᚐAssignStrategy(ctx context.Context, sel ast.SelectionSet, v sportello.AssignStrategy) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "AssignStrategy!")
 	}
 	return res
 }
@@ -29798,6 +34027,35 @@ func (ec *executionContext) marshalNDistributionTotals2ᚖgithubᚗcomᚋsportel
 	return ec._DistributionTotals(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNDuplicateCandidate2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐDuplicateCandidateᚄ(ctx context.Context, sel ast.SelectionSet, v []*sportello.DuplicateCandidate) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDuplicateCandidate2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐDuplicateCandidate(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDuplicateCandidate2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐDuplicateCandidate(ctx context.Context, sel ast.SelectionSet, v *sportello.DuplicateCandidate) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DuplicateCandidate!")
+		return graphql.Null
+	}
+	return ec._DuplicateCandidate(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDuplicateQueryInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐDuplicateQueryInput(ctx context.Context, v any) (model.DuplicateQueryInput, error) {
+	res, err := ec.unmarshalInputDuplicateQueryInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNFirstResponseTarget2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐFirstResponseTargetᚄ(ctx context.Context, sel ast.SelectionSet, v []*sportello.FirstResponseTarget) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -29836,6 +34094,15 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
+func (ec *executionContext) marshalNGeoPoint2githubᚗcomᚋsportelloᚋsportelloᚐPoint(ctx context.Context, sel ast.SelectionSet, v sportello.Point) graphql.Marshaler {
+	return ec._GeoPoint(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNGeoPointInput2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐGeoPointInput(ctx context.Context, v any) (*model.GeoPointInput, error) {
+	res, err := ec.unmarshalInputGeoPointInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -29848,6 +34115,35 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 		graphql.AddInvalidNullFromMarshaler(ctx, "ID!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
@@ -30061,6 +34357,21 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋsportelloᚋsport
 	return ec._PageInfo(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNPriority2githubᚗcomᚋsportelloᚋsportelloᚐPriority(ctx context.Context, v any) (sportello.Priority, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := sportello.Priority(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPriority2githubᚗcomᚋsportelloᚋsportelloᚐPriority(ctx context.Context, sel ast.SelectionSet, v sportello.Priority) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Priority!")
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNProcedure2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐProcedure(ctx context.Context, sel ast.SelectionSet, v *sportello.Procedure) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Procedure!")
@@ -30113,6 +34424,35 @@ func (ec *executionContext) unmarshalNProfileInput2githubᚗcomᚋsportelloᚋsp
 
 func (ec *executionContext) unmarshalNRegisterTicketInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐRegisterTicketInput(ctx context.Context, v any) (model.RegisterTicketInput, error) {
 	res, err := ec.unmarshalInputRegisterTicketInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReplyTemplate2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐReplyTemplateᚄ(ctx context.Context, sel ast.SelectionSet, v []*sportello.ReplyTemplate) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReplyTemplate2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐReplyTemplate(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReplyTemplate2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐReplyTemplate(ctx context.Context, sel ast.SelectionSet, v *sportello.ReplyTemplate) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReplyTemplate!")
+		return graphql.Null
+	}
+	return ec._ReplyTemplate(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNReplyTemplateInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐReplyTemplateInput(ctx context.Context, v any) (model.ReplyTemplateInput, error) {
+	res, err := ec.unmarshalInputReplyTemplateInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -30183,6 +34523,40 @@ func (ec *executionContext) marshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportello
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNRoutingRule2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐRoutingRuleᚄ(ctx context.Context, sel ast.SelectionSet, v []*sportello.RoutingRule) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRoutingRule2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐRoutingRule(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRoutingRule2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐRoutingRule(ctx context.Context, sel ast.SelectionSet, v *sportello.RoutingRule) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RoutingRule!")
+		return graphql.Null
+	}
+	return ec._RoutingRule(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRoutingRuleInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐRoutingRuleInput(ctx context.Context, v any) (model.RoutingRuleInput, error) {
+	res, err := ec.unmarshalInputRoutingRuleInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNRoutingSampleInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐRoutingSampleInput(ctx context.Context, v any) (model.RoutingSampleInput, error) {
+	res, err := ec.unmarshalInputRoutingSampleInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNSearchHit2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐSearchHitᚄ(ctx context.Context, sel ast.SelectionSet, v []*sportello.SearchHit) graphql.Marshaler {
@@ -30465,6 +34839,36 @@ func (ec *executionContext) marshalNTicketKind2githubᚗcomᚋsportelloᚋsporte
 		graphql.AddInvalidNullFromMarshaler(ctx, "TicketKind!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNTicketKind2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐKindᚄ(ctx context.Context, v any) ([]sportello.Kind, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]sportello.Kind, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNTicketKind2githubᚗcomᚋsportelloᚋsportelloᚐKind(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNTicketKind2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐKindᚄ(ctx context.Context, sel ast.SelectionSet, v []sportello.Kind) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTicketKind2githubᚗcomᚋsportelloᚋsportelloᚐKind(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNTicketMessage2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐMessageᚄ(ctx context.Context, sel ast.SelectionSet, v []*sportello.Message) graphql.Marshaler {
@@ -30763,6 +35167,25 @@ func (ec *executionContext) unmarshalOAreaInput2ᚖgithubᚗcomᚋsportelloᚋsp
 	}
 	res, err := ec.unmarshalInputAreaInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOAssignStrategy2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐAssignStrategy(ctx context.Context, v any) (*sportello.AssignStrategy, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := sportello.AssignStrategy(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAssignStrategy2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐAssignStrategy(ctx context.Context, sel ast.SelectionSet, v *sportello.AssignStrategy) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
 }
 
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
@@ -31094,6 +35517,25 @@ func (ec *executionContext) marshalODate2ᚖgithubᚗcomᚋsportelloᚋsportello
 	return res
 }
 
+func (ec *executionContext) unmarshalOEscalationThreshold2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐThreshold(ctx context.Context, v any) (*sportello.Threshold, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := sportello.Threshold(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOEscalationThreshold2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐThreshold(ctx context.Context, sel ast.SelectionSet, v *sportello.Threshold) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
 func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
 	if v == nil {
 		return nil, nil
@@ -31109,6 +35551,57 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	_ = sel
 	res := graphql.MarshalFloatContext(*v)
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) marshalOGeoPoint2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐPointᚄ(ctx context.Context, sel ast.SelectionSet, v []sportello.Point) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNGeoPoint2githubᚗcomᚋsportelloᚋsportelloᚐPoint(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOGeoPoint2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐPoint(ctx context.Context, sel ast.SelectionSet, v *sportello.Point) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._GeoPoint(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOGeoPointInput2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐGeoPointInputᚄ(ctx context.Context, v any) ([]*model.GeoPointInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.GeoPointInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNGeoPointInput2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐGeoPointInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOGeoPointInput2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐGeoPointInput(ctx context.Context, v any) (*model.GeoPointInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputGeoPointInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOID2string(ctx context.Context, v any) (string, error) {
@@ -31248,6 +35741,25 @@ func (ec *executionContext) marshalOOffice2ᚖgithubᚗcomᚋsportelloᚋsportel
 	return ec._Office(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOPriority2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐPriority(ctx context.Context, v any) (*sportello.Priority, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := sportello.Priority(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPriority2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐPriority(ctx context.Context, sel ast.SelectionSet, v *sportello.Priority) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
 func (ec *executionContext) unmarshalOProcedureFilter2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐProcedureFilter(ctx context.Context, v any) (*model.ProcedureFilter, error) {
 	if v == nil {
 		return nil, nil
@@ -31269,6 +35781,35 @@ func (ec *executionContext) unmarshalORecordsAccessInput2ᚖgithubᚗcomᚋsport
 	}
 	res, err := ec.unmarshalInputRecordsAccessInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORoutingArea2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐRoutingArea(ctx context.Context, sel ast.SelectionSet, v *sportello.RoutingArea) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RoutingArea(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalORoutingAreaInput2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐRoutingAreaInput(ctx context.Context, v any) (*model.RoutingAreaInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputRoutingAreaInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORoutingDecision2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐRoutingDecision(ctx context.Context, sel ast.SelectionSet, v *sportello.RoutingDecision) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RoutingDecision(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalORoutingRule2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐRoutingRule(ctx context.Context, sel ast.SelectionSet, v *sportello.RoutingRule) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RoutingRule(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOSearchItem2githubᚗcomᚋsportelloᚋsportelloᚐSearchItem(ctx context.Context, sel ast.SelectionSet, v sportello.SearchItem) graphql.Marshaler {
@@ -31446,6 +35987,44 @@ func (ec *executionContext) marshalOTicketKind2ᚕgithubᚗcomᚋsportelloᚋspo
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalOTicketKind2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐKind(ctx context.Context, v any) (*sportello.Kind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := sportello.Kind(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTicketKind2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐKind(ctx context.Context, sel ast.SelectionSet, v *sportello.Kind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
+func (ec *executionContext) unmarshalOTicketOrder2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐTicketOrder(ctx context.Context, v any) (*sportello.TicketOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := sportello.TicketOrder(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTicketOrder2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐTicketOrder(ctx context.Context, sel ast.SelectionSet, v *sportello.TicketOrder) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
 }
 
 func (ec *executionContext) unmarshalOTicketStatus2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐStatusᚄ(ctx context.Context, v any) ([]sportello.Status, error) {

@@ -198,6 +198,24 @@ type DistributionInput struct {
 	Notes       *string `json:"notes,omitempty"`
 }
 
+// What a citizen is about to file.
+type DuplicateQueryInput struct {
+	// REPORT or SUGGESTION.
+	Kind     sportello.Kind `json:"kind"`
+	Subject  *string        `json:"subject,omitempty"`
+	Body     *string        `json:"body,omitempty"`
+	Location *GeoPointInput `json:"location,omitempty"`
+	// How near another report must be to be suggested; 100 by default, at most 2,000.
+	RadiusMeters *float64 `json:"radiusMeters,omitempty"`
+}
+
+type GeoPointInput struct {
+	// -90 to 90.
+	Latitude float64 `json:"latitude"`
+	// -180 to 180.
+	Longitude float64 `json:"longitude"`
+}
+
 type ImageInput struct {
 	URL string `json:"url"`
 	// Required: describe the picture.
@@ -351,6 +369,53 @@ type RegisterTicketInput struct {
 	Location *LocationInput `json:"location,omitempty"`
 	// Required for kind RECORDS_ACCESS, refused for the others.
 	RecordsAccess *RecordsAccessInput `json:"recordsAccess,omitempty"`
+}
+
+type ReplyTemplateInput struct {
+	Name     string          `json:"name"`
+	Kind     *sportello.Kind `json:"kind,omitempty"`
+	OfficeID *string         `json:"officeId,omitempty"`
+	// it (default) or en.
+	Language *string `json:"language,omitempty"`
+	// Unknown placeholders are BAD_USER_INPUT.
+	Body string `json:"body"`
+}
+
+type RoutingAreaInput struct {
+	Center *GeoPointInput `json:"center,omitempty"`
+	// At most 50,000.
+	RadiusMeters *float64 `json:"radiusMeters,omitempty"`
+	// 3 to 200 points.
+	Polygon []*GeoPointInput `json:"polygon,omitempty"`
+}
+
+type RoutingRuleInput struct {
+	Name string `json:"name"`
+	// Rules are tried from the lowest position.
+	Position int   `json:"position"`
+	Enabled  *bool `json:"enabled,omitempty"`
+	// The rule that applies when no other matches; it takes no conditions. At most one.
+	Default  *bool               `json:"default,omitempty"`
+	Kinds    []sportello.Kind    `json:"kinds,omitempty"`
+	Channels []sportello.Channel `json:"channels,omitempty"`
+	// Matched on the words of subject and body, lowercased and without accents; `lampion*` matches lampione and lampioni.
+	Keywords []string          `json:"keywords,omitempty"`
+	Area     *RoutingAreaInput `json:"area,omitempty"`
+	OfficeID string            `json:"officeId"`
+	// A fixed operator; excludes strategy.
+	AssigneeID         *string                   `json:"assigneeId,omitempty"`
+	Strategy           *sportello.AssignStrategy `json:"strategy,omitempty"`
+	MaxOpenPerOperator *int                      `json:"maxOpenPerOperator,omitempty"`
+	Priority           *sportello.Priority       `json:"priority,omitempty"`
+}
+
+// A sample ticket for a dry run of the rules.
+type RoutingSampleInput struct {
+	Kind     sportello.Kind     `json:"kind"`
+	Channel  *sportello.Channel `json:"channel,omitempty"`
+	Subject  *string            `json:"subject,omitempty"`
+	Body     *string            `json:"body,omitempty"`
+	Location *GeoPointInput     `json:"location,omitempty"`
 }
 
 type ServiceConnection struct {
