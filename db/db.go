@@ -133,6 +133,12 @@ func (db *DB) Migrate(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("migrate %s: %w", version, err)
 		}
+		// A migration may rewrite a large table: the pool's statement_timeout, meant for
+		// requests, does not apply to it.
+		if _, err := tx.ExecContext(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate %s: %w", version, err)
+		}
 		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("migrate %s: %w", version, err)

@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -32,7 +33,9 @@ import (
 )
 
 func main() {
-	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, nil)))
+	// JSON lines, one per event, for the log collector. Log calls carry ids (request, ticket,
+	// tenant), never names, e-mails or fiscal codes.
+	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:]); err != nil {
@@ -88,7 +91,7 @@ func run(ctx context.Context, args []string) error {
 
 // openDB connects and applies pending migrations.
 func openDB(ctx context.Context, cfg Config) (*db.DB, error) {
-	d, err := db.Open(ctx, cfg.DatabaseURL)
+	d, err := db.Open(ctx, withStatementTimeout(cfg.DatabaseURL, cfg.StatementTimeout))
 	if err != nil {
 		return nil, err
 	}
@@ -97,6 +100,25 @@ func openDB(ctx context.Context, cfg Config) (*db.DB, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// withStatementTimeout sets PostgreSQL's statement_timeout on every connection of the pool, as
+// a run-time parameter of the connection URL (lib/pq sends parameters it does not know to the
+// server), so that no statement, however it was reached, runs longer than d. A URL that sets
+// its own statement_timeout keeps it.
+func withStatementTimeout(url string, d time.Duration) string {
+	if d <= 0 || strings.Contains(url, "statement_timeout") {
+		return url
+	}
+	param := "statement_timeout=" + strconv.FormatInt(d.Milliseconds(), 10)
+	switch {
+	case strings.Contains(url, "://") && strings.Contains(url, "?"):
+		return url + "&" + param
+	case strings.Contains(url, "://"):
+		return url + "?" + param
+	default:
+		return url + " " + param
+	}
 }
 
 // NewApp wires the services over d into a server. Tests use it to run the real server.
@@ -129,9 +151,11 @@ func NewApp(cfg Config, d *db.DB, rdb redis.UniversalClient) (*App, error) {
 			RecordsAccessService: db.NewRecordsAccessService(d),
 			AppointmentService:   db.NewAppointmentService(d),
 		},
-		Verifier: verifier,
-		Tenants:  newTenantCache(db.NewTenantService(d)),
-		Hub:      hub,
+		Verifier:         verifier,
+		Tenants:          newTenantCache(db.NewTenantService(d)),
+		Hub:              hub,
+		PersistedQueries: newPersistedQueries(rdb),
+		limiter:          &rateLimiter{rdb: rdb},
 		Ready: func(ctx context.Context) error {
 			if err := d.PingContext(ctx); err != nil {
 				return fmt.Errorf("database: %w", err)
