@@ -323,7 +323,8 @@ func (s *TicketService) Ticket(ctx context.Context, id string) (*sportello.Ticke
 	return getTicket(ctx, s.db, c, id, false)
 }
 
-// getTicket reads a ticket in the caller's scope, optionally locking it for update.
+// getTicket reads a ticket in the caller's scope, optionally locking it for update. A staff
+// member's read is audited, whether to show the ticket or to change it.
 func getTicket(ctx context.Context, q sqlx.QueryerContext, c caller, id string, lock bool) (*sportello.Ticket, error) {
 	if !validID(id) {
 		return nil, sportello.NotFound("ticket")
@@ -333,6 +334,7 @@ func getTicket(ctx context.Context, q sqlx.QueryerContext, c caller, id string, 
 	if lock {
 		query += ` FOR UPDATE`
 	}
+	query = audited(ctx, c, sportello.AuditRead, "tickets.get", query, "citizen_id", "id", &a)
 	var row ticketRow
 	err := sqlx.GetContext(ctx, q, &row, query, a...)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -391,6 +393,7 @@ func (s *TicketService) Tickets(ctx context.Context, f sportello.TicketFilter, p
 	}
 	query := `SELECT ` + ticketColumns + ` FROM tickets t WHERE ` + where +
 		` ORDER BY t.created_at DESC, t.id DESC LIMIT ` + a.add(page.First+1)
+	query = audited(ctx, c, sportello.AuditRead, "tickets.list", query, "citizen_id", "created_at DESC, id DESC", &a)
 	var rows []ticketRow
 	if err := s.db.SelectContext(ctx, &rows, query, a...); err != nil {
 		return nil, fmt.Errorf("list tickets: %w", err)

@@ -117,6 +117,9 @@ func setComplexity(c *generated.ComplexityRoot) {
 	c.Query.Acts = func(childComplexity int, _ *model.ActFilter, first *int, _ *string) int {
 		return pageCost(first, childComplexity)
 	}
+	c.Query.AuditLog = func(childComplexity int, _ *model.AuditFilter, first *int, _ *string) int {
+		return pageCost(first, childComplexity)
+	}
 	c.Query.Search = func(childComplexity int, _ string, _ []sportello.SearchType, first *int) int {
 		return pageCost(first, childComplexity)
 	}

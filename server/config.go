@@ -37,6 +37,9 @@ type Config struct {
 	StatementTimeout time.Duration
 	// RateLimits are the request budgets per user, per IP and for anonymous filings.
 	RateLimits RateLimits
+	// RetentionDays is how long closed tickets keep their personal data before the retention
+	// job pseudonymises them.
+	RetentionDays int
 	// LoaderWait is how long dataloaders gather keys before running a batch.
 	LoaderWait time.Duration
 	// LiveBuffer is how many events a subscriber may have queued before it catches up from
@@ -79,6 +82,7 @@ func LoadConfig() (Config, error) {
 		{"RATE_USER_PER_MINUTE", &c.RateLimits.UserPerMinute, DefaultRateLimits.UserPerMinute},
 		{"RATE_IP_PER_MINUTE", &c.RateLimits.IPPerMinute, DefaultRateLimits.IPPerMinute},
 		{"RATE_ANONYMOUS_FILINGS_PER_HOUR", &c.RateLimits.AnonymousFilingsPerHour, DefaultRateLimits.AnonymousFilingsPerHour},
+		{"RETENTION_DAYS", &c.RetentionDays, 1825},
 	}
 	for _, v := range ints {
 		if *v.dst, err = envInt(v.name, v.def); err != nil {

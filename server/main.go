@@ -150,6 +150,7 @@ func NewApp(cfg Config, d *db.DB, rdb redis.UniversalClient) (*App, error) {
 			SearchService:        db.NewSearchService(d),
 			RecordsAccessService: db.NewRecordsAccessService(d),
 			AppointmentService:   db.NewAppointmentService(d),
+			PrivacyService:       db.NewPrivacyService(d),
 		},
 		Verifier:         verifier,
 		Tenants:          newTenantCache(db.NewTenantService(d)),
@@ -212,6 +213,7 @@ func serve(ctx context.Context, cfg Config, demo bool) error {
 	defer stopHub()
 	hubDone := make(chan error, 1)
 	go func() { hubDone <- app.Hub.Run(hubCtx) }()
+	go runRetention(hubCtx, db.NewPrivacyService(d), cfg.RetentionDays)
 
 	srv := &http.Server{
 		Addr:              cfg.ListenAddr,
@@ -245,6 +247,26 @@ func serve(ctx context.Context, cfg Config, demo bool) error {
 		slog.Error("close websockets", "error", wsErr)
 	}
 	return err
+}
+
+// runRetention pseudonymises, every hour, the closed tickets past the retention period. Every
+// instance runs it; the service lets one of them work at a time.
+func runRetention(ctx context.Context, svc *db.PrivacyService, days int) {
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		cutoff := time.Now().AddDate(0, 0, -days)
+		if n, err := svc.PseudonymiseClosedTickets(ctx, cutoff); err != nil {
+			slog.ErrorContext(ctx, "retention", "error", err)
+		} else if n > 0 {
+			slog.InfoContext(ctx, "retention: tickets pseudonymised", "count", n, "closed_before", cutoff)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // printDemoTokens prints ready-to-use tokens for the demo users, valid for a week.
