@@ -24,6 +24,9 @@ type Resolver struct {
 	RecordsAccessService sportello.RecordsAccessService
 	// AppointmentService books the offices' desks.
 	AppointmentService sportello.AppointmentService
+	// NotificationService lists citizens' notifications; Topics streams topic events live.
+	NotificationService sportello.NotificationService
+	Topics              sportello.TopicFeed
 	// PrivacyService serves the citizens' data rights and the audit log.
 	PrivacyService sportello.PrivacyService
 

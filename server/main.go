@@ -150,6 +150,8 @@ func NewApp(cfg Config, d *db.DB, rdb redis.UniversalClient) (*App, error) {
 			SearchService:        db.NewSearchService(d),
 			RecordsAccessService: db.NewRecordsAccessService(d),
 			AppointmentService:   db.NewAppointmentService(d),
+			NotificationService:  db.NewNotificationService(d),
+			Topics:               hub,
 			PrivacyService:       db.NewPrivacyService(d),
 		},
 		Verifier:         verifier,
