@@ -52,8 +52,8 @@ type AuditPage struct {
 // PersonalDataExport is everything the office holds about a citizen, as a JSON document.
 type PersonalDataExport struct {
 	GeneratedAt time.Time
-	// JSON is the document: the profile, tickets with their public messages, appointments and
-	// the accesses to the citizen's data recorded in the audit log.
+	// JSON is the document: the profile, tickets with their public messages, appointments,
+	// notifications and the accesses to the citizen's data recorded in the audit log.
 	JSON []byte
 }
 

@@ -41,6 +41,9 @@ const exportQuery = `SELECT json_build_object(
 		'start', ap.start_at, 'end', ap.end_at, 'topic', ap.topic, 'notes', ap.notes, 'status', ap.status)
 		ORDER BY ap.start_at, ap.id)
 		FROM appointments ap WHERE ap.tenant_id = $1 AND ap.citizen_id = $2), '[]'),
+	'notifications', coalesce((SELECT json_agg(json_build_object('kind', n.kind, 'title', n.title, 'body', n.body,
+		'link', n.link, 'createdAt', n.created_at, 'readAt', n.read_at) ORDER BY n.created_at, n.id)
+		FROM notifications n WHERE n.tenant_id = $1 AND n.citizen_id = $2), '[]'),
 	'accesses', coalesce((SELECT json_agg(json_build_object('at', l.at, 'by', l.actor_name, 'action', l.action,
 		'what', l.what) ORDER BY l.id)
 		FROM audit_log l WHERE l.tenant_id = $1 AND l.citizen_id = $2), '[]'))`
@@ -112,6 +115,11 @@ func (s *PrivacyService) RequestErasure(ctx context.Context) (*sportello.Erasure
 		if _, err := tx.ExecContext(ctx, `UPDATE tickets SET contact_name = '', contact_email = '', contact_phone = ''
 			WHERE tenant_id = $1 AND citizen_id = $2`, c.tenantID, cit.ID); err != nil {
 			return fmt.Errorf("erase ticket contacts: %w", err)
+		}
+		// Notifications are messages to the account, which is gone.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM notifications WHERE tenant_id = $1 AND citizen_id = $2`,
+			c.tenantID, cit.ID); err != nil {
+			return fmt.Errorf("erase notifications: %w", err)
 		}
 		// Bookings to come are cancelled, freeing their slots; the times of past ones stay for
 		// the offices' statistics, without the citizen's words unless they are a record.

@@ -337,3 +337,30 @@ func countRows(t *testing.T, d *db.DB, query string) int {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestErasureDeletesNotificationsAndExportHoldsThem(t *testing.T) {
+	d := dbtest.New(t)
+	citizens, privacy := db.NewCitizenService(d), db.NewPrivacyService(d)
+	me, err := citizens.Me(citizenCtx("c3"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &sportello.Notification{CitizenID: me.ID, Kind: "TICKET_REPLY", Title: "Nuova risposta", CreatedAt: time.Now()}
+	if err := db.InsertNotification(context.Background(), d, sportello.DefaultTenantID, n); err != nil {
+		t.Fatal(err)
+	}
+	export, err := privacy.ExportMyData(citizenCtx("c3"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct{ Notifications []struct{ Title string } }
+	if err := json.Unmarshal(export.JSON, &doc); err != nil || len(doc.Notifications) != 1 || doc.Notifications[0].Title != "Nuova risposta" {
+		t.Fatalf("export: %s, %v", export.JSON, err)
+	}
+	if _, err := privacy.RequestErasure(citizenCtx("c3")); err != nil {
+		t.Fatal(err)
+	}
+	if left := countRows(t, d, `SELECT count(*) FROM notifications`); left != 0 {
+		t.Errorf("%d notifications left", left)
+	}
+}

@@ -4231,8 +4231,8 @@ type PersonalDataExport {
   "Always application/json."
   format: String!
   """
-  The document, as JSON text: profile, tickets with their public messages, appointments, and
-  every access to the citizen's data recorded in the audit log.
+  The document, as JSON text: profile, tickets with their public messages, appointments,
+  notifications, and every access to the citizen's data recorded in the audit log.
   """
   data: String!
 }
