@@ -36,6 +36,8 @@ type Options struct {
 	PersistedQueries graphql.Cache[string]
 	// LimitAnonymousFiling, if set, is checked before every ticket filed without signing in.
 	LimitAnonymousFiling func(context.Context) error
+	// Observer, if set, is told how every operation goes.
+	Observer Observer
 }
 
 // NewHandler returns the GraphQL endpoint over the resolvers. The caller's middleware must put
@@ -77,6 +79,9 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		return next(sportello.WithReceiptGrants(ctx))
 	})
+	if opts.Observer != nil {
+		srv.AroundOperations(observeOperations(opts.Observer))
+	}
 	// Loaders live for one response: a query, a mutation, or one event of a subscription, so
 	// that a long-lived subscription never serves stale or ever-growing caches. They are created
 	// when a field first needs one: a subscription waits for its next event inside this

@@ -37,6 +37,9 @@ type Config struct {
 	StatementTimeout time.Duration
 	// RateLimits are the request budgets per user, per IP and for anonymous filings.
 	RateLimits RateLimits
+	// MetricsToken, if set, is the bearer token scrapers send for /metrics; production serves
+	// no metrics without one.
+	MetricsToken string
 	// RetentionDays is how long closed tickets keep their personal data before the retention
 	// job pseudonymises them.
 	RetentionDays int
@@ -62,6 +65,7 @@ func LoadConfig() (Config, error) {
 		OIDCIssuer:    os.Getenv("OIDC_ISSUER"),
 		OIDCAudience:  os.Getenv("OIDC_AUDIENCE"),
 		OIDCJWKSURL:   os.Getenv("OIDC_JWKS_URL"),
+		MetricsToken:  os.Getenv("METRICS_TOKEN"),
 		MaxBodyBytes:  1 << 20,
 		ComplexityMax: 5000,
 		LoaderWait:    graph.DefaultLoaderWait,

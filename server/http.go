@@ -42,6 +42,7 @@ type App struct {
 	// PersistedQueries keeps the automatic persisted queries; nil keeps them in memory.
 	PersistedQueries graphql.Cache[string]
 	limiter          *rateLimiter
+	metrics          *metrics
 }
 
 // Handler returns every HTTP route of the server.
@@ -49,8 +50,12 @@ func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
 	gql := graph.NewHandler(a.Resolver, graph.Options{WebSocket: a.WebSocket, LoaderWait: a.Config.LoaderWait,
 		Production: a.Config.Production, ComplexityLimit: a.Config.ComplexityMax, Limits: a.Config.Limits,
-		PersistedQueries: a.PersistedQueries, LimitAnonymousFiling: a.limitAnonymousFiling})
-	mux.Handle("/graphql", a.cacheable(a.limitBody(a.authenticate(a.rateLimit(a.timeout(gql))))))
+		PersistedQueries: a.PersistedQueries, LimitAnonymousFiling: a.limitAnonymousFiling, Observer: a.metrics})
+	mux.Handle("/graphql", a.metrics.countResponses(a.cacheable(a.limitBody(a.authenticate(a.rateLimit(a.timeout(gql)))))))
+	// In production the metrics are served only to scrapers holding METRICS_TOKEN.
+	if !a.Config.Production || a.Config.MetricsToken != "" {
+		mux.Handle("GET /metrics", a.metrics.handler(a.Config.MetricsToken))
+	}
 	if !a.Config.Production {
 		mux.Handle("GET /{$}", playground.Handler("Sportello", "/graphql"))
 	}

@@ -159,9 +159,12 @@ func NewApp(cfg Config, d *db.DB, rdb redis.UniversalClient) (*App, error) {
 		Hub:              hub,
 		PersistedQueries: newPersistedQueries(rdb),
 		limiter:          &rateLimiter{rdb: rdb},
+		metrics:          newMetrics(d.DB.DB),
 		Ready: func(ctx context.Context) error {
-			if err := d.PingContext(ctx); err != nil {
+			if n, err := d.PendingMigrations(ctx); err != nil {
 				return fmt.Errorf("database: %w", err)
+			} else if n > 0 {
+				return fmt.Errorf("database: %d migrations not applied", n)
 			}
 			if err := rdb.Ping(ctx).Err(); err != nil {
 				return fmt.Errorf("redis: %w", err)
