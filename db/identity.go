@@ -146,7 +146,7 @@ func ensureCitizen(ctx context.Context, q sqlx.ExtContext, c caller) (*sportello
 	if fiscal != "" {
 		err = sqlx.GetContext(ctx, q, &row, `UPDATE citizens SET subject = $3,
 			email = CASE WHEN email = '' THEN $4 ELSE email END, updated_at = now()
-			WHERE tenant_id = $1 AND fiscal_code = $2 AND subject IS NULL
+			WHERE tenant_id = $1 AND fiscal_code = $2 AND subject IS NULL AND erased_at IS NULL
 			RETURNING `+citizenColumns, c.tenantID, fiscal, u.Subject, email)
 		if err == nil {
 			return row.citizen(), nil

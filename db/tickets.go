@@ -369,7 +369,8 @@ func (s *TicketService) Ticket(ctx context.Context, id string) (*sportello.Ticke
 }
 
 // getTicket reads a ticket in the caller's scope, optionally locking it for update: a locked
-// read is for a change, which followers may not make.
+// read is for a change, which followers may not make. A staff member's read is audited, whether
+// to show the ticket or to change it.
 func getTicket(ctx context.Context, q sqlx.QueryerContext, c caller, id string, lock bool) (*sportello.Ticket, error) {
 	if !validID(id) {
 		return nil, sportello.NotFound("ticket")
@@ -381,6 +382,7 @@ func getTicket(ctx context.Context, q sqlx.QueryerContext, c caller, id string, 
 	} else {
 		query += c.readScope(&a)
 	}
+	query = audited(ctx, c, sportello.AuditRead, "tickets.get", query, "citizen_id", "id", &a)
 	var row ticketRow
 	err := sqlx.GetContext(ctx, q, &row, query, a...)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -442,11 +444,13 @@ func (s *TicketService) Tickets(ctx context.Context, f sportello.TicketFilter, p
 			where += fmt.Sprintf(" AND (t.created_at, t.id) < (%s, %s)", a.add(at), a.add(id))
 		}
 	}
-	order := ` ORDER BY t.created_at DESC, t.id DESC`
+	order := `created_at DESC, id DESC`
 	if byPriority {
-		order = ` ORDER BY t.priority DESC, t.created_at DESC, t.id DESC`
+		order = `priority DESC, created_at DESC, id DESC`
 	}
-	query := `SELECT ` + ticketColumns + ` FROM tickets t WHERE ` + where + order + ` LIMIT ` + a.add(page.First+1)
+	query := `SELECT ` + ticketColumns + ` FROM tickets t WHERE ` + where + ` ORDER BY t.` + strings.ReplaceAll(order, ", ", ", t.") +
+		` LIMIT ` + a.add(page.First+1)
+	query = audited(ctx, c, sportello.AuditRead, "tickets.list", query, "citizen_id", order, &a)
 	var rows []ticketRow
 	if err := s.db.SelectContext(ctx, &rows, query, a...); err != nil {
 		return nil, fmt.Errorf("list tickets: %w", err)

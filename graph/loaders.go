@@ -35,9 +35,9 @@ type Loaders struct {
 
 	bookingSettings *dataloadgen.Loader[string, *sportello.BookingSettings]
 
-	contents      *dataloadgen.Loader[string, *sportello.Content]
-	translations  *dataloadgen.Loader[string, []*sportello.Content] // by translation group
-	distributions *dataloadgen.Loader[string, []*sportello.Distribution]
+	contents       *dataloadgen.Loader[string, *sportello.Content]
+	translations   *dataloadgen.Loader[string, []*sportello.Content] // by translation group
+	distributions  *dataloadgen.Loader[string, []*sportello.Distribution]
 	routingRules   *dataloadgen.Loader[string, *sportello.RoutingRule]
 	followerCounts *dataloadgen.Loader[string, int]
 	// me loads the signed-in citizen (under the key ""), once per request.
@@ -64,9 +64,9 @@ func NewLoaders(r *Resolver, wait time.Duration) *Loaders {
 
 		bookingSettings: dataloadgen.NewMappedLoader(r.AppointmentService.BookingSettings, opts...),
 
-		contents:      dataloadgen.NewMappedLoader(r.ContentService.ContentsByID, opts...),
-		translations:  dataloadgen.NewMappedLoader(r.ContentService.TranslationsByGroup, opts...),
-		distributions: dataloadgen.NewMappedLoader(r.CampaignService.DistributionsByCampaign, opts...),
+		contents:       dataloadgen.NewMappedLoader(r.ContentService.ContentsByID, opts...),
+		translations:   dataloadgen.NewMappedLoader(r.ContentService.TranslationsByGroup, opts...),
+		distributions:  dataloadgen.NewMappedLoader(r.CampaignService.DistributionsByCampaign, opts...),
 		routingRules:   dataloadgen.NewMappedLoader(r.TriageService.RoutingRulesByID, opts...),
 		followerCounts: dataloadgen.NewMappedLoader(r.TriageService.FollowerCounts, opts...),
 		me: dataloadgen.NewMappedLoader(func(ctx context.Context, _ []string) (map[string]*sportello.Citizen, error) {

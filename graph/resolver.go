@@ -34,6 +34,8 @@ type Resolver struct {
 	// its editorial workflow, and campaigns with their distribution logs.
 	ContentService  sportello.ContentService
 	CampaignService sportello.CampaignService
+	// PrivacyService serves the citizens' data rights and the audit log.
+	PrivacyService sportello.PrivacyService
 
 	// Now is the clock that decides whether a ticket is overdue; nil means time.Now. It must
 	// be the services' clock, so that the overdue field agrees with the overdue filter.

@@ -55,6 +55,27 @@ type AreaInput struct {
 	RadiusMeters float64 `json:"radiusMeters"`
 }
 
+type AuditEntryConnection struct {
+	Edges    []*AuditEntryEdge `json:"edges"`
+	PageInfo *PageInfo         `json:"pageInfo"`
+}
+
+type AuditEntryEdge struct {
+	Cursor string                `json:"cursor"`
+	Node   *sportello.AuditEntry `json:"node"`
+}
+
+// Every field narrows the log.
+type AuditFilter struct {
+	CitizenID    *string                `json:"citizenId,omitempty"`
+	ActorSubject *string                `json:"actorSubject,omitempty"`
+	Action       *sportello.AuditAction `json:"action,omitempty"`
+	// From this instant, included.
+	From *time.Time `json:"from,omitempty"`
+	// Up to this instant, excluded.
+	To *time.Time `json:"to,omitempty"`
+}
+
 type BookAppointmentInput struct {
 	OfficeID string `json:"officeId"`
 	// The start of one of the office's free slots, as availableSlots lists them.
