@@ -165,6 +165,8 @@ type SubmitTicketInput struct {
 	Contact  *Contact // anonymous callers only
 	// RecordsAccess is required for, and only for, KindRecordsAccess.
 	RecordsAccess *RecordsAccessInput
+	// Attachments are files filed with the ticket, checked with CheckUploads.
+	Attachments []*Upload
 }
 
 // Validate checks and normalizes the input; it returns BAD_USER_INPUT naming the field at fault.
@@ -198,6 +200,8 @@ type RegisterTicketInput struct {
 	Contact   *Contact
 	// RecordsAccess is required for, and only for, KindRecordsAccess.
 	RecordsAccess *RecordsAccessInput
+	// Attachments are files filed with the ticket, checked with CheckUploads.
+	Attachments []*Upload
 }
 
 // Validate checks and normalizes the input; it returns BAD_USER_INPUT naming the field at fault.
@@ -278,6 +282,8 @@ type PostMessageInput struct {
 	TicketID string
 	Body     string
 	Internal bool
+	// Attachments are files sent with the message, checked with CheckUploads.
+	Attachments []*Upload
 }
 
 // Validate checks and normalizes the message.

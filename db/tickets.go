@@ -98,10 +98,14 @@ func (s *TicketService) SubmitTicket(ctx context.Context, in sportello.SubmitTic
 	if !c.user.Anonymous() && !in.Contact.Empty() {
 		return nil, sportello.InvalidField("contact", "signed-in citizens are reached through their profile")
 	}
+	files, err := sportello.CheckUploads("attachments", in.Attachments)
+	if err != nil {
+		return nil, err
+	}
 	var sub *sportello.Submission
 	err = s.db.inEventTx(ctx, c.tenantID, func(tx *sqlx.Tx) error {
 		nt := newTicket{kind: in.Kind, channel: in.Channel, subject: in.Subject, body: in.Body,
-			officeID: in.OfficeID, contact: in.Contact, recordsAccess: in.RecordsAccess}
+			officeID: in.OfficeID, contact: in.Contact, recordsAccess: in.RecordsAccess, files: files}
 		who := sportello.Actor{Kind: sportello.ActorAnonymous}
 		if c.citizen {
 			// A citizen who also works at the office files as a citizen here.
@@ -128,6 +132,10 @@ func (s *TicketService) RegisterTicket(ctx context.Context, in sportello.Registe
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
+	files, err := sportello.CheckUploads("attachments", in.Attachments)
+	if err != nil {
+		return nil, err
+	}
 	var sub *sportello.Submission
 	err = s.db.inEventTx(ctx, c.tenantID, func(tx *sqlx.Tx) error {
 		if in.CitizenID != "" {
@@ -149,7 +157,7 @@ func (s *TicketService) RegisterTicket(ctx context.Context, in sportello.Registe
 		}
 		sub, err = s.insertTicket(ctx, tx, c, who, newTicket{kind: in.Kind, channel: in.Channel,
 			subject: in.Subject, body: in.Body, officeID: in.OfficeID, citizenID: in.CitizenID, contact: in.Contact,
-			recordsAccess: in.RecordsAccess})
+			recordsAccess: in.RecordsAccess, files: files})
 		return err
 	})
 	return sub, err
@@ -165,6 +173,8 @@ type newTicket struct {
 	contact   *sportello.Contact
 	// recordsAccess are the details of a request for access to records.
 	recordsAccess *sportello.RecordsAccessInput
+	// files are the checked attachments filed with the ticket.
+	files []*sportello.CheckedUpload
 }
 
 // insertTicket stores a validated ticket with its protocol number, deadline and CREATED event.
@@ -218,6 +228,9 @@ func (s *TicketService) insertTicket(ctx context.Context, tx *sqlx.Tx, c caller,
 	}
 	if err := appendEvent(ctx, tx, t, who, sportello.EventCreated, false, sportello.EventData{
 		ToStatus: t.Status, OfficeID: t.OfficeID}, now); err != nil {
+		return nil, err
+	}
+	if err := s.db.insertAttachments(ctx, tx, t, "", nt.files, now); err != nil {
 		return nil, err
 	}
 	sub.Ticket = t

@@ -24,6 +24,8 @@ type Resolver struct {
 	RecordsAccessService sportello.RecordsAccessService
 	// AppointmentService books the offices' desks.
 	AppointmentService sportello.AppointmentService
+	// AttachmentService lists the files of tickets.
+	AttachmentService sportello.AttachmentService
 
 	// Now is the clock that decides whether a ticket is overdue; nil means time.Now. It must
 	// be the services' clock, so that the overdue field agrees with the overdue filter.

@@ -7,12 +7,16 @@ import (
 	"strings"
 	"time"
 
+	sportello "github.com/sportello/sportello"
 	"github.com/sportello/sportello/graph"
 )
 
 // devSecret signs development tokens when AUTH_DEV_SECRET is not set. It is public, so
 // production refuses development tokens altogether.
 const devSecret = "sportello-development-secret-do-not-use-in-production"
+
+// DefaultMaxUploadBytes fits a ticket's attachments at their largest, and the operation.
+const DefaultMaxUploadBytes = sportello.MaxAttachments*sportello.MaxAttachmentSize + 1<<20
 
 // Config is the server's configuration, read from the environment.
 type Config struct {
@@ -37,6 +41,11 @@ type Config struct {
 	// disconnected as too slow (1013). It is below the WebSocket write timeout, so that a
 	// client that stops reading learns why before its socket is cut.
 	LiveSlowAfter time.Duration
+	// MaxUploadBytes bounds a request carrying files: as many attachments as a ticket takes,
+	// at their largest, and the operation.
+	MaxUploadBytes int64
+	// BlobStore says where attachment contents are kept: "postgres" or "dir:PATH".
+	BlobStore string
 }
 
 // LoadConfig reads the configuration; defaults suit `make run`.
@@ -54,6 +63,9 @@ func LoadConfig() (Config, error) {
 		ComplexityMax: 5000,
 		LoaderWait:    graph.DefaultLoaderWait,
 		LiveSlowAfter: 5 * time.Second,
+
+		MaxUploadBytes: DefaultMaxUploadBytes,
+		BlobStore:      env("BLOB_STORE", "postgres"),
 	}
 	switch appEnv := env("APP_ENV", "development"); appEnv {
 	case "production":
@@ -68,6 +80,9 @@ func LoadConfig() (Config, error) {
 				c.CORSOrigins = append(c.CORSOrigins, o)
 			}
 		}
+	}
+	if c.BlobStore != "postgres" && !strings.HasPrefix(c.BlobStore, "dir:") {
+		return c, fmt.Errorf("BLOB_STORE must be postgres or dir:PATH, not %q", c.BlobStore)
 	}
 	if c.DatabaseURL == "" {
 		return c, errors.New("DATABASE_URL is not set (make run starts a local PostgreSQL and sets it)")

@@ -42,13 +42,14 @@ type App struct {
 func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
 	gql := graph.NewHandler(a.Resolver, graph.Options{WebSocket: a.WebSocket, LoaderWait: a.Config.LoaderWait,
-		Production: a.Config.Production, ComplexityLimit: a.Config.ComplexityMax})
+		Production: a.Config.Production, ComplexityLimit: a.Config.ComplexityMax, MaxUploadBytes: a.Config.MaxUploadBytes})
 	mux.Handle("/graphql", a.cacheable(a.limitBody(a.authenticate(gql))))
 	if !a.Config.Production {
 		mux.Handle("GET /{$}", playground.Handler("Sportello", "/graphql"))
 	}
 	registerConsole(mux)
 	a.registerRegisters(mux)
+	a.registerChannels(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
@@ -98,14 +99,19 @@ func (a *App) cors(next http.Handler) http.Handler {
 	})
 }
 
-// limitBody refuses request bodies over the configured size before reading them.
+// limitBody refuses request bodies over the configured size before reading them; multipart
+// requests, which carry files, may be as large as MaxUploadBytes.
 func (a *App) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > a.Config.MaxBodyBytes {
+		limit := a.Config.MaxBodyBytes
+		if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") && a.Config.MaxUploadBytes > limit {
+			limit = a.Config.MaxUploadBytes
+		}
+		if r.ContentLength > limit {
 			writeError(w, http.StatusRequestEntityTooLarge, sportello.CodeBadUserInput, "request body too large")
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, a.Config.MaxBodyBytes)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)
 	})
 }

@@ -24,6 +24,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	sportello "github.com/sportello/sportello"
+	"github.com/sportello/sportello/blob"
 	"github.com/sportello/sportello/db"
 	"github.com/sportello/sportello/graph"
 	"github.com/sportello/sportello/graph/websocket"
@@ -106,6 +107,11 @@ func NewApp(cfg Config, d *db.DB, rdb redis.UniversalClient) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	if dir, ok := strings.CutPrefix(cfg.BlobStore, "dir:"); ok {
+		if d.Blobs, err = blob.NewDir(dir); err != nil {
+			return nil, err
+		}
+	}
 	citizens := db.NewCitizenService(d)
 	dashboards := db.NewDashboardService(d)
 	hub := live.New(live.Config{Log: db.NewEventLog(d), Dashboards: dashboards, Citizens: citizens,
@@ -128,6 +134,7 @@ func NewApp(cfg Config, d *db.DB, rdb redis.UniversalClient) (*App, error) {
 			SearchService:        db.NewSearchService(d),
 			RecordsAccessService: db.NewRecordsAccessService(d),
 			AppointmentService:   db.NewAppointmentService(d),
+			AttachmentService:    db.NewAttachmentService(d),
 		},
 		Verifier: verifier,
 		Tenants:  newTenantCache(db.NewTenantService(d)),

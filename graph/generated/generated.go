@@ -34,6 +34,7 @@ type ResolverRoot interface {
 	Act() ActResolver
 	Actor() ActorResolver
 	Appointment() AppointmentResolver
+	Attachment() AttachmentResolver
 	Citizen() CitizenResolver
 	Closure() ClosureResolver
 	Contact() ContactResolver
@@ -133,6 +134,17 @@ type ComplexityRoot struct {
 		Topic            func(childComplexity int) int
 	}
 
+	Attachment struct {
+		ContentType func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		Filename    func(childComplexity int) int
+		ID          func(childComplexity int) int
+		MessageID   func(childComplexity int) int
+		SHA256      func(childComplexity int) int
+		Size        func(childComplexity int) int
+		URL         func(childComplexity int) int
+	}
+
 	AvailableSlot struct {
 		End   func(childComplexity int) int
 		Free  func(childComplexity int) int
@@ -208,7 +220,7 @@ type ComplexityRoot struct {
 		MarkNoShow             func(childComplexity int, id string) int
 		NotifyCounterParties   func(childComplexity int, ticketID string, counterParties []string) int
 		NotifyIncomplete       func(childComplexity int, ticketID string, note string) int
-		PostTicketMessage      func(childComplexity int, ticketID string, body string, internal *bool) int
+		PostTicketMessage      func(childComplexity int, ticketID string, body string, internal *bool, attachments []*graphql.Upload) int
 		RegisterTicket         func(childComplexity int, input model.RegisterTicketInput) int
 		RemoveClosure          func(childComplexity int, id string) int
 		RescheduleAppointment  func(childComplexity int, id string, start time.Time) int
@@ -402,6 +414,7 @@ type ComplexityRoot struct {
 
 	Ticket struct {
 		Assignee       func(childComplexity int) int
+		Attachments    func(childComplexity int) int
 		Body           func(childComplexity int) int
 		Channel        func(childComplexity int) int
 		Citizen        func(childComplexity int) int
@@ -494,6 +507,10 @@ type AppointmentResolver interface {
 
 	ProtocolNumber(ctx context.Context, obj *sportello.Appointment) (*string, error)
 }
+type AttachmentResolver interface {
+	MessageID(ctx context.Context, obj *sportello.Attachment) (*string, error)
+	URL(ctx context.Context, obj *sportello.Attachment) (string, error)
+}
 type CitizenResolver interface {
 	FiscalCode(ctx context.Context, obj *sportello.Citizen) (*string, error)
 	Email(ctx context.Context, obj *sportello.Citizen) (*string, error)
@@ -550,7 +567,7 @@ type MutationResolver interface {
 	RegisterTicket(ctx context.Context, input model.RegisterTicketInput) (*model.SubmitTicketPayload, error)
 	AssignTicket(ctx context.Context, ticketID string, officeID string, assigneeID *string) (*sportello.Ticket, error)
 	TransitionTicket(ctx context.Context, ticketID string, to sportello.Status, reason *string) (*sportello.Ticket, error)
-	PostTicketMessage(ctx context.Context, ticketID string, body string, internal *bool) (*sportello.Message, error)
+	PostTicketMessage(ctx context.Context, ticketID string, body string, internal *bool, attachments []*graphql.Upload) (*sportello.Message, error)
 }
 type OfficeResolver interface {
 	Booking(ctx context.Context, obj *sportello.Office) (*sportello.BookingSettings, error)
@@ -636,6 +653,7 @@ type TicketResolver interface {
 	Messages(ctx context.Context, obj *sportello.Ticket) ([]*sportello.Message, error)
 	History(ctx context.Context, obj *sportello.Ticket) ([]*sportello.Event, error)
 	RecordsAccess(ctx context.Context, obj *sportello.Ticket) (*sportello.RecordsAccess, error)
+	Attachments(ctx context.Context, obj *sportello.Ticket) ([]*sportello.Attachment, error)
 	SLA(ctx context.Context, obj *sportello.Ticket) (*sportello.TicketSLA, error)
 }
 type TicketConnectionResolver interface {
@@ -969,6 +987,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Appointment.Topic(childComplexity), true
+
+	case "Attachment.contentType":
+		if e.ComplexityRoot.Attachment.ContentType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attachment.ContentType(childComplexity), true
+	case "Attachment.createdAt":
+		if e.ComplexityRoot.Attachment.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attachment.CreatedAt(childComplexity), true
+	case "Attachment.filename":
+		if e.ComplexityRoot.Attachment.Filename == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attachment.Filename(childComplexity), true
+	case "Attachment.id":
+		if e.ComplexityRoot.Attachment.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attachment.ID(childComplexity), true
+	case "Attachment.messageId":
+		if e.ComplexityRoot.Attachment.MessageID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attachment.MessageID(childComplexity), true
+	case "Attachment.sha256":
+		if e.ComplexityRoot.Attachment.SHA256 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attachment.SHA256(childComplexity), true
+	case "Attachment.size":
+		if e.ComplexityRoot.Attachment.Size == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attachment.Size(childComplexity), true
+	case "Attachment.url":
+		if e.ComplexityRoot.Attachment.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attachment.URL(childComplexity), true
 
 	case "AvailableSlot.end":
 		if e.ComplexityRoot.AvailableSlot.End == nil {
@@ -1358,7 +1425,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.PostTicketMessage(childComplexity, args["ticketId"].(string), args["body"].(string), args["internal"].(*bool)), true
+		return e.ComplexityRoot.Mutation.PostTicketMessage(childComplexity, args["ticketId"].(string), args["body"].(string), args["internal"].(*bool), args["attachments"].([]*graphql.Upload)), true
 	case "Mutation.registerTicket":
 		if e.ComplexityRoot.Mutation.RegisterTicket == nil {
 			break
@@ -2380,6 +2447,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Ticket.Assignee(childComplexity), true
+	case "Ticket.attachments":
+		if e.ComplexityRoot.Ticket.Attachments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.Attachments(childComplexity), true
 	case "Ticket.body":
 		if e.ComplexityRoot.Ticket.Body == nil {
 			break
@@ -3425,6 +3498,51 @@ extend type Mutation {
   setActStatus(id: ID!, status: CatalogueStatus!): Act! @hasRole(roles: [EDITOR, OPERATOR, MANAGER, ADMIN])
 }
 `, BuiltIn: false},
+	{Name: "../../schema/channels.graphqls", Input: `# The channels beside GraphQL: attachments from any channel, downloaded at /attachments/{id}.
+
+"""
+A file sent in a multipart request, as the GraphQL multipart request spec describes
+(https://github.com/jaydenseric/graphql-multipart-request-spec).
+"""
+scalar Upload
+
+"""
+A photo or document on a ticket or one of its messages. Accepted: JPEG, PNG and WebP photos,
+PDF, plain text (UTF-8), OpenDocument (odt, ods, odp) and Office Open XML (docx, xlsx, pptx)
+documents, at most 10 MiB each and 5 per ticket or message; the type is read from the content and
+must agree with the name's extension.
+"""
+type Attachment {
+  id: ID!
+  filename: String!
+  "The type read from the content."
+  contentType: String!
+  "Bytes."
+  size: Int!
+  "The SHA-256 of the content, in hex."
+  sha256: String!
+  "The message it came with; null for files filed with the ticket."
+  messageId: ID
+  "Where to download it (GET, with the same Authorization header): only for those who see the ticket."
+  url: String!
+  createdAt: Time!
+}
+
+extend input SubmitTicketInput {
+  "Photos and documents (see Attachment for the limits). Errors: BAD_USER_INPUT (attachments.N)."
+  attachments: [Upload!]
+}
+
+extend input RegisterTicketInput {
+  "Photos and documents (see Attachment for the limits). Errors: BAD_USER_INPUT (attachments.N)."
+  attachments: [Upload!]
+}
+
+extend type Ticket {
+  "Files filed with the ticket and with its messages, oldest first; citizens do not see those of internal notes."
+  attachments: [Attachment!]!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/citizens.graphqls", Input: `"A person the office serves."
 type Citizen {
   id: ID!
@@ -3977,7 +4095,7 @@ extend type Mutation {
   ticket WAITING_FOR_CITIZEN puts it back IN_PROGRESS. Errors: BAD_USER_INPUT, FORBIDDEN, NOT_FOUND,
   INVALID_TRANSITION (closed ticket).
   """
-  postTicketMessage(ticketId: ID!, body: String!, internal: Boolean = false): TicketMessage! @hasRole(roles: [CITIZEN, OPERATOR, MANAGER, ADMIN])
+  postTicketMessage(ticketId: ID!, body: String!, internal: Boolean = false, attachments: [Upload!]): TicketMessage! @hasRole(roles: [CITIZEN, OPERATOR, MANAGER, ADMIN])
 }
 `, BuiltIn: false},
 }
@@ -4129,6 +4247,28 @@ func (ec *executionContext) childFields_Appointment(ctx context.Context, field g
 		return ec.fieldContext_Appointment_createdAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Appointment", field.Name)
+}
+
+func (ec *executionContext) childFields_Attachment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Attachment_id(ctx, field)
+	case "filename":
+		return ec.fieldContext_Attachment_filename(ctx, field)
+	case "contentType":
+		return ec.fieldContext_Attachment_contentType(ctx, field)
+	case "size":
+		return ec.fieldContext_Attachment_size(ctx, field)
+	case "sha256":
+		return ec.fieldContext_Attachment_sha256(ctx, field)
+	case "messageId":
+		return ec.fieldContext_Attachment_messageId(ctx, field)
+	case "url":
+		return ec.fieldContext_Attachment_url(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Attachment_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Attachment", field.Name)
 }
 
 func (ec *executionContext) childFields_AvailableSlot(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4577,6 +4717,8 @@ func (ec *executionContext) childFields_Ticket(ctx context.Context, field graphq
 		return ec.fieldContext_Ticket_history(ctx, field)
 	case "recordsAccess":
 		return ec.fieldContext_Ticket_recordsAccess(ctx, field)
+	case "attachments":
+		return ec.fieldContext_Ticket_attachments(ctx, field)
 	case "sla":
 		return ec.fieldContext_Ticket_sla(ctx, field)
 	}
@@ -5058,6 +5200,14 @@ func (ec *executionContext) field_Mutation_postTicketMessage_args(ctx context.Co
 		return nil, err
 	}
 	args["internal"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "attachments",
+		func(ctx context.Context, v any) ([]*graphql.Upload, error) {
+			return ec.unmarshalOUpload2ᚕᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUploadᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["attachments"] = arg3
 	return args, nil
 }
 
@@ -7113,6 +7263,190 @@ func (ec *executionContext) _Appointment_createdAt(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_Appointment_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Appointment", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Attachment_id(ctx context.Context, field graphql.CollectedField, obj *sportello.Attachment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Attachment_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Attachment_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Attachment", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Attachment_filename(ctx context.Context, field graphql.CollectedField, obj *sportello.Attachment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Attachment_filename(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Filename, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Attachment_filename(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Attachment", field, false, false, "String")
+}
+
+func (ec *executionContext) _Attachment_contentType(ctx context.Context, field graphql.CollectedField, obj *sportello.Attachment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Attachment_contentType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ContentType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Attachment_contentType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Attachment", field, false, false, "String")
+}
+
+func (ec *executionContext) _Attachment_size(ctx context.Context, field graphql.CollectedField, obj *sportello.Attachment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Attachment_size(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Size, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Attachment_size(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Attachment", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Attachment_sha256(ctx context.Context, field graphql.CollectedField, obj *sportello.Attachment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Attachment_sha256(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SHA256, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Attachment_sha256(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Attachment", field, false, false, "String")
+}
+
+func (ec *executionContext) _Attachment_messageId(ctx context.Context, field graphql.CollectedField, obj *sportello.Attachment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Attachment_messageId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Attachment().MessageID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Attachment_messageId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Attachment", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Attachment_url(ctx context.Context, field graphql.CollectedField, obj *sportello.Attachment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Attachment_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Attachment().URL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Attachment_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Attachment", field, true, true, "String")
+}
+
+func (ec *executionContext) _Attachment_createdAt(ctx context.Context, field graphql.CollectedField, obj *sportello.Attachment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Attachment_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Attachment_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Attachment", field, false, false, "Time")
 }
 
 func (ec *executionContext) _AvailableSlot_start(ctx context.Context, field graphql.CollectedField, obj *sportello.Slot) (ret graphql.Marshaler) {
@@ -9902,7 +10236,7 @@ func (ec *executionContext) _Mutation_postTicketMessage(ctx context.Context, fie
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().PostTicketMessage(ctx, fc.Args["ticketId"].(string), fc.Args["body"].(string), fc.Args["internal"].(*bool))
+			return ec.Resolvers.Mutation().PostTicketMessage(ctx, fc.Args["ticketId"].(string), fc.Args["body"].(string), fc.Args["internal"].(*bool), fc.Args["attachments"].([]*graphql.Upload))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -14155,6 +14489,38 @@ func (ec *executionContext) fieldContext_Ticket_recordsAccess(_ context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Ticket_attachments(ctx context.Context, field graphql.CollectedField, obj *sportello.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ticket_attachments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Ticket().Attachments(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*sportello.Attachment) graphql.Marshaler {
+			return ec.marshalNAttachment2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐAttachmentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ticket_attachments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Ticket",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Attachment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Ticket_sla(ctx context.Context, field graphql.CollectedField, obj *sportello.Ticket) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16985,7 +17351,7 @@ func (ec *executionContext) unmarshalInputRegisterTicketInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"kind", "channel", "subject", "body", "officeId", "citizenId", "contact", "recordsAccess"}
+	fieldsInOrder := [...]string{"kind", "channel", "subject", "body", "officeId", "citizenId", "contact", "recordsAccess", "attachments"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -17048,6 +17414,13 @@ func (ec *executionContext) unmarshalInputRegisterTicketInput(ctx context.Contex
 				return it, err
 			}
 			it.RecordsAccess = data
+		case "attachments":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attachments"))
+			data, err := ec.unmarshalOUpload2ᚕᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUploadᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Attachments = data
 		}
 	}
 	return it, nil
@@ -17283,7 +17656,7 @@ func (ec *executionContext) unmarshalInputSubmitTicketInput(ctx context.Context,
 		asMap["channel"] = "WEB"
 	}
 
-	fieldsInOrder := [...]string{"kind", "channel", "subject", "body", "officeId", "contact", "recordsAccess"}
+	fieldsInOrder := [...]string{"kind", "channel", "subject", "body", "officeId", "contact", "recordsAccess", "attachments"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -17339,6 +17712,13 @@ func (ec *executionContext) unmarshalInputSubmitTicketInput(ctx context.Context,
 				return it, err
 			}
 			it.RecordsAccess = data
+		case "attachments":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attachments"))
+			data, err := ec.unmarshalOUpload2ᚕᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUploadᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Attachments = data
 		}
 	}
 	return it, nil
@@ -18012,6 +18392,76 @@ func (ec *executionContext) _Appointment(ctx context.Context, sel ast.SelectionS
 				})
 		case "createdAt":
 			out.Values[i] = ec._Appointment_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var attachmentImplementors = []string{"Attachment"}
+
+func (ec *executionContext) _Attachment(ctx context.Context, sel ast.SelectionSet, obj *sportello.Attachment) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, attachmentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Attachment")
+		case "id":
+			out.Values[i] = ec._Attachment_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "filename":
+			out.Values[i] = ec._Attachment_filename(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "contentType":
+			out.Values[i] = ec._Attachment_contentType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "size":
+			out.Values[i] = ec._Attachment_size(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sha256":
+			out.Values[i] = ec._Attachment_sha256(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "messageId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Attachment_messageId(ctx, field, obj)
+				})
+		case "url":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Attachment_url(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._Attachment_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -19967,6 +20417,12 @@ func (ec *executionContext) _Ticket(ctx context.Context, sel ast.SelectionSet, o
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Ticket_recordsAccess(ctx, field, obj)
 				})
+		case "attachments":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Ticket_attachments(ctx, field, obj)
+				})
 		case "sla":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -20867,6 +21323,30 @@ func (ec *executionContext) marshalNAppointmentStatus2githubᚗcomᚋsportello�
 	return res
 }
 
+func (ec *executionContext) marshalNAttachment2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐAttachmentᚄ(ctx context.Context, sel ast.SelectionSet, v []*sportello.Attachment) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAttachment2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐAttachment(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAttachment2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐAttachment(ctx context.Context, sel ast.SelectionSet, v *sportello.Attachment) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Attachment!")
+		return graphql.Null
+	}
+	return ec._Attachment(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNAvailableSlot2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐSlotᚄ(ctx context.Context, sel ast.SelectionSet, v []*sportello.Slot) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -21744,6 +22224,24 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 	return res
 }
 
+func (ec *executionContext) unmarshalNUpload2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, v any) (*graphql.Upload, error) {
+	res, err := graphql.UnmarshalUpload(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpload2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, sel ast.SelectionSet, v *graphql.Upload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Upload!")
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalUpload(*v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Upload!")
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNWeekday2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐWeekday(ctx context.Context, v any) (model.Weekday, error) {
 	var res model.Weekday
 	err := res.UnmarshalGQL(v)
@@ -22502,6 +23000,41 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	_ = ctx
 	res := model.MarshalTime(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOUpload2ᚕᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUploadᚄ(ctx context.Context, v any) ([]*graphql.Upload, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*graphql.Upload, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNUpload2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOUpload2ᚕᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUploadᚄ(ctx context.Context, sel ast.SelectionSet, v []*graphql.Upload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNUpload2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

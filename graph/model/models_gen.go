@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/sportello/sportello"
 )
 
@@ -215,6 +216,8 @@ type RegisterTicketInput struct {
 	Contact *ContactInput `json:"contact,omitempty"`
 	// Required for kind RECORDS_ACCESS, refused for the others.
 	RecordsAccess *RecordsAccessInput `json:"recordsAccess,omitempty"`
+	// Photos and documents (see Attachment for the limits). Errors: BAD_USER_INPUT (attachments.N).
+	Attachments []*graphql.Upload `json:"attachments,omitempty"`
 }
 
 type ServiceConnection struct {
@@ -276,6 +279,8 @@ type SubmitTicketInput struct {
 	Contact *ContactInput `json:"contact,omitempty"`
 	// Required for kind RECORDS_ACCESS, refused for the others.
 	RecordsAccess *RecordsAccessInput `json:"recordsAccess,omitempty"`
+	// Photos and documents (see Attachment for the limits). Errors: BAD_USER_INPUT (attachments.N).
+	Attachments []*graphql.Upload `json:"attachments,omitempty"`
 }
 
 type SubmitTicketPayload struct {
