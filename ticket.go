@@ -53,7 +53,8 @@ const (
 )
 
 // Channels lists every channel.
-var Channels = []Channel{ChannelWeb, ChannelApp, ChannelCounter, ChannelPhone, ChannelEmail, ChannelPEC, ChannelPost, ChannelSocial}
+var Channels = []Channel{ChannelWeb, ChannelApp, ChannelCounter, ChannelPhone, ChannelEmail, ChannelPEC, ChannelPost, ChannelSocial,
+	ChannelOpen311}
 
 // Valid reports whether c is a known channel.
 func (c Channel) Valid() bool { return slices.Contains(Channels, c) }

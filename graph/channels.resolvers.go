@@ -20,6 +20,18 @@ func (r *attachmentResolver) URL(ctx context.Context, obj *sportello.Attachment)
 	return AttachmentPath + obj.ID, nil
 }
 
+func (r *mutationResolver) CreateOpen311Client(ctx context.Context, name string) (*sportello.IssuedOpen311Client, error) {
+	return r.Open311Service.CreateOpen311Client(ctx, name)
+}
+
+func (r *mutationResolver) RevokeOpen311Client(ctx context.Context, id string) (*sportello.Open311Client, error) {
+	return r.Open311Service.RevokeOpen311Client(ctx, id)
+}
+
+func (r *queryResolver) Open311Clients(ctx context.Context) ([]*sportello.Open311Client, error) {
+	return r.Open311Service.Open311Clients(ctx)
+}
+
 func (r *ticketResolver) Attachments(ctx context.Context, obj *sportello.Ticket) ([]*sportello.Attachment, error) {
 	return loadList(ctx, r.loaders(ctx).attachments, obj.ID)
 }

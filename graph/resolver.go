@@ -24,6 +24,8 @@ type Resolver struct {
 	RecordsAccessService sportello.RecordsAccessService
 	// AppointmentService books the offices' desks.
 	AppointmentService sportello.AppointmentService
+	// Open311Service administers the Open311 client applications.
+	Open311Service sportello.Open311Service
 	// AttachmentService lists the files of tickets.
 	AttachmentService sportello.AttachmentService
 

@@ -8,11 +8,27 @@ import (
 
 	sportello "github.com/sportello/sportello"
 	"github.com/sportello/sportello/graph"
+	"github.com/sportello/sportello/open311"
 )
 
-// registerChannels serves the channels beside GraphQL: the downloads of attachments.
+// registerChannels serves the channels beside GraphQL: the Open311 GeoReport v2 API and the
+// downloads of attachments.
 func (a *App) registerChannels(mux *http.ServeMux) {
+	mux.Handle(open311.Prefix+"/", a.limitBody(a.hostTenant(open311.NewHandler(a.Resolver.Open311Service, a.Config.Open311Contact))))
 	mux.Handle("GET "+graph.AttachmentPath+"{id}", a.authenticate(http.HandlerFunc(a.downloadAttachment)))
+}
+
+// hostTenant serves a channel whose callers prove who they are otherwise than with a token (an
+// Open311 API key) as anonymous callers of the tenant that the request's host names.
+func (a *App) hostTenant(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		user, _, status, err := a.userFor(r.Context(), "", hostOf(r))
+		if err != nil {
+			http.Error(w, err.Error(), status)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(sportello.WithUser(r.Context(), user)))
+	})
 }
 
 // downloadAttachment serves a file to those who may see its ticket; to anyone else it does not

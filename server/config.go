@@ -41,6 +41,8 @@ type Config struct {
 	// disconnected as too slow (1013). It is below the WebSocket write timeout, so that a
 	// client that stops reading learns why before its socket is cut.
 	LiveSlowAfter time.Duration
+	// Open311Contact is who Open311 developers ask for an API key, in the discovery document.
+	Open311Contact string
 	// MaxUploadBytes bounds a request carrying files: as many attachments as a ticket takes,
 	// at their largest, and the operation.
 	MaxUploadBytes int64
@@ -64,6 +66,7 @@ func LoadConfig() (Config, error) {
 		LoaderWait:    graph.DefaultLoaderWait,
 		LiveSlowAfter: 5 * time.Second,
 
+		Open311Contact: env("OPEN311_CONTACT", "Ufficio Relazioni con il Pubblico"),
 		MaxUploadBytes: DefaultMaxUploadBytes,
 		BlobStore:      env("BLOB_STORE", "postgres"),
 	}

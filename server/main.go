@@ -134,6 +134,7 @@ func NewApp(cfg Config, d *db.DB, rdb redis.UniversalClient) (*App, error) {
 			SearchService:        db.NewSearchService(d),
 			RecordsAccessService: db.NewRecordsAccessService(d),
 			AppointmentService:   db.NewAppointmentService(d),
+			Open311Service:       db.NewOpen311Service(d),
 			AttachmentService:    db.NewAttachmentService(d),
 		},
 		Verifier: verifier,

@@ -1,4 +1,31 @@
--- More channels: attachments on tickets.
+-- More channels: Open311 GeoReport v2 clients and their requests, and attachments on tickets.
+
+-- The applications allowed to file through Open311. The API key is shown once, when an admin
+-- creates the client; only its sha256 is kept.
+CREATE TABLE open311_clients (
+    id         uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    tenant_id  uuid NOT NULL REFERENCES tenants(id),
+    name       text NOT NULL,
+    key_hash   bytea NOT NULL UNIQUE,
+    created_at timestamptz NOT NULL,
+    revoked_at timestamptz
+);
+CREATE INDEX open311_clients_tenant ON open311_clients (tenant_id, created_at DESC);
+
+-- What GeoReport v2 says of a ticket filed through it, beside the ticket itself: the service
+-- code it was filed under, and the link to the client's photo (never fetched by the server).
+CREATE TABLE open311_requests (
+    ticket_id    uuid PRIMARY KEY REFERENCES tickets(id),
+    tenant_id    uuid NOT NULL REFERENCES tenants(id),
+    client_id    uuid NOT NULL REFERENCES open311_clients(id),
+    service_code text NOT NULL,
+    service_name text NOT NULL,
+    media_url    text NOT NULL DEFAULT '',
+    device_id    text NOT NULL DEFAULT '',
+    account_id   text NOT NULL DEFAULT '',
+    attributes   jsonb NOT NULL DEFAULT '{}'
+);
+CREATE INDEX open311_requests_tenant ON open311_requests (tenant_id, service_code);
 
 -- Files on tickets and messages, from every channel. The metadata is here; the content is in a
 -- blob store (the blobs table below, or a directory), keyed by tenant and sha256.

@@ -205,6 +205,11 @@ type ComplexityRoot struct {
 		Office func(childComplexity int) int
 	}
 
+	IssuedOpen311Client struct {
+		APIKey func(childComplexity int) int
+		Client func(childComplexity int) int
+	}
+
 	Mutation struct {
 		AddClosure             func(childComplexity int, input model.ClosureInput) int
 		AssignTicket           func(childComplexity int, ticketID string, officeID string, assigneeID *string) int
@@ -213,6 +218,7 @@ type ComplexityRoot struct {
 		CompleteRecordsAccess  func(childComplexity int, ticketID string) int
 		CreateAct              func(childComplexity int, input model.ActInput) int
 		CreateCitizen          func(childComplexity int, input model.CitizenInput) int
+		CreateOpen311Client    func(childComplexity int, name string) int
 		CreateProcedure        func(childComplexity int, input model.ProcedureInput) int
 		CreateService          func(childComplexity int, input model.ServiceInput) int
 		DecideRecordsAccess    func(childComplexity int, input model.DecideRecordsAccessInput) int
@@ -224,6 +230,7 @@ type ComplexityRoot struct {
 		RegisterTicket         func(childComplexity int, input model.RegisterTicketInput) int
 		RemoveClosure          func(childComplexity int, id string) int
 		RescheduleAppointment  func(childComplexity int, id string, start time.Time) int
+		RevokeOpen311Client    func(childComplexity int, id string) int
 		SetActStatus           func(childComplexity int, id string, status sportello.CatalogueStatus) int
 		SetBookingSettings     func(childComplexity int, officeID string, input model.BookingSettingsInput) int
 		SetFirstResponseTarget func(childComplexity int, kind sportello.Kind, officeID *string, hours int) int
@@ -261,6 +268,13 @@ type ComplexityRoot struct {
 	OfficeCount struct {
 		Count  func(childComplexity int) int
 		Office func(childComplexity int) int
+	}
+
+	Open311Client struct {
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Name      func(childComplexity int) int
+		RevokedAt func(childComplexity int) int
 	}
 
 	OpeningSlot struct {
@@ -314,6 +328,7 @@ type ComplexityRoot struct {
 		MyAppointments       func(childComplexity int) int
 		Office               func(childComplexity int, id string) int
 		Offices              func(childComplexity int) int
+		Open311Clients       func(childComplexity int) int
 		Procedures           func(childComplexity int, filter *model.ProcedureFilter, first *int, after *string) int
 		ResponseTerms        func(childComplexity int) int
 		Search               func(childComplexity int, query string, types []sportello.SearchType, first *int) int
@@ -555,6 +570,8 @@ type MutationResolver interface {
 	CreateAct(ctx context.Context, input model.ActInput) (*sportello.Act, error)
 	UpdateAct(ctx context.Context, id string, input model.ActInput) (*sportello.Act, error)
 	SetActStatus(ctx context.Context, id string, status sportello.CatalogueStatus) (*sportello.Act, error)
+	CreateOpen311Client(ctx context.Context, name string) (*sportello.IssuedOpen311Client, error)
+	RevokeOpen311Client(ctx context.Context, id string) (*sportello.Open311Client, error)
 	UpdateMyProfile(ctx context.Context, input model.ProfileInput) (*sportello.Citizen, error)
 	CreateCitizen(ctx context.Context, input model.CitizenInput) (*sportello.Citizen, error)
 	SetOpeningHours(ctx context.Context, officeID string, slots []*model.OpeningSlotInput) (*sportello.Office, error)
@@ -596,6 +613,7 @@ type QueryResolver interface {
 	Service(ctx context.Context, slug string) (*sportello.Service, error)
 	Procedures(ctx context.Context, filter *model.ProcedureFilter, first *int, after *string) (*model.ProcedureConnection, error)
 	Acts(ctx context.Context, filter *model.ActFilter, first *int, after *string) (*model.ActConnection, error)
+	Open311Clients(ctx context.Context) ([]*sportello.Open311Client, error)
 	Me(ctx context.Context) (*sportello.Citizen, error)
 	Citizens(ctx context.Context, search string, first *int) ([]*sportello.Citizen, error)
 	Office(ctx context.Context, id string) (*sportello.Office, error)
@@ -1261,6 +1279,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FirstResponseTarget.Office(childComplexity), true
 
+	case "IssuedOpen311Client.apiKey":
+		if e.ComplexityRoot.IssuedOpen311Client.APIKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IssuedOpen311Client.APIKey(childComplexity), true
+	case "IssuedOpen311Client.client":
+		if e.ComplexityRoot.IssuedOpen311Client.Client == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IssuedOpen311Client.Client(childComplexity), true
+
 	case "Mutation.addClosure":
 		if e.ComplexityRoot.Mutation.AddClosure == nil {
 			break
@@ -1338,6 +1369,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateCitizen(childComplexity, args["input"].(model.CitizenInput)), true
+	case "Mutation.createOpen311Client":
+		if e.ComplexityRoot.Mutation.CreateOpen311Client == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createOpen311Client_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateOpen311Client(childComplexity, args["name"].(string)), true
 	case "Mutation.createProcedure":
 		if e.ComplexityRoot.Mutation.CreateProcedure == nil {
 			break
@@ -1459,6 +1501,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RescheduleAppointment(childComplexity, args["id"].(string), args["start"].(time.Time)), true
+	case "Mutation.revokeOpen311Client":
+		if e.ComplexityRoot.Mutation.RevokeOpen311Client == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeOpen311Client_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeOpen311Client(childComplexity, args["id"].(string)), true
 	case "Mutation.setActStatus":
 		if e.ComplexityRoot.Mutation.SetActStatus == nil {
 			break
@@ -1733,6 +1786,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.OfficeCount.Office(childComplexity), true
 
+	case "Open311Client.createdAt":
+		if e.ComplexityRoot.Open311Client.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Open311Client.CreatedAt(childComplexity), true
+	case "Open311Client.id":
+		if e.ComplexityRoot.Open311Client.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Open311Client.ID(childComplexity), true
+	case "Open311Client.name":
+		if e.ComplexityRoot.Open311Client.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Open311Client.Name(childComplexity), true
+	case "Open311Client.revokedAt":
+		if e.ComplexityRoot.Open311Client.RevokedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Open311Client.RevokedAt(childComplexity), true
+
 	case "OpeningSlot.closes":
 		if e.ComplexityRoot.OpeningSlot.Closes == nil {
 			break
@@ -1984,6 +2062,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Offices(childComplexity), true
+	case "Query.open311Clients":
+		if e.ComplexityRoot.Query.Open311Clients == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Open311Clients(childComplexity), true
 	case "Query.procedures":
 		if e.ComplexityRoot.Query.Procedures == nil {
 			break
@@ -3498,7 +3582,42 @@ extend type Mutation {
   setActStatus(id: ID!, status: CatalogueStatus!): Act! @hasRole(roles: [EDITOR, OPERATOR, MANAGER, ADMIN])
 }
 `, BuiltIn: false},
-	{Name: "../../schema/channels.graphqls", Input: `# The channels beside GraphQL: attachments from any channel, downloaded at /attachments/{id}.
+	{Name: "../../schema/channels.graphqls", Input: `# The channels beside GraphQL: Open311 GeoReport v2 (served under /open311/v2/, see README), the
+# administration of its client applications, and attachments from any channel, downloaded at
+# /attachments/{id}.
+
+extend enum Channel {
+  "Filed by a 311 app or platform through the Open311 GeoReport v2 API."
+  OPEN311
+}
+
+"An application allowed to file requests through the Open311 API with its API key."
+type Open311Client {
+  id: ID!
+  name: String!
+  createdAt: Time!
+  "When its key was revoked; it files nothing since."
+  revokedAt: Time
+}
+
+"A newly created Open311 client and its key."
+type IssuedOpen311Client {
+  client: Open311Client!
+  "The api_key the application sends with each request. Shown only now: the server keeps a hash."
+  apiKey: String!
+}
+
+extend type Query {
+  "The Open311 client applications, newest first. Errors: FORBIDDEN."
+  open311Clients: [Open311Client!]! @hasRole(roles: [ADMIN])
+}
+
+extend type Mutation {
+  "Registers an Open311 client application and issues its API key. Errors: BAD_USER_INPUT (name), FORBIDDEN."
+  createOpen311Client(name: String!): IssuedOpen311Client! @hasRole(roles: [ADMIN])
+  "Revokes a client's API key for good. Errors: FORBIDDEN, NOT_FOUND."
+  revokeOpen311Client(id: ID!): Open311Client! @hasRole(roles: [ADMIN])
+}
 
 """
 A file sent in a multipart request, as the GraphQL multipart request spec describes
@@ -4391,6 +4510,16 @@ func (ec *executionContext) childFields_FirstResponseTarget(ctx context.Context,
 	return nil, fmt.Errorf("no field named %q was found under type FirstResponseTarget", field.Name)
 }
 
+func (ec *executionContext) childFields_IssuedOpen311Client(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "client":
+		return ec.fieldContext_IssuedOpen311Client_client(ctx, field)
+	case "apiKey":
+		return ec.fieldContext_IssuedOpen311Client_apiKey(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IssuedOpen311Client", field.Name)
+}
+
 func (ec *executionContext) childFields_Office(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4435,6 +4564,20 @@ func (ec *executionContext) childFields_OfficeCount(ctx context.Context, field g
 		return ec.fieldContext_OfficeCount_count(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type OfficeCount", field.Name)
+}
+
+func (ec *executionContext) childFields_Open311Client(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Open311Client_id(ctx, field)
+	case "name":
+		return ec.fieldContext_Open311Client_name(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Open311Client_createdAt(ctx, field)
+	case "revokedAt":
+		return ec.fieldContext_Open311Client_revokedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Open311Client", field.Name)
 }
 
 func (ec *executionContext) childFields_OpeningSlot(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5059,6 +5202,20 @@ func (ec *executionContext) field_Mutation_createCitizen_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createOpen311Client_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createProcedure_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5258,6 +5415,20 @@ func (ec *executionContext) field_Mutation_rescheduleAppointment_args(ctx contex
 		return nil, err
 	}
 	args["start"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_revokeOpen311Client_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -8322,6 +8493,61 @@ func (ec *executionContext) fieldContext_FirstResponseTarget_hours(_ context.Con
 	return graphql.NewScalarFieldContext("FirstResponseTarget", field, false, false, "Int")
 }
 
+func (ec *executionContext) _IssuedOpen311Client_client(ctx context.Context, field graphql.CollectedField, obj *sportello.IssuedOpen311Client) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IssuedOpen311Client_client(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Client, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Open311Client) graphql.Marshaler {
+			return ec.marshalNOpen311Client2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐOpen311Client(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IssuedOpen311Client_client(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IssuedOpen311Client",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Open311Client(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IssuedOpen311Client_apiKey(ctx context.Context, field graphql.CollectedField, obj *sportello.IssuedOpen311Client) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IssuedOpen311Client_apiKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.APIKey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IssuedOpen311Client_apiKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IssuedOpen311Client", field, false, false, "String")
+}
+
 func (ec *executionContext) _Mutation_notifyIncomplete(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9494,6 +9720,130 @@ func (ec *executionContext) fieldContext_Mutation_setActStatus(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_setActStatus_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createOpen311Client(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createOpen311Client(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateOpen311Client(ctx, fc.Args["name"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.IssuedOpen311Client
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.IssuedOpen311Client
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.IssuedOpen311Client) graphql.Marshaler {
+			return ec.marshalNIssuedOpen311Client2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐIssuedOpen311Client(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createOpen311Client(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IssuedOpen311Client(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createOpen311Client_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeOpen311Client(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeOpen311Client(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeOpen311Client(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.Open311Client
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Open311Client
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Open311Client) graphql.Marshaler {
+			return ec.marshalNOpen311Client2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐOpen311Client(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeOpen311Client(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Open311Client(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeOpen311Client_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -10778,6 +11128,98 @@ func (ec *executionContext) fieldContext_OfficeCount_count(_ context.Context, fi
 	return graphql.NewScalarFieldContext("OfficeCount", field, false, false, "Int")
 }
 
+func (ec *executionContext) _Open311Client_id(ctx context.Context, field graphql.CollectedField, obj *sportello.Open311Client) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Open311Client_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Open311Client_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Open311Client", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Open311Client_name(ctx context.Context, field graphql.CollectedField, obj *sportello.Open311Client) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Open311Client_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Open311Client_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Open311Client", field, false, false, "String")
+}
+
+func (ec *executionContext) _Open311Client_createdAt(ctx context.Context, field graphql.CollectedField, obj *sportello.Open311Client) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Open311Client_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Open311Client_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Open311Client", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Open311Client_revokedAt(ctx context.Context, field graphql.CollectedField, obj *sportello.Open311Client) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Open311Client_revokedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RevokedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Open311Client_revokedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Open311Client", field, false, false, "Time")
+}
+
 func (ec *executionContext) _OpeningSlot_weekday(ctx context.Context, field graphql.CollectedField, obj *sportello.OpeningSlot) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11821,6 +12263,56 @@ func (ec *executionContext) fieldContext_Query_acts(ctx context.Context, field g
 	if fc.Args, err = ec.field_Query_acts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_open311Clients(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_open311Clients(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Open311Clients(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal []*sportello.Open311Client
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*sportello.Open311Client
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*sportello.Open311Client) graphql.Marshaler {
+			return ec.marshalNOpen311Client2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐOpen311Clientᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_open311Clients(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Open311Client(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -18899,6 +19391,44 @@ func (ec *executionContext) _FirstResponseTarget(ctx context.Context, sel ast.Se
 	return out
 }
 
+var issuedOpen311ClientImplementors = []string{"IssuedOpen311Client"}
+
+func (ec *executionContext) _IssuedOpen311Client(ctx context.Context, sel ast.SelectionSet, obj *sportello.IssuedOpen311Client) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, issuedOpen311ClientImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IssuedOpen311Client")
+		case "client":
+			out.Values[i] = ec._IssuedOpen311Client_client(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "apiKey":
+			out.Values[i] = ec._IssuedOpen311Client_apiKey(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -19047,6 +19577,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "setActStatus":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setActStatus(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createOpen311Client":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createOpen311Client(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeOpen311Client":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeOpen311Client(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -19286,6 +19830,54 @@ func (ec *executionContext) _OfficeCount(ctx context.Context, sel ast.SelectionS
 		case "count":
 			out.Values[i] = ec._OfficeCount_count(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var open311ClientImplementors = []string{"Open311Client"}
+
+func (ec *executionContext) _Open311Client(ctx context.Context, sel ast.SelectionSet, obj *sportello.Open311Client) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, open311ClientImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Open311Client")
+		case "id":
+			out.Values[i] = ec._Open311Client_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._Open311Client_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._Open311Client_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokedAt":
+			out.Values[i] = ec._Open311Client_revokedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -19641,6 +20233,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_acts(ctx, field)
+				})
+		case "open311Clients":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_open311Clients(ctx, field)
 				})
 		case "me":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -21638,6 +22236,14 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 	return res
 }
 
+func (ec *executionContext) marshalNIssuedOpen311Client2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐIssuedOpen311Client(ctx context.Context, sel ast.SelectionSet, v *sportello.IssuedOpen311Client) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "IssuedOpen311Client!")
+		return graphql.Null
+	}
+	return ec._IssuedOpen311Client(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNOffice2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐOfficeᚄ(ctx context.Context, sel ast.SelectionSet, v []*sportello.Office) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -21684,6 +22290,30 @@ func (ec *executionContext) marshalNOfficeCount2ᚖgithubᚗcomᚋsportelloᚋsp
 		return graphql.Null
 	}
 	return ec._OfficeCount(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOpen311Client2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐOpen311Clientᚄ(ctx context.Context, sel ast.SelectionSet, v []*sportello.Open311Client) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOpen311Client2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐOpen311Client(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOpen311Client2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐOpen311Client(ctx context.Context, sel ast.SelectionSet, v *sportello.Open311Client) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Open311Client!")
+		return graphql.Null
+	}
+	return ec._Open311Client(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNOpeningSlot2githubᚗcomᚋsportelloᚋsportelloᚐOpeningSlot(ctx context.Context, sel ast.SelectionSet, v sportello.OpeningSlot) graphql.Marshaler {
