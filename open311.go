@@ -215,9 +215,6 @@ func (in *Open311RequestInput) Validate() error {
 	return nil
 }
 
-// MaxAddressLen bounds a street address, in characters.
-const MaxAddressLen = 300
-
 // Open311Request is a ticket as GeoReport v2 shows it.
 type Open311Request struct {
 	Ticket      *Ticket

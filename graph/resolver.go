@@ -28,6 +28,9 @@ type Resolver struct {
 	Open311Service sportello.Open311Service
 	// AttachmentService lists the files of tickets.
 	AttachmentService sportello.AttachmentService
+	// NotificationService lists citizens' notifications; Topics streams topic events live.
+	NotificationService sportello.NotificationService
+	Topics              sportello.TopicFeed
 
 	// Now is the clock that decides whether a ticket is overdue; nil means time.Now. It must
 	// be the services' clock, so that the overdue field agrees with the overdue filter.

@@ -136,6 +136,8 @@ func NewApp(cfg Config, d *db.DB, rdb redis.UniversalClient) (*App, error) {
 			AppointmentService:   db.NewAppointmentService(d),
 			Open311Service:       db.NewOpen311Service(d),
 			AttachmentService:    db.NewAttachmentService(d),
+			NotificationService:  db.NewNotificationService(d),
+			Topics:               hub,
 		},
 		Verifier: verifier,
 		Tenants:  newTenantCache(db.NewTenantService(d)),

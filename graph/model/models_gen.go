@@ -49,6 +49,13 @@ type ActInput struct {
 	Status *sportello.CatalogueStatus `json:"status,omitempty"`
 }
 
+// A circle on the map, radius in meters (at most 100 km).
+type AreaInput struct {
+	Latitude     float64 `json:"latitude"`
+	Longitude    float64 `json:"longitude"`
+	RadiusMeters float64 `json:"radiusMeters"`
+}
+
 type BookAppointmentInput struct {
 	OfficeID string `json:"officeId"`
 	// The start of one of the office's free slots, as availableSlots lists them.
@@ -121,7 +128,24 @@ type DecideRecordsAccessInput struct {
 	PublicSubject *string `json:"publicSubject,omitempty"`
 }
 
+// Coordinates (both), an address, or both. Latitude −90..90, longitude −180..180; the address at most 300 characters.
+type LocationInput struct {
+	Latitude  *float64 `json:"latitude,omitempty"`
+	Longitude *float64 `json:"longitude,omitempty"`
+	Address   *string  `json:"address,omitempty"`
+}
+
 type Mutation struct {
+}
+
+type NotificationConnection struct {
+	Edges    []*NotificationEdge `json:"edges"`
+	PageInfo *PageInfo           `json:"pageInfo"`
+}
+
+type NotificationEdge struct {
+	Cursor string                  `json:"cursor"`
+	Node   *sportello.Notification `json:"node"`
 }
 
 type OfficeCount struct {
@@ -214,6 +238,8 @@ type RegisterTicketInput struct {
 	CitizenID *string `json:"citizenId,omitempty"`
 	// For anonymous reports and suggestions instead of citizenId.
 	Contact *ContactInput `json:"contact,omitempty"`
+	// Where the problem is, for reports.
+	Location *LocationInput `json:"location,omitempty"`
 	// Required for kind RECORDS_ACCESS, refused for the others.
 	RecordsAccess *RecordsAccessInput `json:"recordsAccess,omitempty"`
 	// Photos and documents (see Attachment for the limits). Errors: BAD_USER_INPUT (attachments.N).
@@ -277,6 +303,8 @@ type SubmitTicketInput struct {
 	OfficeID *string `json:"officeId,omitempty"`
 	// For anonymous reports and suggestions: how to reach the filer, if they wish.
 	Contact *ContactInput `json:"contact,omitempty"`
+	// Where the problem is, for reports.
+	Location *LocationInput `json:"location,omitempty"`
 	// Required for kind RECORDS_ACCESS, refused for the others.
 	RecordsAccess *RecordsAccessInput `json:"recordsAccess,omitempty"`
 	// Photos and documents (see Attachment for the limits). Errors: BAD_USER_INPUT (attachments.N).
@@ -322,6 +350,8 @@ type TicketFilter struct {
 	CreatedTo   *time.Time `json:"createdTo,omitempty"`
 	// Words in the subject or body (Italian stemming), or a protocol number.
 	Text *string `json:"text,omitempty"`
+	// Tickets whose location lies within the circle.
+	Near *AreaInput `json:"near,omitempty"`
 }
 
 type Weekday string
