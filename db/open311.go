@@ -215,7 +215,7 @@ func (s *Open311Service) SubmitOpen311Request(ctx context.Context, in sportello.
 			return err
 		}
 		nt := newTicket{kind: def.Kind, channel: sportello.ChannelOpen311, subject: def.Name,
-			body: open311Body(def, &in), officeID: def.OfficeID}
+			body: open311Body(def, &in), officeID: def.OfficeID, location: open311Location(&in)}
 		if name := strings.TrimSpace(in.FirstName + " " + in.LastName); name != "" || in.Email != "" || in.Phone != "" {
 			nt.contact = &sportello.Contact{Name: name, Email: in.Email, Phone: in.Phone}
 		}
@@ -275,6 +275,15 @@ func open311Body(def *sportello.Open311ServiceDef, in *sportello.Open311RequestI
 		}
 	}
 	return b.String()
+}
+
+// open311Location is the ticket's location from the request's coordinates and address.
+func open311Location(in *sportello.Open311RequestInput) *sportello.Location {
+	l := &sportello.Location{Address: in.Address}
+	if in.Latitude != nil {
+		l.Latitude, l.Longitude = *in.Latitude, *in.Longitude
+	}
+	return l
 }
 
 type open311RequestRow struct {

@@ -297,6 +297,13 @@ func requestOf(req *sportello.Open311Request) request {
 		StatusNotes: sportello.Open311StatusNotes(t), ServiceName: req.ServiceName, ServiceCode: req.ServiceCode,
 		Description: t.Body, AgencyResponsible: req.AgencyResponsible, RequestedDatetime: w3c(t.CreatedAt),
 		UpdatedDatetime: w3c(t.UpdatedAt), ExpectedDatetime: w3c(t.DueAt), MediaURL: req.MediaURL}
+	if l := t.Location; l != nil {
+		out.Address = l.Address
+		if l.HasCoordinates() {
+			lat, long := l.Latitude, l.Longitude
+			out.Lat, out.Long = &lat, &long
+		}
+	}
 	return out
 }
 

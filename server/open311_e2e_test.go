@@ -114,17 +114,33 @@ func TestOpen311ClientFilesAndFollowsARequestInJSON(t *testing.T) {
 			Edges []struct {
 				Node struct {
 					ID, Kind, Channel, Body string
+					Location                *struct{ Latitude, Longitude float64 }
 				}
 			}
 		}
 	}
-	s.ok(operator, `{ tickets(filter: {channels: [OPEN311]}) { edges { node { id kind channel body } } } }`, nil, &list)
+	s.ok(operator, `{ tickets(filter: {channels: [OPEN311]}) { edges { node { id kind channel body location { latitude longitude } } } } }`, nil, &list)
 	if len(list.Tickets.Edges) != 1 {
 		t.Fatalf("tickets = %+v", list)
 	}
 	ticket := list.Tickets.Edges[0].Node
-	if ticket.Kind != "REPORT" || !strings.Contains(ticket.Body, "pericolo per le persone? Sì") {
+	if ticket.Kind != "REPORT" || !strings.Contains(ticket.Body, "pericolo per le persone? Sì") ||
+		ticket.Location == nil || ticket.Location.Latitude != 45.4642 {
 		t.Fatalf("ticket = %+v", ticket)
+	}
+
+	var near struct {
+		Tickets struct{ TotalCount int }
+	}
+	for _, c := range []struct {
+		lat, long float64
+		want      int
+	}{{45.4650, 9.1905, 1}, {45.07, 7.68, 0}} {
+		s.ok(operator, `query($lat: Float!, $long: Float!) { tickets(filter: {near: {latitude: $lat, longitude: $long, radiusMeters: 500}}) { totalCount } }`,
+			map[string]any{"lat": c.lat, "long": c.long}, &near)
+		if near.Tickets.TotalCount != c.want {
+			t.Fatalf("tickets near %v,%v: %d, want %d", c.lat, c.long, near.Tickets.TotalCount, c.want)
+		}
 	}
 
 	status, body = s.open311(http.MethodGet, "requests/"+id+".json", nil)
@@ -133,8 +149,8 @@ func TestOpen311ClientFilesAndFollowsARequestInJSON(t *testing.T) {
 		t.Fatalf("get: %d %s", status, body)
 	}
 	r := got[0]
-	if r.Status != "open" || r.StatusNotes != "Ricevuta" || r.ServiceCode != "segnalazione" ||
-		r.MediaURL != "https://img.example.org/lampione.jpg" || r.ExpectedDatetime == "" {
+	if r.Status != "open" || r.StatusNotes != "Ricevuta" || r.ServiceCode != "segnalazione" || r.Address != "Via Garibaldi 21" ||
+		r.Lat == nil || *r.Lat != 45.4642 || r.MediaURL != "https://img.example.org/lampione.jpg" || r.ExpectedDatetime == "" {
 		t.Fatalf("request = %+v", r)
 	}
 	if strings.Contains(body, "anna@example.it") {
