@@ -1,13 +1,19 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"log/slog"
 	"mime"
+	"net"
 	"net/http"
 	"strconv"
 
+	"github.com/emersion/go-smtp"
 	sportello "github.com/sportello/sportello"
+	"github.com/sportello/sportello/db"
 	"github.com/sportello/sportello/graph"
+	"github.com/sportello/sportello/mailin"
 	"github.com/sportello/sportello/open311"
 )
 
@@ -54,4 +60,23 @@ func (a *App) downloadAttachment(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "private, no-store")
 	h.Set("Content-Security-Policy", "sandbox")
 	w.Write(data)
+}
+
+// newMailServer returns the e-mail intake's SMTP server for the default municipality.
+func newMailServer(cfg Config, d *db.DB) *smtp.Server {
+	return mailin.New(mailin.Config{Domain: "sportello", EmailAddress: cfg.EmailIntakeAddress, PECAddress: cfg.PECIntakeAddress,
+		Relays: cfg.SMTPRelays, TenantID: sportello.DefaultTenantID, Intake: db.NewMailIntake(d)})
+}
+
+// serveMail runs the e-mail intake on SMTP_LISTEN_ADDR, if set, until ctx ends.
+func serveMail(ctx context.Context, cfg Config, d *db.DB) error {
+	if cfg.SMTPListenAddr == "" {
+		return nil
+	}
+	l, err := net.Listen("tcp", cfg.SMTPListenAddr)
+	if err != nil {
+		return fmt.Errorf("e-mail intake: %w", err)
+	}
+	slog.Info("e-mail intake", "addr", cfg.SMTPListenAddr, "email", cfg.EmailIntakeAddress, "pec", cfg.PECIntakeAddress)
+	return mailin.Serve(ctx, newMailServer(cfg, d), l)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"strings"
 	"time"
@@ -48,6 +49,13 @@ type Config struct {
 	MaxUploadBytes int64
 	// BlobStore says where attachment contents are kept: "postgres" or "dir:PATH".
 	BlobStore string
+	// SMTPListenAddr is where the e-mail intake listens for the office's mail server; empty
+	// turns it off. EmailIntakeAddress and PECIntakeAddress are the mailboxes it accepts, and
+	// SMTPRelays the networks allowed to deliver (loopback when empty).
+	SMTPListenAddr     string
+	EmailIntakeAddress string
+	PECIntakeAddress   string
+	SMTPRelays         []netip.Prefix
 }
 
 // LoadConfig reads the configuration; defaults suit `make run`.
@@ -69,6 +77,23 @@ func LoadConfig() (Config, error) {
 		Open311Contact: env("OPEN311_CONTACT", "Ufficio Relazioni con il Pubblico"),
 		MaxUploadBytes: DefaultMaxUploadBytes,
 		BlobStore:      env("BLOB_STORE", "postgres"),
+
+		SMTPListenAddr:     os.Getenv("SMTP_LISTEN_ADDR"),
+		EmailIntakeAddress: os.Getenv("EMAIL_INTAKE_ADDRESS"),
+		PECIntakeAddress:   os.Getenv("PEC_INTAKE_ADDRESS"),
+	}
+	for _, r := range strings.Split(os.Getenv("SMTP_RELAYS"), ",") {
+		if r = strings.TrimSpace(r); r == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(r)
+		if err != nil {
+			return c, fmt.Errorf("SMTP_RELAYS: %q is not a network such as 10.0.0.5/32", r)
+		}
+		c.SMTPRelays = append(c.SMTPRelays, p)
+	}
+	if c.SMTPListenAddr != "" && c.EmailIntakeAddress == "" && c.PECIntakeAddress == "" {
+		return c, errors.New("SMTP_LISTEN_ADDR needs EMAIL_INTAKE_ADDRESS or PEC_INTAKE_ADDRESS")
 	}
 	switch appEnv := env("APP_ENV", "development"); appEnv {
 	case "production":

@@ -206,8 +206,13 @@ func serve(ctx context.Context, cfg Config, demo bool) error {
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.ListenAndServe() }()
+	go func() {
+		if err := serveMail(ctx, cfg, d); err != nil {
+			errc <- err
+		}
+	}()
 	slog.Info("serving", "addr", "http://"+cfg.ListenAddr+"/graphql", "production", cfg.Production)
 	if demo {
 		printDemoTokens(cfg)

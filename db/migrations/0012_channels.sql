@@ -1,4 +1,5 @@
--- More channels: Open311 GeoReport v2 clients and their requests, and attachments on tickets.
+-- More channels: Open311 GeoReport v2 clients and their requests, attachments on tickets, and the
+-- messages of the e-mail intake.
 
 -- The applications allowed to file through Open311. The API key is shown once, when an admin
 -- creates the client; only its sha256 is kept.
@@ -48,4 +49,16 @@ CREATE INDEX attachments_ticket ON attachments (ticket_id, created_at, position)
 CREATE TABLE blobs (
     key  text PRIMARY KEY,
     data bytea NOT NULL
+);
+
+-- Every message the e-mail intake recorded, by its Message-ID: the same message delivered twice
+-- (a retrying mail server, a forward and the original) makes one ticket.
+CREATE TABLE inbound_mails (
+    tenant_id   uuid NOT NULL REFERENCES tenants(id),
+    message_id  text NOT NULL,
+    channel     text NOT NULL,
+    sender      text NOT NULL,
+    ticket_id   uuid REFERENCES tickets(id),
+    received_at timestamptz NOT NULL,
+    PRIMARY KEY (tenant_id, message_id)
 );
