@@ -10,6 +10,7 @@ import (
 
 	"github.com/sportello/sportello"
 	"github.com/sportello/sportello/graph/generated"
+	"github.com/sportello/sportello/graph/model"
 )
 
 func (r *attachmentResolver) MessageID(ctx context.Context, obj *sportello.Attachment) (*string, error) {
@@ -28,8 +29,17 @@ func (r *mutationResolver) RevokeOpen311Client(ctx context.Context, id string) (
 	return r.Open311Service.RevokeOpen311Client(ctx, id)
 }
 
+func (r *mutationResolver) SetNotificationPreferences(ctx context.Context, input model.NotificationPreferencesInput) (*sportello.NotificationPreferences, error) {
+	return r.NotificationPreferenceService.SetNotificationPreferences(ctx, sportello.NotificationPreferences{
+		EmailNotices: input.EmailNotices, App: input.App})
+}
+
 func (r *queryResolver) Open311Clients(ctx context.Context) ([]*sportello.Open311Client, error) {
 	return r.Open311Service.Open311Clients(ctx)
+}
+
+func (r *queryResolver) NotificationPreferences(ctx context.Context) (*sportello.NotificationPreferences, error) {
+	return r.NotificationPreferenceService.NotificationPreferences(ctx)
 }
 
 func (r *ticketResolver) Attachments(ctx context.Context, obj *sportello.Ticket) ([]*sportello.Attachment, error) {

@@ -28,6 +28,8 @@ type Resolver struct {
 	Open311Service sportello.Open311Service
 	// AttachmentService lists the files of tickets.
 	AttachmentService sportello.AttachmentService
+	// NotificationPreferences keeps how citizens want to hear of their tickets.
+	NotificationPreferenceService sportello.NotificationPreferenceService
 	// NotificationService lists citizens' notifications; Topics streams topic events live.
 	NotificationService sportello.NotificationService
 	Topics              sportello.TopicFeed

@@ -14,6 +14,7 @@ import (
 	"github.com/sportello/sportello/db"
 	"github.com/sportello/sportello/graph"
 	"github.com/sportello/sportello/mailin"
+	"github.com/sportello/sportello/mailout"
 	"github.com/sportello/sportello/open311"
 )
 
@@ -79,4 +80,14 @@ func serveMail(ctx context.Context, cfg Config, d *db.DB) error {
 	}
 	slog.Info("e-mail intake", "addr", cfg.SMTPListenAddr, "email", cfg.EmailIntakeAddress, "pec", cfg.PECIntakeAddress)
 	return mailin.Serve(ctx, newMailServer(cfg, d), l)
+}
+
+// newNotifier returns the worker that tells citizens about their tickets: in the app always,
+// by e-mail through SMTP_RELAY_ADDR when it is set.
+func newNotifier(cfg Config, d *db.DB) *db.Notifier {
+	var mailer sportello.Mailer
+	if cfg.SMTPRelayAddr != "" {
+		mailer = &mailout.SMTP{Addr: cfg.SMTPRelayAddr, From: cfg.MailFrom}
+	}
+	return db.NewNotifier(d, mailer, cfg.PortalURL)
 }

@@ -56,6 +56,13 @@ type Config struct {
 	EmailIntakeAddress string
 	PECIntakeAddress   string
 	SMTPRelays         []netip.Prefix
+	// SMTPRelayAddr is the mail server notifications are sent through (host:port); empty
+	// sends none by e-mail. MailFrom is their sender, PortalURL the start of their links.
+	SMTPRelayAddr string
+	MailFrom      string
+	PortalURL     string
+	// NotifyInterval is how often the notifier looks for new events and due e-mails.
+	NotifyInterval time.Duration
 }
 
 // LoadConfig reads the configuration; defaults suit `make run`.
@@ -81,6 +88,11 @@ func LoadConfig() (Config, error) {
 		SMTPListenAddr:     os.Getenv("SMTP_LISTEN_ADDR"),
 		EmailIntakeAddress: os.Getenv("EMAIL_INTAKE_ADDRESS"),
 		PECIntakeAddress:   os.Getenv("PEC_INTAKE_ADDRESS"),
+
+		SMTPRelayAddr:  os.Getenv("SMTP_RELAY_ADDR"),
+		MailFrom:       env("MAIL_FROM", "urp@localhost"),
+		PortalURL:      strings.TrimSuffix(env("PORTAL_URL", "http://localhost:8080"), "/"),
+		NotifyInterval: time.Second,
 	}
 	for _, r := range strings.Split(os.Getenv("SMTP_RELAYS"), ",") {
 		if r = strings.TrimSpace(r); r == "" {

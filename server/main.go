@@ -138,6 +138,8 @@ func NewApp(cfg Config, d *db.DB, rdb redis.UniversalClient) (*App, error) {
 			AttachmentService:    db.NewAttachmentService(d),
 			NotificationService:  db.NewNotificationService(d),
 			Topics:               hub,
+
+			NotificationPreferenceService: db.NewNotificationPreferenceService(d),
 		},
 		Verifier: verifier,
 		Tenants:  newTenantCache(db.NewTenantService(d)),
@@ -213,6 +215,7 @@ func serve(ctx context.Context, cfg Config, demo bool) error {
 			errc <- err
 		}
 	}()
+	go newNotifier(cfg, d).Run(ctx, cfg.NotifyInterval)
 	slog.Info("serving", "addr", "http://"+cfg.ListenAddr+"/graphql", "production", cfg.Production)
 	if demo {
 		printDemoTokens(cfg)

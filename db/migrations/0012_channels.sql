@@ -1,5 +1,5 @@
 -- More channels: Open311 GeoReport v2 clients and their requests, attachments on tickets, and the
--- messages of the e-mail intake.
+-- messages of the e-mail intake, and notifications to citizens.
 
 -- The applications allowed to file through Open311. The API key is shown once, when an admin
 -- creates the client; only its sha256 is kept.
@@ -62,3 +62,50 @@ CREATE TABLE inbound_mails (
     received_at timestamptz NOT NULL,
     PRIMARY KEY (tenant_id, message_id)
 );
+
+-- Notifications to citizens about their tickets, by e-mail and in the app.
+CREATE TABLE notification_preferences (
+    citizen_id    uuid PRIMARY KEY REFERENCES citizens(id),
+    tenant_id     uuid NOT NULL REFERENCES tenants(id),
+    app           boolean NOT NULL,
+    email_notices text[] NOT NULL, -- the notices sent by e-mail
+    updated_at    timestamptz NOT NULL
+);
+
+-- How far in the event log the notifier has got, per tenant. A worker claims a tenant's row
+-- (FOR UPDATE SKIP LOCKED) for as long as it handles a batch, so two instances never handle one
+-- event. The tenants there are now start from here: their past is not announced.
+CREATE TABLE notification_cursors (
+    tenant_id uuid PRIMARY KEY REFERENCES tenants(id),
+    tx_id     xid8 NOT NULL,
+    event_id  bigint NOT NULL
+);
+INSERT INTO notification_cursors (tenant_id, tx_id, event_id)
+SELECT id, pg_snapshot_xmin(pg_current_snapshot()), 0 FROM tenants;
+
+-- The deadline the citizen was last told of, to tell them when it changes.
+CREATE TABLE ticket_notice_state (
+    ticket_id uuid PRIMARY KEY REFERENCES tickets(id),
+    due_at    timestamptz NOT NULL
+);
+
+-- One row per notice of an event per channel: the proof that it was handled, and for e-mail
+-- the queue it is sent from, retried with backoff while the mail server refuses it.
+CREATE TABLE notification_deliveries (
+    id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    tenant_id       uuid NOT NULL REFERENCES tenants(id),
+    event_id        bigint NOT NULL REFERENCES events(id),
+    notice          text NOT NULL,
+    channel         text NOT NULL CHECK (channel IN ('EMAIL', 'APP')),
+    recipient       text NOT NULL DEFAULT '',
+    subject         text NOT NULL DEFAULT '',
+    body            text NOT NULL DEFAULT '',
+    status          text NOT NULL CHECK (status IN ('PENDING', 'SENT', 'FAILED')),
+    attempts        integer NOT NULL DEFAULT 0,
+    next_attempt_at timestamptz NOT NULL,
+    last_error      text NOT NULL DEFAULT '',
+    created_at      timestamptz NOT NULL,
+    sent_at         timestamptz,
+    CONSTRAINT notification_deliveries_once UNIQUE (event_id, notice, channel)
+);
+CREATE INDEX notification_deliveries_due ON notification_deliveries (next_attempt_at) WHERE status = 'PENDING';

@@ -219,41 +219,42 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AddClosure             func(childComplexity int, input model.ClosureInput) int
-		AssignTicket           func(childComplexity int, ticketID string, officeID string, assigneeID *string) int
-		BookAppointment        func(childComplexity int, input model.BookAppointmentInput) int
-		CancelAppointment      func(childComplexity int, id string) int
-		CompleteRecordsAccess  func(childComplexity int, ticketID string) int
-		CreateAct              func(childComplexity int, input model.ActInput) int
-		CreateCitizen          func(childComplexity int, input model.CitizenInput) int
-		CreateOpen311Client    func(childComplexity int, name string) int
-		CreateProcedure        func(childComplexity int, input model.ProcedureInput) int
-		CreateService          func(childComplexity int, input model.ServiceInput) int
-		DecideRecordsAccess    func(childComplexity int, input model.DecideRecordsAccessInput) int
-		MarkAttended           func(childComplexity int, id string) int
-		MarkNoShow             func(childComplexity int, id string) int
-		MarkNotificationsRead  func(childComplexity int, ids []string) int
-		NotifyCounterParties   func(childComplexity int, ticketID string, counterParties []string) int
-		NotifyIncomplete       func(childComplexity int, ticketID string, note string) int
-		PostTicketMessage      func(childComplexity int, ticketID string, body string, internal *bool, attachments []*graphql.Upload) int
-		RegisterTicket         func(childComplexity int, input model.RegisterTicketInput) int
-		RemoveClosure          func(childComplexity int, id string) int
-		RescheduleAppointment  func(childComplexity int, id string, start time.Time) int
-		RevokeOpen311Client    func(childComplexity int, id string) int
-		SetActStatus           func(childComplexity int, id string, status sportello.CatalogueStatus) int
-		SetBookingSettings     func(childComplexity int, officeID string, input model.BookingSettingsInput) int
-		SetFirstResponseTarget func(childComplexity int, kind sportello.Kind, officeID *string, hours int) int
-		SetFrontDesk           func(childComplexity int, officeID string) int
-		SetOpeningHours        func(childComplexity int, officeID string, slots []*model.OpeningSlotInput) int
-		SetProcedureStatus     func(childComplexity int, id string, status sportello.CatalogueStatus) int
-		SetResponseTerm        func(childComplexity int, kind sportello.Kind, officeID *string, days int) int
-		SetServiceStatus       func(childComplexity int, id string, status sportello.CatalogueStatus) int
-		SubmitTicket           func(childComplexity int, input model.SubmitTicketInput) int
-		TransitionTicket       func(childComplexity int, ticketID string, to sportello.Status, reason *string) int
-		UpdateAct              func(childComplexity int, id string, input model.ActInput) int
-		UpdateMyProfile        func(childComplexity int, input model.ProfileInput) int
-		UpdateProcedure        func(childComplexity int, id string, input model.ProcedureInput) int
-		UpdateService          func(childComplexity int, id string, input model.ServiceInput) int
+		AddClosure                 func(childComplexity int, input model.ClosureInput) int
+		AssignTicket               func(childComplexity int, ticketID string, officeID string, assigneeID *string) int
+		BookAppointment            func(childComplexity int, input model.BookAppointmentInput) int
+		CancelAppointment          func(childComplexity int, id string) int
+		CompleteRecordsAccess      func(childComplexity int, ticketID string) int
+		CreateAct                  func(childComplexity int, input model.ActInput) int
+		CreateCitizen              func(childComplexity int, input model.CitizenInput) int
+		CreateOpen311Client        func(childComplexity int, name string) int
+		CreateProcedure            func(childComplexity int, input model.ProcedureInput) int
+		CreateService              func(childComplexity int, input model.ServiceInput) int
+		DecideRecordsAccess        func(childComplexity int, input model.DecideRecordsAccessInput) int
+		MarkAttended               func(childComplexity int, id string) int
+		MarkNoShow                 func(childComplexity int, id string) int
+		MarkNotificationsRead      func(childComplexity int, ids []string) int
+		NotifyCounterParties       func(childComplexity int, ticketID string, counterParties []string) int
+		NotifyIncomplete           func(childComplexity int, ticketID string, note string) int
+		PostTicketMessage          func(childComplexity int, ticketID string, body string, internal *bool, attachments []*graphql.Upload) int
+		RegisterTicket             func(childComplexity int, input model.RegisterTicketInput) int
+		RemoveClosure              func(childComplexity int, id string) int
+		RescheduleAppointment      func(childComplexity int, id string, start time.Time) int
+		RevokeOpen311Client        func(childComplexity int, id string) int
+		SetActStatus               func(childComplexity int, id string, status sportello.CatalogueStatus) int
+		SetBookingSettings         func(childComplexity int, officeID string, input model.BookingSettingsInput) int
+		SetFirstResponseTarget     func(childComplexity int, kind sportello.Kind, officeID *string, hours int) int
+		SetFrontDesk               func(childComplexity int, officeID string) int
+		SetNotificationPreferences func(childComplexity int, input model.NotificationPreferencesInput) int
+		SetOpeningHours            func(childComplexity int, officeID string, slots []*model.OpeningSlotInput) int
+		SetProcedureStatus         func(childComplexity int, id string, status sportello.CatalogueStatus) int
+		SetResponseTerm            func(childComplexity int, kind sportello.Kind, officeID *string, days int) int
+		SetServiceStatus           func(childComplexity int, id string, status sportello.CatalogueStatus) int
+		SubmitTicket               func(childComplexity int, input model.SubmitTicketInput) int
+		TransitionTicket           func(childComplexity int, ticketID string, to sportello.Status, reason *string) int
+		UpdateAct                  func(childComplexity int, id string, input model.ActInput) int
+		UpdateMyProfile            func(childComplexity int, input model.ProfileInput) int
+		UpdateProcedure            func(childComplexity int, id string, input model.ProcedureInput) int
+		UpdateService              func(childComplexity int, id string, input model.ServiceInput) int
 	}
 
 	Notification struct {
@@ -281,6 +282,11 @@ type ComplexityRoot struct {
 	NotificationEvent struct {
 		Cursor       func(childComplexity int) int
 		Notification func(childComplexity int) int
+	}
+
+	NotificationPreferences struct {
+		App          func(childComplexity int) int
+		EmailNotices func(childComplexity int) int
 	}
 
 	Office struct {
@@ -362,6 +368,7 @@ type ComplexityRoot struct {
 		FirstResponseTargets    func(childComplexity int) int
 		Me                      func(childComplexity int) int
 		MyAppointments          func(childComplexity int) int
+		NotificationPreferences func(childComplexity int) int
 		Notifications           func(childComplexity int, first *int, after *string, unreadOnly *bool) int
 		Office                  func(childComplexity int, id string) int
 		Offices                 func(childComplexity int) int
@@ -617,6 +624,7 @@ type MutationResolver interface {
 	SetActStatus(ctx context.Context, id string, status sportello.CatalogueStatus) (*sportello.Act, error)
 	CreateOpen311Client(ctx context.Context, name string) (*sportello.IssuedOpen311Client, error)
 	RevokeOpen311Client(ctx context.Context, id string) (*sportello.Open311Client, error)
+	SetNotificationPreferences(ctx context.Context, input model.NotificationPreferencesInput) (*sportello.NotificationPreferences, error)
 	UpdateMyProfile(ctx context.Context, input model.ProfileInput) (*sportello.Citizen, error)
 	CreateCitizen(ctx context.Context, input model.CitizenInput) (*sportello.Citizen, error)
 	SetOpeningHours(ctx context.Context, officeID string, slots []*model.OpeningSlotInput) (*sportello.Office, error)
@@ -663,6 +671,7 @@ type QueryResolver interface {
 	Procedures(ctx context.Context, filter *model.ProcedureFilter, first *int, after *string) (*model.ProcedureConnection, error)
 	Acts(ctx context.Context, filter *model.ActFilter, first *int, after *string) (*model.ActConnection, error)
 	Open311Clients(ctx context.Context) ([]*sportello.Open311Client, error)
+	NotificationPreferences(ctx context.Context) (*sportello.NotificationPreferences, error)
 	Me(ctx context.Context) (*sportello.Citizen, error)
 	Citizens(ctx context.Context, search string, first *int) ([]*sportello.Citizen, error)
 	Office(ctx context.Context, id string) (*sportello.Office, error)
@@ -1638,6 +1647,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetFrontDesk(childComplexity, args["officeId"].(string)), true
+	case "Mutation.setNotificationPreferences":
+		if e.ComplexityRoot.Mutation.SetNotificationPreferences == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setNotificationPreferences_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetNotificationPreferences(childComplexity, args["input"].(model.NotificationPreferencesInput)), true
 	case "Mutation.setOpeningHours":
 		if e.ComplexityRoot.Mutation.SetOpeningHours == nil {
 			break
@@ -1842,6 +1862,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.NotificationEvent.Notification(childComplexity), true
+
+	case "NotificationPreferences.app":
+		if e.ComplexityRoot.NotificationPreferences.App == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreferences.App(childComplexity), true
+	case "NotificationPreferences.emailNotices":
+		if e.ComplexityRoot.NotificationPreferences.EmailNotices == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreferences.EmailNotices(childComplexity), true
 
 	case "Office.address":
 		if e.ComplexityRoot.Office.Address == nil {
@@ -2221,6 +2254,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MyAppointments(childComplexity), true
+	case "Query.notificationPreferences":
+		if e.ComplexityRoot.Query.NotificationPreferences == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.NotificationPreferences(childComplexity), true
 	case "Query.notifications":
 		if e.ComplexityRoot.Query.Notifications == nil {
 			break
@@ -3072,6 +3111,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ContactInput", ec.unmarshalInputContactInput),
 			graphql.NewInputUnmarshaler("DecideRecordsAccessInput", ec.unmarshalInputDecideRecordsAccessInput),
 			graphql.NewInputUnmarshaler("LocationInput", ec.unmarshalInputLocationInput),
+			graphql.NewInputUnmarshaler("NotificationPreferencesInput", ec.unmarshalInputNotificationPreferencesInput),
 			graphql.NewInputUnmarshaler("OpeningSlotInput", ec.unmarshalInputOpeningSlotInput),
 			graphql.NewInputUnmarshaler("ProcedureFilter", ec.unmarshalInputProcedureFilter),
 			graphql.NewInputUnmarshaler("ProcedureInput", ec.unmarshalInputProcedureInput),
@@ -3872,6 +3912,44 @@ extend input RegisterTicketInput {
 extend type Ticket {
   "Files filed with the ticket and with its messages, oldest first; citizens do not see those of internal notes."
   attachments: [Attachment!]!
+}
+
+"A change of a ticket that its citizen is told about."
+enum TicketNotice {
+  "The office received the request (with its protocol number and deadline)."
+  RECEIVED
+  "The office replied."
+  ANSWERED
+  "The office waits for the citizen's answer."
+  WAITING_FOR_CITIZEN
+  "The request was resolved or rejected."
+  RESOLVED
+  "The deadline moved."
+  DEADLINE_CHANGED
+}
+
+"How a citizen wants to hear of their tickets. Without a choice of their own: everything, by e-mail and in the app."
+type NotificationPreferences {
+  "The notices sent by e-mail, to the address of the citizen's profile."
+  emailNotices: [TicketNotice!]!
+  "Whether notices are stored for the app (notifications, notificationAdded)."
+  app: Boolean!
+}
+
+input NotificationPreferencesInput {
+  "The notices to send by e-mail; empty for none."
+  emailNotices: [TicketNotice!]!
+  app: Boolean!
+}
+
+extend type Query {
+  "The signed-in citizen's notification preferences. Errors: FORBIDDEN."
+  notificationPreferences: NotificationPreferences! @hasRole(roles: [CITIZEN])
+}
+
+extend type Mutation {
+  "Sets the signed-in citizen's notification preferences, from the next notice on. Errors: BAD_USER_INPUT, FORBIDDEN."
+  setNotificationPreferences(input: NotificationPreferencesInput!): NotificationPreferences! @hasRole(roles: [CITIZEN])
 }
 `, BuiltIn: false},
 	{Name: "../../schema/citizens.graphqls", Input: `"A person the office serves."
@@ -4882,6 +4960,16 @@ func (ec *executionContext) childFields_NotificationEvent(ctx context.Context, f
 		return ec.fieldContext_NotificationEvent_notification(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type NotificationEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationPreferences(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "emailNotices":
+		return ec.fieldContext_NotificationPreferences_emailNotices(ctx, field)
+	case "app":
+		return ec.fieldContext_NotificationPreferences_app(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationPreferences", field.Name)
 }
 
 func (ec *executionContext) childFields_Office(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5897,6 +5985,20 @@ func (ec *executionContext) field_Mutation_setFrontDesk_args(ctx context.Context
 		return nil, err
 	}
 	args["officeId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setNotificationPreferences_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.NotificationPreferencesInput, error) {
+			return ec.unmarshalNNotificationPreferencesInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐNotificationPreferencesInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -10343,6 +10445,68 @@ func (ec *executionContext) fieldContext_Mutation_revokeOpen311Client(ctx contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_setNotificationPreferences(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setNotificationPreferences(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetNotificationPreferences(ctx, fc.Args["input"].(model.NotificationPreferencesInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"CITIZEN"})
+				if err != nil {
+					var zeroVal *sportello.NotificationPreferences
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.NotificationPreferences
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.NotificationPreferences) graphql.Marshaler {
+			return ec.marshalNNotificationPreferences2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐNotificationPreferences(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setNotificationPreferences(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationPreferences(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setNotificationPreferences_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_updateMyProfile(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11572,6 +11736,52 @@ func (ec *executionContext) fieldContext_NotificationEvent_notification(_ contex
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _NotificationPreferences_emailNotices(ctx context.Context, field graphql.CollectedField, obj *sportello.NotificationPreferences) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationPreferences_emailNotices(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EmailNotices, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []sportello.TicketNotice) graphql.Marshaler {
+			return ec.marshalNTicketNotice2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐTicketNoticeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationPreferences_emailNotices(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationPreferences", field, false, false, "TicketNotice")
+}
+
+func (ec *executionContext) _NotificationPreferences_app(ctx context.Context, field graphql.CollectedField, obj *sportello.NotificationPreferences) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationPreferences_app(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.App, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationPreferences_app(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationPreferences", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Office_id(ctx context.Context, field graphql.CollectedField, obj *sportello.Office) (ret graphql.Marshaler) {
@@ -13248,6 +13458,56 @@ func (ec *executionContext) fieldContext_Query_open311Clients(_ context.Context,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Open311Client(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_notificationPreferences(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_notificationPreferences(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().NotificationPreferences(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"CITIZEN"})
+				if err != nil {
+					var zeroVal *sportello.NotificationPreferences
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.NotificationPreferences
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.NotificationPreferences) graphql.Marshaler {
+			return ec.marshalNNotificationPreferences2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐNotificationPreferences(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_notificationPreferences(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationPreferences(ctx, field)
 		},
 	}
 	return fc, nil
@@ -18720,6 +18980,55 @@ func UnmarshalLocationInput(ctx context.Context, raw any) (model.LocationInput, 
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputNotificationPreferencesInput(ctx context.Context, obj any) (model.NotificationPreferencesInput, error) {
+	var it model.NotificationPreferencesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"emailNotices", "app"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "emailNotices":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailNotices"))
+			data, err := ec.unmarshalNTicketNotice2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐTicketNoticeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EmailNotices = data
+		case "app":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("app"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.App = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalNotificationPreferencesInput unmarshals raw into the NotificationPreferencesInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalNotificationPreferencesInput(ctx context.Context, raw any) (model.NotificationPreferencesInput, error) {
+	var out model.NotificationPreferencesInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "NotificationPreferencesInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputOpeningSlotInput(ctx context.Context, obj any) (model.OpeningSlotInput, error) {
 	var it model.OpeningSlotInput
 	if obj == nil {
@@ -20907,6 +21216,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "setNotificationPreferences":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setNotificationPreferences(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "updateMyProfile":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateMyProfile(ctx, field)
@@ -21193,6 +21509,44 @@ func (ec *executionContext) _NotificationEvent(ctx context.Context, sel ast.Sele
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._NotificationEvent_notification(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var notificationPreferencesImplementors = []string{"NotificationPreferences"}
+
+func (ec *executionContext) _NotificationPreferences(ctx context.Context, sel ast.SelectionSet, obj *sportello.NotificationPreferences) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notificationPreferencesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NotificationPreferences")
+		case "emailNotices":
+			out.Values[i] = ec._NotificationPreferences_emailNotices(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "app":
+			out.Values[i] = ec._NotificationPreferences_app(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -21746,6 +22100,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_open311Clients(ctx, field)
+				})
+		case "notificationPreferences":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_notificationPreferences(ctx, field)
 				})
 		case "me":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -23818,6 +24178,19 @@ func (ec *executionContext) marshalNNotificationEvent2ᚖgithubᚗcomᚋsportell
 	return ec._NotificationEvent(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNNotificationPreferences2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐNotificationPreferences(ctx context.Context, sel ast.SelectionSet, v *sportello.NotificationPreferences) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "NotificationPreferences!")
+		return graphql.Null
+	}
+	return ec._NotificationPreferences(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNNotificationPreferencesInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐNotificationPreferencesInput(ctx context.Context, v any) (model.NotificationPreferencesInput, error) {
+	res, err := ec.unmarshalInputNotificationPreferencesInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNOffice2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐOfficeᚄ(ctx context.Context, sel ast.SelectionSet, v []*sportello.Office) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -24389,6 +24762,51 @@ func (ec *executionContext) marshalNTicketMessage2ᚖgithubᚗcomᚋsportelloᚋ
 		return graphql.Null
 	}
 	return ec._TicketMessage(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNTicketNotice2githubᚗcomᚋsportelloᚋsportelloᚐTicketNotice(ctx context.Context, v any) (sportello.TicketNotice, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := sportello.TicketNotice(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTicketNotice2githubᚗcomᚋsportelloᚋsportelloᚐTicketNotice(ctx context.Context, sel ast.SelectionSet, v sportello.TicketNotice) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "TicketNotice!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNTicketNotice2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐTicketNoticeᚄ(ctx context.Context, v any) ([]sportello.TicketNotice, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]sportello.TicketNotice, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNTicketNotice2githubᚗcomᚋsportelloᚋsportelloᚐTicketNotice(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNTicketNotice2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐTicketNoticeᚄ(ctx context.Context, sel ast.SelectionSet, v []sportello.TicketNotice) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTicketNotice2githubᚗcomᚋsportelloᚋsportelloᚐTicketNotice(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNTicketSLA2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐTicketSLA(ctx context.Context, sel ast.SelectionSet, v *sportello.TicketSLA) graphql.Marshaler {

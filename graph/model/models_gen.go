@@ -148,6 +148,12 @@ type NotificationEdge struct {
 	Node   *sportello.Notification `json:"node"`
 }
 
+type NotificationPreferencesInput struct {
+	// The notices to send by e-mail; empty for none.
+	EmailNotices []sportello.TicketNotice `json:"emailNotices"`
+	App          bool                     `json:"app"`
+}
+
 type OfficeCount struct {
 	Office *sportello.Office `json:"office,omitempty"`
 	Count  int               `json:"count"`
