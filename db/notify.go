@@ -17,9 +17,9 @@ import (
 // Notifier tells citizens about their tickets: it reads the event log after a durable cursor
 // per tenant, turns the events into notices, stores the app's notifications and queues the
 // e-mails in the same transaction as the cursor's move, then sends the queued e-mails with
-// retries. Several instances may run at once: a tenant's cursor and each queued e-mail are
-// claimed with FOR UPDATE SKIP LOCKED, and a delivery row, unique per event, notice and
-// channel, is the proof that an event was handled.
+// retries. Several instances may run at once: a tenant's cursor is claimed with FOR UPDATE SKIP
+// LOCKED for the batch, each queued e-mail with a lease taken the same way, and a delivery row,
+// unique per event, notice and channel, is the proof that an event was handled.
 type Notifier struct {
 	db     *DB
 	mailer sportello.Mailer
@@ -213,50 +213,67 @@ func (n *Notifier) deliver(ctx context.Context, tx *sqlx.Tx, tenantID string, ev
 }
 
 type pendingMail struct {
-	ID       string `db:"id"`
-	To       string `db:"recipient"`
-	Subject  string `db:"subject"`
-	Body     string `db:"body"`
-	Attempts int    `db:"attempts"`
+	ID       string    `db:"id"`
+	To       string    `db:"recipient"`
+	Subject  string    `db:"subject"`
+	Body     string    `db:"body"`
+	Attempts int       `db:"attempts"`
+	Lease    time.Time `db:"claimed_until"`
 }
 
-// sendDue sends a batch of the e-mails that are due, each claimed for the time it takes to
-// send it; it returns how many it claimed. An e-mail the mail server refuses is tried again
-// after a wait that doubles each time.
+// sendLease is how long an instance holds an e-mail it is sending: longer than a delivery may
+// take, after which another instance may take it over.
+const sendLease = 2 * time.Minute
+
+// sendDue sends up to a batch of the e-mails that are due and returns how many it sent or
+// tried. An e-mail the mail server refuses is tried again after a wait that doubles each time.
 func (n *Notifier) sendDue(ctx context.Context) (int, error) {
-	claimed := 0
-	err := n.db.inTx(ctx, func(tx *sqlx.Tx) error {
-		var mails []pendingMail
-		if err := tx.SelectContext(ctx, &mails, `SELECT id, recipient, subject, body, attempts FROM notification_deliveries
-			WHERE status = 'PENDING' AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2
-			FOR UPDATE SKIP LOCKED`, n.db.now(), n.Batch); err != nil {
-			return fmt.Errorf("claim e-mails: %w", err)
+	for i := range n.Batch {
+		m, err := n.claimMail(ctx)
+		if err != nil || m == nil {
+			return i, err
 		}
-		claimed = len(mails)
-		for _, m := range mails {
-			sendErr := n.mailer.Send(ctx, &sportello.OutgoingMail{To: m.To, Subject: m.Subject, Body: m.Body,
-				MessageID: "<notice-" + m.ID + "@sportello>"})
-			now := n.db.now()
-			if sendErr == nil {
-				if _, err := tx.ExecContext(ctx, `UPDATE notification_deliveries SET status = 'SENT', sent_at = $2,
-					attempts = attempts + 1 WHERE id = $1`, m.ID, now); err != nil {
-					return fmt.Errorf("record e-mail sent: %w", err)
-				}
-				continue
-			}
-			status, wait := "PENDING", n.backoff(m.Attempts+1)
+		sendErr := n.mailer.Send(ctx, &sportello.OutgoingMail{To: m.To, Subject: m.Subject, Body: m.Body,
+			MessageID: "<notice-" + m.ID + "@sportello>"})
+		now := n.db.now()
+		if sendErr == nil {
+			_, err = n.db.ExecContext(ctx, `UPDATE notification_deliveries SET status = 'SENT', sent_at = $3,
+				attempts = attempts + 1, claimed_until = NULL WHERE id = $1 AND claimed_until = $2`, m.ID, m.Lease, now)
+		} else {
+			status := "PENDING"
 			if m.Attempts+1 >= n.MaxAttempts {
 				status = "FAILED"
 			}
 			slog.WarnContext(ctx, "notification e-mail not sent", "delivery", m.ID, "attempt", m.Attempts+1, "error", sendErr)
-			if _, err := tx.ExecContext(ctx, `UPDATE notification_deliveries SET status = $2, attempts = attempts + 1,
-				next_attempt_at = $3, last_error = $4 WHERE id = $1`, m.ID, status, now.Add(wait), clip(sendErr.Error(), 500)); err != nil {
-				return fmt.Errorf("record e-mail attempt: %w", err)
-			}
+			_, err = n.db.ExecContext(ctx, `UPDATE notification_deliveries SET status = $3, attempts = attempts + 1,
+				next_attempt_at = $4, last_error = $5, claimed_until = NULL WHERE id = $1 AND claimed_until = $2`,
+				m.ID, m.Lease, status, now.Add(n.backoff(m.Attempts+1)), clip(sendErr.Error(), 500))
 		}
-		return nil
-	})
-	return claimed, err
+		if err != nil {
+			return i, fmt.Errorf("record e-mail attempt: %w", err)
+		}
+	}
+	return n.Batch, nil
+}
+
+// claimMail takes the next e-mail that is due, for sendLease, or returns nil when there is
+// none. The claim commits at once: no transaction stays open while the mail server is slow,
+// which would also hold back the live feed, whose horizon is the oldest open transaction.
+func (n *Notifier) claimMail(ctx context.Context) (*pendingMail, error) {
+	now := n.db.now()
+	var m pendingMail
+	err := n.db.GetContext(ctx, &m, `UPDATE notification_deliveries SET claimed_until = $2
+		WHERE id = (SELECT id FROM notification_deliveries
+			WHERE status = 'PENDING' AND next_attempt_at <= $1 AND (claimed_until IS NULL OR claimed_until < $1)
+			ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+		RETURNING id, recipient, subject, body, attempts, claimed_until`, now, now.Add(sendLease))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("claim e-mail: %w", err)
+	}
+	return &m, nil
 }
 
 // backoff is the wait after the attempt-th failed attempt.

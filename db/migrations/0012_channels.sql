@@ -90,7 +90,9 @@ CREATE TABLE ticket_notice_state (
 );
 
 -- One row per notice of an event per channel: the proof that it was handled, and for e-mail
--- the queue it is sent from, retried with backoff while the mail server refuses it.
+-- the queue it is sent from, retried with backoff while the mail server refuses it. An instance
+-- claims an e-mail with a lease (claimed_until) committed before it talks to the mail server, so
+-- that no transaction stays open during the delivery.
 CREATE TABLE notification_deliveries (
     id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     tenant_id       uuid NOT NULL REFERENCES tenants(id),
@@ -104,6 +106,8 @@ CREATE TABLE notification_deliveries (
     attempts        integer NOT NULL DEFAULT 0,
     next_attempt_at timestamptz NOT NULL,
     last_error      text NOT NULL DEFAULT '',
+    -- While an instance sends the e-mail: until then no other takes it.
+    claimed_until   timestamptz,
     created_at      timestamptz NOT NULL,
     sent_at         timestamptz,
     CONSTRAINT notification_deliveries_once UNIQUE (event_id, notice, channel)
