@@ -131,8 +131,8 @@ func (in *CampaignInput) Validate() error {
 	if !in.Status.Valid() {
 		return InvalidField("status", "unknown status %q", in.Status)
 	}
-	if len(in.ResultLinks) > MaxAttachments {
-		return InvalidField("resultLinks", "must be at most %d", MaxAttachments)
+	if len(in.ResultLinks) > MaxContentLinks {
+		return InvalidField("resultLinks", "must be at most %d", MaxContentLinks)
 	}
 	in.ResultLinks, err = normalizeLinks("resultLinks", in.ResultLinks)
 	return err

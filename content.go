@@ -112,7 +112,7 @@ const (
 	MaxContentBodyLen = 100000
 	MaxPathLen        = 300
 	MaxPathDepth      = 6
-	MaxAttachments    = 20
+	MaxContentLinks   = 20
 	MaxPlaceLen       = 300
 )
 
@@ -242,8 +242,8 @@ func (in *ContentInput) Validate(t ContentType) error {
 	if in.Topics, err = NormalizeTopics("topics", in.Topics); err != nil {
 		return err
 	}
-	if len(in.Attachments) > MaxAttachments {
-		return InvalidField("attachments", "must be at most %d", MaxAttachments)
+	if len(in.Attachments) > MaxContentLinks {
+		return InvalidField("attachments", "must be at most %d", MaxContentLinks)
 	}
 	if in.Attachments, err = normalizeLinks("attachments", in.Attachments); err != nil {
 		return err

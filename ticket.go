@@ -53,7 +53,8 @@ const (
 )
 
 // Channels lists every channel.
-var Channels = []Channel{ChannelWeb, ChannelApp, ChannelCounter, ChannelPhone, ChannelEmail, ChannelPEC, ChannelPost, ChannelSocial}
+var Channels = []Channel{ChannelWeb, ChannelApp, ChannelCounter, ChannelPhone, ChannelEmail, ChannelPEC, ChannelPost, ChannelSocial,
+	ChannelOpen311}
 
 // Valid reports whether c is a known channel.
 func (c Channel) Valid() bool { return slices.Contains(Channels, c) }
@@ -175,6 +176,8 @@ type SubmitTicketInput struct {
 	// RecordsAccess is required for, and only for, KindRecordsAccess.
 	RecordsAccess *RecordsAccessInput
 	Location      *Location // optional
+	// Attachments are files filed with the ticket, checked with CheckUploads.
+	Attachments []*Upload
 }
 
 // Validate checks and normalizes the input; it returns BAD_USER_INPUT naming the field at fault.
@@ -214,6 +217,8 @@ type RegisterTicketInput struct {
 	// RecordsAccess is required for, and only for, KindRecordsAccess.
 	RecordsAccess *RecordsAccessInput
 	Location      *Location // optional
+	// Attachments are files filed with the ticket, checked with CheckUploads.
+	Attachments []*Upload
 }
 
 // Validate checks and normalizes the input; it returns BAD_USER_INPUT naming the field at fault.
@@ -299,6 +304,8 @@ type PostMessageInput struct {
 	TicketID string
 	Body     string
 	Internal bool
+	// Attachments are files sent with the message, checked with CheckUploads.
+	Attachments []*Upload
 }
 
 // Validate checks and normalizes the message.

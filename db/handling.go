@@ -145,6 +145,10 @@ func (s *TicketService) PostMessage(ctx context.Context, in sportello.PostMessag
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
+	files, err := sportello.CheckUploads("attachments", in.Attachments)
+	if err != nil {
+		return nil, err
+	}
 	var msg *sportello.Message
 	err = s.db.inEventTx(ctx, c.tenantID, func(tx *sqlx.Tx) error {
 		t, err := getTicket(ctx, tx, c, in.TicketID, true)
@@ -160,6 +164,9 @@ func (s *TicketService) PostMessage(ctx context.Context, in sportello.PostMessag
 		}
 		now := s.db.now()
 		if msg, err = insertMessage(ctx, tx, t, who, in.Body, in.Internal, now); err != nil {
+			return err
+		}
+		if err := s.db.insertAttachments(ctx, tx, t, msg.ID, files, now); err != nil {
 			return err
 		}
 		if who.Kind == sportello.ActorCitizen && t.Status == sportello.StatusWaitingForCitizen {

@@ -110,10 +110,14 @@ func (s *TicketService) SubmitTicket(ctx context.Context, in sportello.SubmitTic
 	if !c.user.Anonymous() && !in.Contact.Empty() {
 		return nil, sportello.InvalidField("contact", "signed-in citizens are reached through their profile")
 	}
+	files, err := sportello.CheckUploads("attachments", in.Attachments)
+	if err != nil {
+		return nil, err
+	}
 	var sub *sportello.Submission
 	err = s.db.inEventTx(ctx, c.tenantID, func(tx *sqlx.Tx) error {
 		nt := newTicket{kind: in.Kind, channel: in.Channel, subject: in.Subject, body: in.Body,
-			officeID: in.OfficeID, contact: in.Contact, recordsAccess: in.RecordsAccess, location: in.Location}
+			officeID: in.OfficeID, contact: in.Contact, recordsAccess: in.RecordsAccess, location: in.Location, files: files}
 		who := sportello.Actor{Kind: sportello.ActorAnonymous}
 		if c.citizen {
 			// A citizen who also works at the office files as a citizen here.
@@ -140,6 +144,10 @@ func (s *TicketService) RegisterTicket(ctx context.Context, in sportello.Registe
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
+	files, err := sportello.CheckUploads("attachments", in.Attachments)
+	if err != nil {
+		return nil, err
+	}
 	var sub *sportello.Submission
 	err = s.db.inEventTx(ctx, c.tenantID, func(tx *sqlx.Tx) error {
 		if in.CitizenID != "" {
@@ -161,7 +169,7 @@ func (s *TicketService) RegisterTicket(ctx context.Context, in sportello.Registe
 		}
 		sub, err = s.insertTicket(ctx, tx, c, who, newTicket{kind: in.Kind, channel: in.Channel,
 			subject: in.Subject, body: in.Body, officeID: in.OfficeID, citizenID: in.CitizenID, contact: in.Contact,
-			recordsAccess: in.RecordsAccess, location: in.Location})
+			recordsAccess: in.RecordsAccess, location: in.Location, files: files})
 		return err
 	})
 	return sub, err
@@ -178,6 +186,8 @@ type newTicket struct {
 	// recordsAccess are the details of a request for access to records.
 	recordsAccess *sportello.RecordsAccessInput
 	location      *sportello.Location
+	// files are the checked attachments filed with the ticket.
+	files []*sportello.CheckedUpload
 }
 
 // insertTicket stores a validated ticket with its protocol number, deadline and CREATED event.
@@ -264,6 +274,9 @@ func (s *TicketService) insertTicket(ctx context.Context, tx *sqlx.Tx, c caller,
 			Priority: t.Priority}, now); err != nil {
 			return nil, err
 		}
+	}
+	if err := s.db.insertAttachments(ctx, tx, t, "", nt.files, now); err != nil {
+		return nil, err
 	}
 	sub.Ticket = t
 	return sub, nil

@@ -38,6 +38,9 @@ type Options struct {
 	LimitAnonymousFiling func(context.Context) error
 	// Observer, if set, is told how every operation goes.
 	Observer Observer
+	// MaxUploadBytes bounds a multipart request with files (the GraphQL multipart request
+	// spec); zero turns uploads off.
+	MaxUploadBytes int64
 }
 
 // NewHandler returns the GraphQL endpoint over the resolvers. The caller's middleware must put
@@ -53,6 +56,11 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(getTransport{})
 	srv.AddTransport(transport.POST{})
+	if opts.MaxUploadBytes > 0 {
+		// Files up to the attachment limit stay in memory, where they are checked; the
+		// transport spills anything larger to temporary files until it is refused.
+		srv.AddTransport(transport.MultipartForm{MaxUploadSize: opts.MaxUploadBytes, MaxMemory: sportello.MaxAttachmentSize + 1<<20})
+	}
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	// Persisted queries let the portal send a hash instead of the query, in GET requests short
 	// enough for caches and CDNs.

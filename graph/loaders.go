@@ -41,7 +41,8 @@ type Loaders struct {
 	routingRules   *dataloadgen.Loader[string, *sportello.RoutingRule]
 	followerCounts *dataloadgen.Loader[string, int]
 	// me loads the signed-in citizen (under the key ""), once per request.
-	me *dataloadgen.Loader[string, *sportello.Citizen]
+	me          *dataloadgen.Loader[string, *sportello.Citizen]
+	attachments *dataloadgen.Loader[string, []*sportello.Attachment]
 }
 
 // NewLoaders returns the loaders of one request, which wait up to wait to gather a batch. They
@@ -73,6 +74,7 @@ func NewLoaders(r *Resolver, wait time.Duration) *Loaders {
 			me, err := r.CitizenService.Me(ctx)
 			return map[string]*sportello.Citizen{"": me}, err
 		}, opts...),
+		attachments: dataloadgen.NewMappedLoader(r.AttachmentService.AttachmentsByTicket, opts...),
 	}
 }
 

@@ -24,6 +24,12 @@ type Resolver struct {
 	RecordsAccessService sportello.RecordsAccessService
 	// AppointmentService books the offices' desks.
 	AppointmentService sportello.AppointmentService
+	// Open311Service administers the Open311 client applications.
+	Open311Service sportello.Open311Service
+	// AttachmentService lists the files of tickets.
+	AttachmentService sportello.AttachmentService
+	// NotificationPreferences keeps how citizens want to hear of their tickets.
+	NotificationPreferenceService sportello.NotificationPreferenceService
 	// NotificationService lists citizens' notifications; Topics streams topic events live.
 	NotificationService sportello.NotificationService
 	Topics              sportello.TopicFeed

@@ -9,6 +9,7 @@ import (
 	"context"
 	"strconv"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/sportello/sportello"
 	"github.com/sportello/sportello/graph/generated"
 	"github.com/sportello/sportello/graph/model"
@@ -53,9 +54,13 @@ func (r *mutationResolver) SubmitTicket(ctx context.Context, input model.SubmitT
 	if err != nil {
 		return nil, err
 	}
+	files, err := readUploads(input.Attachments)
+	if err != nil {
+		return nil, err
+	}
 	in := sportello.SubmitTicketInput{Kind: input.Kind, Subject: input.Subject, Body: input.Body,
 		OfficeID: deref(input.OfficeID), Contact: contactInput(input.Contact), RecordsAccess: recordsAccessInput(input.RecordsAccess),
-		Location: loc}
+		Location: loc, Attachments: files}
 	if input.Channel != nil {
 		in.Channel = *input.Channel
 	}
@@ -71,9 +76,14 @@ func (r *mutationResolver) RegisterTicket(ctx context.Context, input model.Regis
 	if err != nil {
 		return nil, err
 	}
+	files, err := readUploads(input.Attachments)
+	if err != nil {
+		return nil, err
+	}
 	sub, err := r.TicketService.RegisterTicket(ctx, sportello.RegisterTicketInput{Kind: input.Kind, Channel: input.Channel,
 		Subject: input.Subject, Body: input.Body, OfficeID: deref(input.OfficeID), CitizenID: deref(input.CitizenID),
-		Contact: contactInput(input.Contact), RecordsAccess: recordsAccessInput(input.RecordsAccess), Location: loc})
+		Contact: contactInput(input.Contact), RecordsAccess: recordsAccessInput(input.RecordsAccess), Location: loc,
+		Attachments: files})
 	if err != nil {
 		return nil, err
 	}
@@ -88,8 +98,13 @@ func (r *mutationResolver) TransitionTicket(ctx context.Context, ticketID string
 	return r.TicketService.TransitionTicket(ctx, sportello.TransitionTicketInput{TicketID: ticketID, To: to, Reason: deref(reason)})
 }
 
-func (r *mutationResolver) PostTicketMessage(ctx context.Context, ticketID string, body string, internal *bool) (*sportello.Message, error) {
-	return r.TicketService.PostMessage(ctx, sportello.PostMessageInput{TicketID: ticketID, Body: body, Internal: internal != nil && *internal})
+func (r *mutationResolver) PostTicketMessage(ctx context.Context, ticketID string, body string, internal *bool, attachments []*graphql.Upload) (*sportello.Message, error) {
+	files, err := readUploads(attachments)
+	if err != nil {
+		return nil, err
+	}
+	return r.TicketService.PostMessage(ctx, sportello.PostMessageInput{TicketID: ticketID, Body: body, Internal: internal != nil && *internal,
+		Attachments: files})
 }
 
 func (r *queryResolver) Ticket(ctx context.Context, id string) (*sportello.Ticket, error) {

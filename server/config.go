@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -15,6 +16,9 @@ import (
 // devSecret signs development tokens when AUTH_DEV_SECRET is not set. It is public, so
 // production refuses development tokens altogether.
 const devSecret = "sportello-development-secret-do-not-use-in-production"
+
+// DefaultMaxUploadBytes fits a ticket's attachments at their largest, and the operation.
+const DefaultMaxUploadBytes = sportello.MaxAttachments*sportello.MaxAttachmentSize + 1<<20
 
 // Config is the server's configuration, read from the environment.
 type Config struct {
@@ -57,6 +61,27 @@ type Config struct {
 	// EscalationShare the share of a clock after which it warns (0.8: at 80%).
 	EscalationInterval time.Duration
 	EscalationShare    float64
+	// Open311Contact is who Open311 developers ask for an API key, in the discovery document.
+	Open311Contact string
+	// MaxUploadBytes bounds a request carrying files: as many attachments as a ticket takes,
+	// at their largest, and the operation.
+	MaxUploadBytes int64
+	// BlobStore says where attachment contents are kept: "postgres" or "dir:PATH".
+	BlobStore string
+	// SMTPListenAddr is where the e-mail intake listens for the office's mail server; empty
+	// turns it off. EmailIntakeAddress and PECIntakeAddress are the mailboxes it accepts, and
+	// SMTPRelays the networks allowed to deliver (loopback when empty).
+	SMTPListenAddr     string
+	EmailIntakeAddress string
+	PECIntakeAddress   string
+	SMTPRelays         []netip.Prefix
+	// SMTPRelayAddr is the mail server notifications are sent through (host:port); empty
+	// sends none by e-mail. MailFrom is their sender, PortalURL the start of their links.
+	SMTPRelayAddr string
+	MailFrom      string
+	PortalURL     string
+	// NotifyInterval is how often the notifier looks for new events and due e-mails.
+	NotifyInterval time.Duration
 }
 
 // LoadConfig reads the configuration; defaults suit `make run`.
@@ -78,6 +103,19 @@ func LoadConfig() (Config, error) {
 
 		EscalationInterval: time.Minute,
 		EscalationShare:    sportello.DefaultEscalationShare,
+
+		Open311Contact: env("OPEN311_CONTACT", "Ufficio Relazioni con il Pubblico"),
+		MaxUploadBytes: DefaultMaxUploadBytes,
+		BlobStore:      env("BLOB_STORE", "postgres"),
+
+		SMTPListenAddr:     os.Getenv("SMTP_LISTEN_ADDR"),
+		EmailIntakeAddress: os.Getenv("EMAIL_INTAKE_ADDRESS"),
+		PECIntakeAddress:   os.Getenv("PEC_INTAKE_ADDRESS"),
+
+		SMTPRelayAddr:  os.Getenv("SMTP_RELAY_ADDR"),
+		MailFrom:       env("MAIL_FROM", "urp@localhost"),
+		PortalURL:      strings.TrimSuffix(env("PORTAL_URL", "http://localhost:8080"), "/"),
+		NotifyInterval: time.Second,
 	}
 	if v := os.Getenv("ESCALATION_INTERVAL"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -124,6 +162,19 @@ func LoadConfig() (Config, error) {
 	if c.StatementTimeout, err = envDuration("STATEMENT_TIMEOUT", 10*time.Second); err != nil {
 		return c, err
 	}
+	for _, r := range strings.Split(os.Getenv("SMTP_RELAYS"), ",") {
+		if r = strings.TrimSpace(r); r == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(r)
+		if err != nil {
+			return c, fmt.Errorf("SMTP_RELAYS: %q is not a network such as 10.0.0.5/32", r)
+		}
+		c.SMTPRelays = append(c.SMTPRelays, p)
+	}
+	if c.SMTPListenAddr != "" && c.EmailIntakeAddress == "" && c.PECIntakeAddress == "" {
+		return c, errors.New("SMTP_LISTEN_ADDR needs EMAIL_INTAKE_ADDRESS or PEC_INTAKE_ADDRESS")
+	}
 	switch appEnv := env("APP_ENV", "development"); appEnv {
 	case "production":
 		c.Production = true
@@ -137,6 +188,9 @@ func LoadConfig() (Config, error) {
 				c.CORSOrigins = append(c.CORSOrigins, o)
 			}
 		}
+	}
+	if c.BlobStore != "postgres" && !strings.HasPrefix(c.BlobStore, "dir:") {
+		return c, fmt.Errorf("BLOB_STORE must be postgres or dir:PATH, not %q", c.BlobStore)
 	}
 	if c.DatabaseURL == "" {
 		return c, errors.New("DATABASE_URL is not set (make run starts a local PostgreSQL and sets it)")

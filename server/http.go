@@ -52,7 +52,8 @@ func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
 	gql := graph.NewHandler(a.Resolver, graph.Options{WebSocket: a.WebSocket, LoaderWait: a.Config.LoaderWait,
 		Production: a.Config.Production, ComplexityLimit: a.Config.ComplexityMax, Limits: a.Config.Limits,
-		PersistedQueries: a.PersistedQueries, LimitAnonymousFiling: a.limitAnonymousFiling, Observer: a.metrics})
+		PersistedQueries: a.PersistedQueries, LimitAnonymousFiling: a.limitAnonymousFiling, Observer: a.metrics,
+		MaxUploadBytes: a.Config.MaxUploadBytes})
 	mux.Handle("/graphql", a.metrics.countResponses(a.cacheable(a.limitBody(a.authenticate(a.rateLimit(a.timeout(gql)))))))
 	// In production the metrics are served only to scrapers holding METRICS_TOKEN.
 	if !a.Config.Production || a.Config.MetricsToken != "" {
@@ -63,6 +64,7 @@ func (a *App) Handler() http.Handler {
 	}
 	registerConsole(mux)
 	a.registerRegisters(mux)
+	a.registerChannels(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
@@ -117,15 +119,25 @@ func (a *App) cors(next http.Handler) http.Handler {
 // limitBody refuses request bodies over the configured size with 413. A declared length over
 // the cap is refused before reading anything; a body of unknown length (chunked) is read up to
 // the cap and no further, so that the refusal is a status rather than a GraphQL error about a
-// truncated body.
+// truncated body. Multipart requests, which carry files, may be as large as MaxUploadBytes and
+// are streamed to the upload transport, which stops at that cap.
 func (a *App) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > a.Config.MaxBodyBytes {
+		limit := a.Config.MaxBodyBytes
+		if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") && a.Config.MaxUploadBytes > limit {
+			limit = a.Config.MaxUploadBytes
+		}
+		if r.ContentLength > limit {
 			writeError(w, http.StatusRequestEntityTooLarge, sportello.CodeBadUserInput, "request body too large")
 			return
 		}
+		if limit > a.Config.MaxBodyBytes {
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
+			next.ServeHTTP(w, r)
+			return
+		}
 		if r.Body != nil && r.Body != http.NoBody {
-			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.Config.MaxBodyBytes))
+			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 			var tooLarge *http.MaxBytesError
 			if errors.As(err, &tooLarge) {
 				writeError(w, http.StatusRequestEntityTooLarge, sportello.CodeBadUserInput, "request body too large")

@@ -25,6 +25,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	sportello "github.com/sportello/sportello"
+	"github.com/sportello/sportello/blob"
 	"github.com/sportello/sportello/db"
 	"github.com/sportello/sportello/graph"
 	"github.com/sportello/sportello/graph/websocket"
@@ -128,6 +129,11 @@ func NewApp(cfg Config, d *db.DB, rdb redis.UniversalClient) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	if dir, ok := strings.CutPrefix(cfg.BlobStore, "dir:"); ok {
+		if d.Blobs, err = blob.NewDir(dir); err != nil {
+			return nil, err
+		}
+	}
 	citizens := db.NewCitizenService(d)
 	dashboards := db.NewDashboardService(d)
 	content := db.NewContentService(d)
@@ -151,12 +157,16 @@ func NewApp(cfg Config, d *db.DB, rdb redis.UniversalClient) (*App, error) {
 			SearchService:        db.NewSearchService(d),
 			RecordsAccessService: db.NewRecordsAccessService(d),
 			AppointmentService:   db.NewAppointmentService(d),
+			Open311Service:       db.NewOpen311Service(d),
+			AttachmentService:    db.NewAttachmentService(d),
 			NotificationService:  db.NewNotificationService(d),
 			Topics:               hub,
 			ContentService:       content,
 			CampaignService:      db.NewCampaignService(d),
 			TriageService:        db.NewTriageService(d),
 			PrivacyService:       db.NewPrivacyService(d),
+
+			NotificationPreferenceService: db.NewNotificationPreferenceService(d),
 		},
 		Verifier:         verifier,
 		Tenants:          newTenantCache(db.NewTenantService(d)),
@@ -238,8 +248,14 @@ func serve(ctx context.Context, cfg Config, demo bool) error {
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.ListenAndServe() }()
+	go func() {
+		if err := serveMail(ctx, cfg, d); err != nil {
+			errc <- err
+		}
+	}()
+	go newNotifier(cfg, d).Run(ctx, cfg.NotifyInterval)
 	slog.Info("serving", "addr", "http://"+cfg.ListenAddr+"/graphql", "production", cfg.Production)
 	if demo {
 		printDemoTokens(cfg)

@@ -34,6 +34,7 @@ type ResolverRoot interface {
 	Act() ActResolver
 	Actor() ActorResolver
 	Appointment() AppointmentResolver
+	Attachment() AttachmentResolver
 	AuditEntry() AuditEntryResolver
 	Campaign() CampaignResolver
 	Citizen() CitizenResolver
@@ -146,6 +147,17 @@ type ComplexityRoot struct {
 		Start            func(childComplexity int) int
 		Status           func(childComplexity int) int
 		Topic            func(childComplexity int) int
+	}
+
+	Attachment struct {
+		ContentType func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		Filename    func(childComplexity int) int
+		ID          func(childComplexity int) int
+		MessageID   func(childComplexity int) int
+		SHA256      func(childComplexity int) int
+		Size        func(childComplexity int) int
+		URL         func(childComplexity int) int
 	}
 
 	AuditEntry struct {
@@ -372,6 +384,11 @@ type ComplexityRoot struct {
 		URL func(childComplexity int) int
 	}
 
+	IssuedOpen311Client struct {
+		APIKey func(childComplexity int) int
+		Client func(childComplexity int) int
+	}
+
 	Link struct {
 		Description func(childComplexity int) int
 		URL         func(childComplexity int) int
@@ -384,58 +401,61 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AddClosure             func(childComplexity int, input model.ClosureInput) int
-		ApproveContent         func(childComplexity int, id string) int
-		ArchiveContent         func(childComplexity int, id string) int
-		AssignTicket           func(childComplexity int, ticketID string, officeID string, assigneeID *string) int
-		BookAppointment        func(childComplexity int, input model.BookAppointmentInput) int
-		CancelAppointment      func(childComplexity int, id string) int
-		CompleteRecordsAccess  func(childComplexity int, ticketID string) int
-		CreateAct              func(childComplexity int, input model.ActInput) int
-		CreateCampaign         func(childComplexity int, input model.CampaignInput) int
-		CreateCitizen          func(childComplexity int, input model.CitizenInput) int
-		CreateContent          func(childComplexity int, input model.NewContentInput) int
-		CreateProcedure        func(childComplexity int, input model.ProcedureInput) int
-		CreateReplyTemplate    func(childComplexity int, input model.ReplyTemplateInput) int
-		CreateRoutingRule      func(childComplexity int, input model.RoutingRuleInput) int
-		CreateService          func(childComplexity int, input model.ServiceInput) int
-		DecideRecordsAccess    func(childComplexity int, input model.DecideRecordsAccessInput) int
-		FollowTicket           func(childComplexity int, id string) int
-		MarkAttended           func(childComplexity int, id string) int
-		MarkNoShow             func(childComplexity int, id string) int
-		MarkNotificationsRead  func(childComplexity int, ids []string) int
-		MergeTickets           func(childComplexity int, masterID string, duplicateIds []string) int
-		NotifyCounterParties   func(childComplexity int, ticketID string, counterParties []string) int
-		NotifyIncomplete       func(childComplexity int, ticketID string, note string) int
-		PostTicketMessage      func(childComplexity int, ticketID string, body string, internal *bool) int
-		PublishContent         func(childComplexity int, id string, at *time.Time) int
-		RecordDistribution     func(childComplexity int, campaignID string, input model.DistributionInput) int
-		RegisterTicket         func(childComplexity int, input model.RegisterTicketInput) int
-		RemoveClosure          func(childComplexity int, id string) int
-		RequestErasure         func(childComplexity int) int
-		RescheduleAppointment  func(childComplexity int, id string, start time.Time) int
-		RestoreContentRevision func(childComplexity int, id string, revision int) int
-		SetActStatus           func(childComplexity int, id string, status sportello.CatalogueStatus) int
-		SetBookingSettings     func(childComplexity int, officeID string, input model.BookingSettingsInput) int
-		SetFirstResponseTarget func(childComplexity int, kind sportello.Kind, officeID *string, hours int) int
-		SetFrontDesk           func(childComplexity int, officeID string) int
-		SetOpeningHours        func(childComplexity int, officeID string, slots []*model.OpeningSlotInput) int
-		SetProcedureStatus     func(childComplexity int, id string, status sportello.CatalogueStatus) int
-		SetResponseTerm        func(childComplexity int, kind sportello.Kind, officeID *string, days int) int
-		SetServiceStatus       func(childComplexity int, id string, status sportello.CatalogueStatus) int
-		SetStaffAvailability   func(childComplexity int, userID string, absent bool) int
-		SetTicketPriority      func(childComplexity int, id string, priority sportello.Priority) int
-		SubmitContentForReview func(childComplexity int, id string) int
-		SubmitTicket           func(childComplexity int, input model.SubmitTicketInput) int
-		TransitionTicket       func(childComplexity int, ticketID string, to sportello.Status, reason *string) int
-		UnfollowTicket         func(childComplexity int, id string) int
-		UpdateAct              func(childComplexity int, id string, input model.ActInput) int
-		UpdateCampaign         func(childComplexity int, id string, input model.CampaignInput) int
-		UpdateContent          func(childComplexity int, id string, input model.ContentInput) int
-		UpdateMyProfile        func(childComplexity int, input model.ProfileInput) int
-		UpdateProcedure        func(childComplexity int, id string, input model.ProcedureInput) int
-		UpdateRoutingRule      func(childComplexity int, id string, input model.RoutingRuleInput) int
-		UpdateService          func(childComplexity int, id string, input model.ServiceInput) int
+		AddClosure                 func(childComplexity int, input model.ClosureInput) int
+		ApproveContent             func(childComplexity int, id string) int
+		ArchiveContent             func(childComplexity int, id string) int
+		AssignTicket               func(childComplexity int, ticketID string, officeID string, assigneeID *string) int
+		BookAppointment            func(childComplexity int, input model.BookAppointmentInput) int
+		CancelAppointment          func(childComplexity int, id string) int
+		CompleteRecordsAccess      func(childComplexity int, ticketID string) int
+		CreateAct                  func(childComplexity int, input model.ActInput) int
+		CreateCampaign             func(childComplexity int, input model.CampaignInput) int
+		CreateCitizen              func(childComplexity int, input model.CitizenInput) int
+		CreateContent              func(childComplexity int, input model.NewContentInput) int
+		CreateOpen311Client        func(childComplexity int, name string) int
+		CreateProcedure            func(childComplexity int, input model.ProcedureInput) int
+		CreateReplyTemplate        func(childComplexity int, input model.ReplyTemplateInput) int
+		CreateRoutingRule          func(childComplexity int, input model.RoutingRuleInput) int
+		CreateService              func(childComplexity int, input model.ServiceInput) int
+		DecideRecordsAccess        func(childComplexity int, input model.DecideRecordsAccessInput) int
+		FollowTicket               func(childComplexity int, id string) int
+		MarkAttended               func(childComplexity int, id string) int
+		MarkNoShow                 func(childComplexity int, id string) int
+		MarkNotificationsRead      func(childComplexity int, ids []string) int
+		MergeTickets               func(childComplexity int, masterID string, duplicateIds []string) int
+		NotifyCounterParties       func(childComplexity int, ticketID string, counterParties []string) int
+		NotifyIncomplete           func(childComplexity int, ticketID string, note string) int
+		PostTicketMessage          func(childComplexity int, ticketID string, body string, internal *bool, attachments []*graphql.Upload) int
+		PublishContent             func(childComplexity int, id string, at *time.Time) int
+		RecordDistribution         func(childComplexity int, campaignID string, input model.DistributionInput) int
+		RegisterTicket             func(childComplexity int, input model.RegisterTicketInput) int
+		RemoveClosure              func(childComplexity int, id string) int
+		RequestErasure             func(childComplexity int) int
+		RescheduleAppointment      func(childComplexity int, id string, start time.Time) int
+		RestoreContentRevision     func(childComplexity int, id string, revision int) int
+		RevokeOpen311Client        func(childComplexity int, id string) int
+		SetActStatus               func(childComplexity int, id string, status sportello.CatalogueStatus) int
+		SetBookingSettings         func(childComplexity int, officeID string, input model.BookingSettingsInput) int
+		SetFirstResponseTarget     func(childComplexity int, kind sportello.Kind, officeID *string, hours int) int
+		SetFrontDesk               func(childComplexity int, officeID string) int
+		SetNotificationPreferences func(childComplexity int, input model.NotificationPreferencesInput) int
+		SetOpeningHours            func(childComplexity int, officeID string, slots []*model.OpeningSlotInput) int
+		SetProcedureStatus         func(childComplexity int, id string, status sportello.CatalogueStatus) int
+		SetResponseTerm            func(childComplexity int, kind sportello.Kind, officeID *string, days int) int
+		SetServiceStatus           func(childComplexity int, id string, status sportello.CatalogueStatus) int
+		SetStaffAvailability       func(childComplexity int, userID string, absent bool) int
+		SetTicketPriority          func(childComplexity int, id string, priority sportello.Priority) int
+		SubmitContentForReview     func(childComplexity int, id string) int
+		SubmitTicket               func(childComplexity int, input model.SubmitTicketInput) int
+		TransitionTicket           func(childComplexity int, ticketID string, to sportello.Status, reason *string) int
+		UnfollowTicket             func(childComplexity int, id string) int
+		UpdateAct                  func(childComplexity int, id string, input model.ActInput) int
+		UpdateCampaign             func(childComplexity int, id string, input model.CampaignInput) int
+		UpdateContent              func(childComplexity int, id string, input model.ContentInput) int
+		UpdateMyProfile            func(childComplexity int, input model.ProfileInput) int
+		UpdateProcedure            func(childComplexity int, id string, input model.ProcedureInput) int
+		UpdateRoutingRule          func(childComplexity int, id string, input model.RoutingRuleInput) int
+		UpdateService              func(childComplexity int, id string, input model.ServiceInput) int
 	}
 
 	Notification struct {
@@ -465,6 +485,11 @@ type ComplexityRoot struct {
 		Notification func(childComplexity int) int
 	}
 
+	NotificationPreferences struct {
+		App          func(childComplexity int) int
+		EmailNotices func(childComplexity int) int
+	}
+
 	Office struct {
 		Address      func(childComplexity int) int
 		Booking      func(childComplexity int) int
@@ -486,6 +511,13 @@ type ComplexityRoot struct {
 	OfficeCount struct {
 		Count  func(childComplexity int) int
 		Office func(childComplexity int) int
+	}
+
+	Open311Client struct {
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Name      func(childComplexity int) int
+		RevokedAt func(childComplexity int) int
 	}
 
 	OpeningSlot struct {
@@ -555,9 +587,11 @@ type ComplexityRoot struct {
 		FirstResponseTargets    func(childComplexity int) int
 		Me                      func(childComplexity int) int
 		MyAppointments          func(childComplexity int) int
+		NotificationPreferences func(childComplexity int) int
 		Notifications           func(childComplexity int, first *int, after *string, unreadOnly *bool) int
 		Office                  func(childComplexity int, id string) int
 		Offices                 func(childComplexity int) int
+		Open311Clients          func(childComplexity int) int
 		Procedures              func(childComplexity int, filter *model.ProcedureFilter, first *int, after *string) int
 		RenderReplyTemplate     func(childComplexity int, templateID string, ticketID string) int
 		ReplyTemplates          func(childComplexity int, kind *sportello.Kind, officeID *string) int
@@ -709,6 +743,7 @@ type ComplexityRoot struct {
 
 	Ticket struct {
 		Assignee       func(childComplexity int) int
+		Attachments    func(childComplexity int) int
 		Body           func(childComplexity int) int
 		Channel        func(childComplexity int) int
 		Citizen        func(childComplexity int) int
@@ -809,6 +844,10 @@ type AppointmentResolver interface {
 
 	ProtocolNumber(ctx context.Context, obj *sportello.Appointment) (*string, error)
 }
+type AttachmentResolver interface {
+	MessageID(ctx context.Context, obj *sportello.Attachment) (*string, error)
+	URL(ctx context.Context, obj *sportello.Attachment) (string, error)
+}
 type AuditEntryResolver interface {
 	CitizenID(ctx context.Context, obj *sportello.AuditEntry) (*string, error)
 	ClientAddr(ctx context.Context, obj *sportello.AuditEntry) (string, error)
@@ -902,6 +941,9 @@ type MutationResolver interface {
 	CreateAct(ctx context.Context, input model.ActInput) (*sportello.Act, error)
 	UpdateAct(ctx context.Context, id string, input model.ActInput) (*sportello.Act, error)
 	SetActStatus(ctx context.Context, id string, status sportello.CatalogueStatus) (*sportello.Act, error)
+	CreateOpen311Client(ctx context.Context, name string) (*sportello.IssuedOpen311Client, error)
+	RevokeOpen311Client(ctx context.Context, id string) (*sportello.Open311Client, error)
+	SetNotificationPreferences(ctx context.Context, input model.NotificationPreferencesInput) (*sportello.NotificationPreferences, error)
 	UpdateMyProfile(ctx context.Context, input model.ProfileInput) (*sportello.Citizen, error)
 	CreateCitizen(ctx context.Context, input model.CitizenInput) (*sportello.Citizen, error)
 	CreateContent(ctx context.Context, input model.NewContentInput) (*sportello.Content, error)
@@ -926,7 +968,7 @@ type MutationResolver interface {
 	RegisterTicket(ctx context.Context, input model.RegisterTicketInput) (*model.SubmitTicketPayload, error)
 	AssignTicket(ctx context.Context, ticketID string, officeID string, assigneeID *string) (*sportello.Ticket, error)
 	TransitionTicket(ctx context.Context, ticketID string, to sportello.Status, reason *string) (*sportello.Ticket, error)
-	PostTicketMessage(ctx context.Context, ticketID string, body string, internal *bool) (*sportello.Message, error)
+	PostTicketMessage(ctx context.Context, ticketID string, body string, internal *bool, attachments []*graphql.Upload) (*sportello.Message, error)
 	CreateRoutingRule(ctx context.Context, input model.RoutingRuleInput) (*sportello.RoutingRule, error)
 	UpdateRoutingRule(ctx context.Context, id string, input model.RoutingRuleInput) (*sportello.RoutingRule, error)
 	SetStaffAvailability(ctx context.Context, userID string, absent bool) (*sportello.Staff, error)
@@ -970,6 +1012,8 @@ type QueryResolver interface {
 	Service(ctx context.Context, slug string) (*sportello.Service, error)
 	Procedures(ctx context.Context, filter *model.ProcedureFilter, first *int, after *string) (*model.ProcedureConnection, error)
 	Acts(ctx context.Context, filter *model.ActFilter, first *int, after *string) (*model.ActConnection, error)
+	Open311Clients(ctx context.Context) ([]*sportello.Open311Client, error)
+	NotificationPreferences(ctx context.Context) (*sportello.NotificationPreferences, error)
 	Me(ctx context.Context) (*sportello.Citizen, error)
 	Citizens(ctx context.Context, search string, first *int) ([]*sportello.Citizen, error)
 	Content(ctx context.Context, id string) (*sportello.Content, error)
@@ -1065,6 +1109,7 @@ type TicketResolver interface {
 	Messages(ctx context.Context, obj *sportello.Ticket) ([]*sportello.Message, error)
 	History(ctx context.Context, obj *sportello.Ticket) ([]*sportello.Event, error)
 	RecordsAccess(ctx context.Context, obj *sportello.Ticket) (*sportello.RecordsAccess, error)
+	Attachments(ctx context.Context, obj *sportello.Ticket) ([]*sportello.Attachment, error)
 	SLA(ctx context.Context, obj *sportello.Ticket) (*sportello.TicketSLA, error)
 
 	FollowerCount(ctx context.Context, obj *sportello.Ticket) (int, error)
@@ -1410,6 +1455,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Appointment.Topic(childComplexity), true
+
+	case "Attachment.contentType":
+		if e.ComplexityRoot.Attachment.ContentType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attachment.ContentType(childComplexity), true
+	case "Attachment.createdAt":
+		if e.ComplexityRoot.Attachment.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attachment.CreatedAt(childComplexity), true
+	case "Attachment.filename":
+		if e.ComplexityRoot.Attachment.Filename == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attachment.Filename(childComplexity), true
+	case "Attachment.id":
+		if e.ComplexityRoot.Attachment.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attachment.ID(childComplexity), true
+	case "Attachment.messageId":
+		if e.ComplexityRoot.Attachment.MessageID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attachment.MessageID(childComplexity), true
+	case "Attachment.sha256":
+		if e.ComplexityRoot.Attachment.SHA256 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attachment.SHA256(childComplexity), true
+	case "Attachment.size":
+		if e.ComplexityRoot.Attachment.Size == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attachment.Size(childComplexity), true
+	case "Attachment.url":
+		if e.ComplexityRoot.Attachment.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attachment.URL(childComplexity), true
 
 	case "AuditEntry.action":
 		if e.ComplexityRoot.AuditEntry.Action == nil {
@@ -2330,6 +2424,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Image.URL(childComplexity), true
 
+	case "IssuedOpen311Client.apiKey":
+		if e.ComplexityRoot.IssuedOpen311Client.APIKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IssuedOpen311Client.APIKey(childComplexity), true
+	case "IssuedOpen311Client.client":
+		if e.ComplexityRoot.IssuedOpen311Client.Client == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IssuedOpen311Client.Client(childComplexity), true
+
 	case "Link.description":
 		if e.ComplexityRoot.Link.Description == nil {
 			break
@@ -2483,6 +2590,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateContent(childComplexity, args["input"].(model.NewContentInput)), true
+	case "Mutation.createOpen311Client":
+		if e.ComplexityRoot.Mutation.CreateOpen311Client == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createOpen311Client_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateOpen311Client(childComplexity, args["name"].(string)), true
 	case "Mutation.createProcedure":
 		if e.ComplexityRoot.Mutation.CreateProcedure == nil {
 			break
@@ -2625,7 +2743,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.PostTicketMessage(childComplexity, args["ticketId"].(string), args["body"].(string), args["internal"].(*bool)), true
+		return e.ComplexityRoot.Mutation.PostTicketMessage(childComplexity, args["ticketId"].(string), args["body"].(string), args["internal"].(*bool), args["attachments"].([]*graphql.Upload)), true
 	case "Mutation.publishContent":
 		if e.ComplexityRoot.Mutation.PublishContent == nil {
 			break
@@ -2698,6 +2816,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RestoreContentRevision(childComplexity, args["id"].(string), args["revision"].(int)), true
+	case "Mutation.revokeOpen311Client":
+		if e.ComplexityRoot.Mutation.RevokeOpen311Client == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeOpen311Client_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeOpen311Client(childComplexity, args["id"].(string)), true
 	case "Mutation.setActStatus":
 		if e.ComplexityRoot.Mutation.SetActStatus == nil {
 			break
@@ -2742,6 +2871,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetFrontDesk(childComplexity, args["officeId"].(string)), true
+	case "Mutation.setNotificationPreferences":
+		if e.ComplexityRoot.Mutation.SetNotificationPreferences == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setNotificationPreferences_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetNotificationPreferences(childComplexity, args["input"].(model.NotificationPreferencesInput)), true
 	case "Mutation.setOpeningHours":
 		if e.ComplexityRoot.Mutation.SetOpeningHours == nil {
 			break
@@ -3024,6 +3164,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.NotificationEvent.Notification(childComplexity), true
 
+	case "NotificationPreferences.app":
+		if e.ComplexityRoot.NotificationPreferences.App == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreferences.App(childComplexity), true
+	case "NotificationPreferences.emailNotices":
+		if e.ComplexityRoot.NotificationPreferences.EmailNotices == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreferences.EmailNotices(childComplexity), true
+
 	case "Office.address":
 		if e.ComplexityRoot.Office.Address == nil {
 			break
@@ -3142,6 +3295,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OfficeCount.Office(childComplexity), true
+
+	case "Open311Client.createdAt":
+		if e.ComplexityRoot.Open311Client.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Open311Client.CreatedAt(childComplexity), true
+	case "Open311Client.id":
+		if e.ComplexityRoot.Open311Client.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Open311Client.ID(childComplexity), true
+	case "Open311Client.name":
+		if e.ComplexityRoot.Open311Client.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Open311Client.Name(childComplexity), true
+	case "Open311Client.revokedAt":
+		if e.ComplexityRoot.Open311Client.RevokedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Open311Client.RevokedAt(childComplexity), true
 
 	case "OpeningSlot.closes":
 		if e.ComplexityRoot.OpeningSlot.Closes == nil {
@@ -3523,6 +3701,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MyAppointments(childComplexity), true
+	case "Query.notificationPreferences":
+		if e.ComplexityRoot.Query.NotificationPreferences == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.NotificationPreferences(childComplexity), true
 	case "Query.notifications":
 		if e.ComplexityRoot.Query.Notifications == nil {
 			break
@@ -3551,6 +3735,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Offices(childComplexity), true
+	case "Query.open311Clients":
+		if e.ComplexityRoot.Query.Open311Clients == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Open311Clients(childComplexity), true
 	case "Query.procedures":
 		if e.ComplexityRoot.Query.Procedures == nil {
 			break
@@ -4277,6 +4467,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Ticket.Assignee(childComplexity), true
+	case "Ticket.attachments":
+		if e.ComplexityRoot.Ticket.Attachments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.Attachments(childComplexity), true
 	case "Ticket.body":
 		if e.ComplexityRoot.Ticket.Body == nil {
 			break
@@ -4660,6 +4856,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("LinkInput", ec.unmarshalInputLinkInput),
 			graphql.NewInputUnmarshaler("LocationInput", ec.unmarshalInputLocationInput),
 			graphql.NewInputUnmarshaler("NewContentInput", ec.unmarshalInputNewContentInput),
+			graphql.NewInputUnmarshaler("NotificationPreferencesInput", ec.unmarshalInputNotificationPreferencesInput),
 			graphql.NewInputUnmarshaler("OpeningSlotInput", ec.unmarshalInputOpeningSlotInput),
 			graphql.NewInputUnmarshaler("ProcedureFilter", ec.unmarshalInputProcedureFilter),
 			graphql.NewInputUnmarshaler("ProcedureInput", ec.unmarshalInputProcedureInput),
@@ -5386,6 +5583,124 @@ extend type Mutation {
   createAct(input: ActInput!): Act! @hasRole(roles: [EDITOR, OPERATOR, MANAGER, ADMIN])
   updateAct(id: ID!, input: ActInput!): Act! @hasRole(roles: [EDITOR, OPERATOR, MANAGER, ADMIN])
   setActStatus(id: ID!, status: CatalogueStatus!): Act! @hasRole(roles: [EDITOR, OPERATOR, MANAGER, ADMIN])
+}
+`, BuiltIn: false},
+	{Name: "../../schema/channels.graphqls", Input: `# The channels beside GraphQL: Open311 GeoReport v2 (served under /open311/v2/, see README), the
+# administration of its client applications, and attachments from any channel, downloaded at
+# /attachments/{id}.
+
+extend enum Channel {
+  "Filed by a 311 app or platform through the Open311 GeoReport v2 API."
+  OPEN311
+}
+
+"An application allowed to file requests through the Open311 API with its API key."
+type Open311Client {
+  id: ID!
+  name: String!
+  createdAt: Time!
+  "When its key was revoked; it files nothing since."
+  revokedAt: Time
+}
+
+"A newly created Open311 client and its key."
+type IssuedOpen311Client {
+  client: Open311Client!
+  "The api_key the application sends with each request. Shown only now: the server keeps a hash."
+  apiKey: String!
+}
+
+extend type Query {
+  "The Open311 client applications, newest first. Errors: FORBIDDEN."
+  open311Clients: [Open311Client!]! @hasRole(roles: [ADMIN])
+}
+
+extend type Mutation {
+  "Registers an Open311 client application and issues its API key. Errors: BAD_USER_INPUT (name), FORBIDDEN."
+  createOpen311Client(name: String!): IssuedOpen311Client! @hasRole(roles: [ADMIN])
+  "Revokes a client's API key for good. Errors: FORBIDDEN, NOT_FOUND."
+  revokeOpen311Client(id: ID!): Open311Client! @hasRole(roles: [ADMIN])
+}
+
+"""
+A file sent in a multipart request, as the GraphQL multipart request spec describes
+(https://github.com/jaydenseric/graphql-multipart-request-spec).
+"""
+scalar Upload
+
+"""
+A photo or document on a ticket or one of its messages. Accepted: JPEG, PNG and WebP photos,
+PDF, plain text (UTF-8), OpenDocument (odt, ods, odp) and Office Open XML (docx, xlsx, pptx)
+documents, at most 10 MiB each and 5 per ticket or message; the type is read from the content and
+must agree with the name's extension.
+"""
+type Attachment {
+  id: ID!
+  filename: String!
+  "The type read from the content."
+  contentType: String!
+  "Bytes."
+  size: Int!
+  "The SHA-256 of the content, in hex."
+  sha256: String!
+  "The message it came with; null for files filed with the ticket."
+  messageId: ID
+  "Where to download it (GET, with the same Authorization header): only for those who see the ticket."
+  url: String!
+  createdAt: Time!
+}
+
+extend input SubmitTicketInput {
+  "Photos and documents (see Attachment for the limits). Errors: BAD_USER_INPUT (attachments.N)."
+  attachments: [Upload!]
+}
+
+extend input RegisterTicketInput {
+  "Photos and documents (see Attachment for the limits). Errors: BAD_USER_INPUT (attachments.N)."
+  attachments: [Upload!]
+}
+
+extend type Ticket {
+  "Files filed with the ticket and with its messages, oldest first; citizens do not see those of internal notes."
+  attachments: [Attachment!]!
+}
+
+"A change of a ticket that its citizen is told about."
+enum TicketNotice {
+  "The office received the request (with its protocol number and deadline)."
+  RECEIVED
+  "The office replied."
+  ANSWERED
+  "The office waits for the citizen's answer."
+  WAITING_FOR_CITIZEN
+  "The request was resolved or rejected."
+  RESOLVED
+  "The deadline moved."
+  DEADLINE_CHANGED
+}
+
+"How a citizen wants to hear of their tickets. Without a choice of their own: everything, by e-mail and in the app."
+type NotificationPreferences {
+  "The notices sent by e-mail, to the address of the citizen's profile."
+  emailNotices: [TicketNotice!]!
+  "Whether notices are stored for the app (notifications, notificationAdded)."
+  app: Boolean!
+}
+
+input NotificationPreferencesInput {
+  "The notices to send by e-mail; empty for none."
+  emailNotices: [TicketNotice!]!
+  app: Boolean!
+}
+
+extend type Query {
+  "The signed-in citizen's notification preferences. Errors: FORBIDDEN."
+  notificationPreferences: NotificationPreferences! @hasRole(roles: [CITIZEN])
+}
+
+extend type Mutation {
+  "Sets the signed-in citizen's notification preferences, from the next notice on. Errors: BAD_USER_INPUT, FORBIDDEN."
+  setNotificationPreferences(input: NotificationPreferencesInput!): NotificationPreferences! @hasRole(roles: [CITIZEN])
 }
 `, BuiltIn: false},
 	{Name: "../../schema/citizens.graphqls", Input: `"A person the office serves."
@@ -6517,7 +6832,7 @@ extend type Mutation {
   ticket WAITING_FOR_CITIZEN puts it back IN_PROGRESS. Errors: BAD_USER_INPUT, FORBIDDEN, NOT_FOUND,
   INVALID_TRANSITION (closed ticket).
   """
-  postTicketMessage(ticketId: ID!, body: String!, internal: Boolean = false): TicketMessage! @hasRole(roles: [CITIZEN, OPERATOR, MANAGER, ADMIN])
+  postTicketMessage(ticketId: ID!, body: String!, internal: Boolean = false, attachments: [Upload!]): TicketMessage! @hasRole(roles: [CITIZEN, OPERATOR, MANAGER, ADMIN])
 }
 `, BuiltIn: false},
 	{Name: "../../schema/triage.graphqls", Input: `"How urgently a ticket must be handled. Lists sorted by PRIORITY show URGENT first."
@@ -6934,6 +7249,28 @@ func (ec *executionContext) childFields_Appointment(ctx context.Context, field g
 		return ec.fieldContext_Appointment_createdAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Appointment", field.Name)
+}
+
+func (ec *executionContext) childFields_Attachment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Attachment_id(ctx, field)
+	case "filename":
+		return ec.fieldContext_Attachment_filename(ctx, field)
+	case "contentType":
+		return ec.fieldContext_Attachment_contentType(ctx, field)
+	case "size":
+		return ec.fieldContext_Attachment_size(ctx, field)
+	case "sha256":
+		return ec.fieldContext_Attachment_sha256(ctx, field)
+	case "messageId":
+		return ec.fieldContext_Attachment_messageId(ctx, field)
+	case "url":
+		return ec.fieldContext_Attachment_url(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Attachment_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Attachment", field.Name)
 }
 
 func (ec *executionContext) childFields_AuditEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7384,6 +7721,16 @@ func (ec *executionContext) childFields_Image(ctx context.Context, field graphql
 	return nil, fmt.Errorf("no field named %q was found under type Image", field.Name)
 }
 
+func (ec *executionContext) childFields_IssuedOpen311Client(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "client":
+		return ec.fieldContext_IssuedOpen311Client_client(ctx, field)
+	case "apiKey":
+		return ec.fieldContext_IssuedOpen311Client_apiKey(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IssuedOpen311Client", field.Name)
+}
+
 func (ec *executionContext) childFields_Link(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "url":
@@ -7460,6 +7807,16 @@ func (ec *executionContext) childFields_NotificationEvent(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type NotificationEvent", field.Name)
 }
 
+func (ec *executionContext) childFields_NotificationPreferences(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "emailNotices":
+		return ec.fieldContext_NotificationPreferences_emailNotices(ctx, field)
+	case "app":
+		return ec.fieldContext_NotificationPreferences_app(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationPreferences", field.Name)
+}
+
 func (ec *executionContext) childFields_Office(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -7504,6 +7861,20 @@ func (ec *executionContext) childFields_OfficeCount(ctx context.Context, field g
 		return ec.fieldContext_OfficeCount_count(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type OfficeCount", field.Name)
+}
+
+func (ec *executionContext) childFields_Open311Client(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Open311Client_id(ctx, field)
+	case "name":
+		return ec.fieldContext_Open311Client_name(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Open311Client_createdAt(ctx, field)
+	case "revokedAt":
+		return ec.fieldContext_Open311Client_revokedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Open311Client", field.Name)
 }
 
 func (ec *executionContext) childFields_OpeningSlot(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7888,6 +8259,8 @@ func (ec *executionContext) childFields_Ticket(ctx context.Context, field graphq
 		return ec.fieldContext_Ticket_history(ctx, field)
 	case "recordsAccess":
 		return ec.fieldContext_Ticket_recordsAccess(ctx, field)
+	case "attachments":
+		return ec.fieldContext_Ticket_attachments(ctx, field)
 	case "sla":
 		return ec.fieldContext_Ticket_sla(ctx, field)
 	case "priority":
@@ -8298,6 +8671,20 @@ func (ec *executionContext) field_Mutation_createContent_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createOpen311Client_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createProcedure_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8517,6 +8904,14 @@ func (ec *executionContext) field_Mutation_postTicketMessage_args(ctx context.Co
 		return nil, err
 	}
 	args["internal"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "attachments",
+		func(ctx context.Context, v any) ([]*graphql.Upload, error) {
+			return ec.unmarshalOUpload2ᚕᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUploadᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["attachments"] = arg3
 	return args, nil
 }
 
@@ -8636,6 +9031,20 @@ func (ec *executionContext) field_Mutation_restoreContentRevision_args(ctx conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_revokeOpen311Client_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_setActStatus_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8721,6 +9130,20 @@ func (ec *executionContext) field_Mutation_setFrontDesk_args(ctx context.Context
 		return nil, err
 	}
 	args["officeId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setNotificationPreferences_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.NotificationPreferencesInput, error) {
+			return ec.unmarshalNNotificationPreferencesInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐNotificationPreferencesInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -11126,6 +11549,190 @@ func (ec *executionContext) _Appointment_createdAt(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_Appointment_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Appointment", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Attachment_id(ctx context.Context, field graphql.CollectedField, obj *sportello.Attachment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Attachment_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Attachment_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Attachment", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Attachment_filename(ctx context.Context, field graphql.CollectedField, obj *sportello.Attachment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Attachment_filename(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Filename, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Attachment_filename(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Attachment", field, false, false, "String")
+}
+
+func (ec *executionContext) _Attachment_contentType(ctx context.Context, field graphql.CollectedField, obj *sportello.Attachment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Attachment_contentType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ContentType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Attachment_contentType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Attachment", field, false, false, "String")
+}
+
+func (ec *executionContext) _Attachment_size(ctx context.Context, field graphql.CollectedField, obj *sportello.Attachment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Attachment_size(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Size, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Attachment_size(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Attachment", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Attachment_sha256(ctx context.Context, field graphql.CollectedField, obj *sportello.Attachment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Attachment_sha256(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SHA256, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Attachment_sha256(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Attachment", field, false, false, "String")
+}
+
+func (ec *executionContext) _Attachment_messageId(ctx context.Context, field graphql.CollectedField, obj *sportello.Attachment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Attachment_messageId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Attachment().MessageID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Attachment_messageId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Attachment", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Attachment_url(ctx context.Context, field graphql.CollectedField, obj *sportello.Attachment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Attachment_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Attachment().URL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Attachment_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Attachment", field, true, true, "String")
+}
+
+func (ec *executionContext) _Attachment_createdAt(ctx context.Context, field graphql.CollectedField, obj *sportello.Attachment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Attachment_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Attachment_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Attachment", field, false, false, "Time")
 }
 
 func (ec *executionContext) _AuditEntry_id(ctx context.Context, field graphql.CollectedField, obj *sportello.AuditEntry) (ret graphql.Marshaler) {
@@ -14789,6 +15396,61 @@ func (ec *executionContext) fieldContext_Image_alt(_ context.Context, field grap
 	return graphql.NewScalarFieldContext("Image", field, false, false, "String")
 }
 
+func (ec *executionContext) _IssuedOpen311Client_client(ctx context.Context, field graphql.CollectedField, obj *sportello.IssuedOpen311Client) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IssuedOpen311Client_client(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Client, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Open311Client) graphql.Marshaler {
+			return ec.marshalNOpen311Client2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐOpen311Client(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IssuedOpen311Client_client(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IssuedOpen311Client",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Open311Client(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IssuedOpen311Client_apiKey(ctx context.Context, field graphql.CollectedField, obj *sportello.IssuedOpen311Client) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IssuedOpen311Client_apiKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.APIKey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IssuedOpen311Client_apiKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IssuedOpen311Client", field, false, false, "String")
+}
+
 func (ec *executionContext) _Link_url(ctx context.Context, field graphql.CollectedField, obj *sportello.Link) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16076,6 +16738,192 @@ func (ec *executionContext) fieldContext_Mutation_setActStatus(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_setActStatus_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createOpen311Client(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createOpen311Client(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateOpen311Client(ctx, fc.Args["name"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.IssuedOpen311Client
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.IssuedOpen311Client
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.IssuedOpen311Client) graphql.Marshaler {
+			return ec.marshalNIssuedOpen311Client2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐIssuedOpen311Client(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createOpen311Client(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IssuedOpen311Client(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createOpen311Client_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeOpen311Client(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeOpen311Client(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeOpen311Client(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.Open311Client
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Open311Client
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Open311Client) graphql.Marshaler {
+			return ec.marshalNOpen311Client2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐOpen311Client(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeOpen311Client(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Open311Client(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeOpen311Client_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setNotificationPreferences(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setNotificationPreferences(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetNotificationPreferences(ctx, fc.Args["input"].(model.NotificationPreferencesInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"CITIZEN"})
+				if err != nil {
+					var zeroVal *sportello.NotificationPreferences
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.NotificationPreferences
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.NotificationPreferences) graphql.Marshaler {
+			return ec.marshalNNotificationPreferences2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐNotificationPreferences(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setNotificationPreferences(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationPreferences(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setNotificationPreferences_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -17550,7 +18398,7 @@ func (ec *executionContext) _Mutation_postTicketMessage(ctx context.Context, fie
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().PostTicketMessage(ctx, fc.Args["ticketId"].(string), fc.Args["body"].(string), fc.Args["internal"].(*bool))
+			return ec.Resolvers.Mutation().PostTicketMessage(ctx, fc.Args["ticketId"].(string), fc.Args["body"].(string), fc.Args["internal"].(*bool), fc.Args["attachments"].([]*graphql.Upload))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -18479,6 +19327,52 @@ func (ec *executionContext) fieldContext_NotificationEvent_notification(_ contex
 	return fc, nil
 }
 
+func (ec *executionContext) _NotificationPreferences_emailNotices(ctx context.Context, field graphql.CollectedField, obj *sportello.NotificationPreferences) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationPreferences_emailNotices(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EmailNotices, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []sportello.TicketNotice) graphql.Marshaler {
+			return ec.marshalNTicketNotice2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐTicketNoticeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationPreferences_emailNotices(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationPreferences", field, false, false, "TicketNotice")
+}
+
+func (ec *executionContext) _NotificationPreferences_app(ctx context.Context, field graphql.CollectedField, obj *sportello.NotificationPreferences) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationPreferences_app(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.App, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationPreferences_app(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationPreferences", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _Office_id(ctx context.Context, field graphql.CollectedField, obj *sportello.Office) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18967,6 +19861,98 @@ func (ec *executionContext) _OfficeCount_count(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_OfficeCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OfficeCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Open311Client_id(ctx context.Context, field graphql.CollectedField, obj *sportello.Open311Client) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Open311Client_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Open311Client_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Open311Client", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Open311Client_name(ctx context.Context, field graphql.CollectedField, obj *sportello.Open311Client) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Open311Client_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Open311Client_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Open311Client", field, false, false, "String")
+}
+
+func (ec *executionContext) _Open311Client_createdAt(ctx context.Context, field graphql.CollectedField, obj *sportello.Open311Client) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Open311Client_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Open311Client_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Open311Client", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Open311Client_revokedAt(ctx context.Context, field graphql.CollectedField, obj *sportello.Open311Client) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Open311Client_revokedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RevokedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Open311Client_revokedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Open311Client", field, false, false, "Time")
 }
 
 func (ec *executionContext) _OpeningSlot_weekday(ctx context.Context, field graphql.CollectedField, obj *sportello.OpeningSlot) (ret graphql.Marshaler) {
@@ -20081,6 +21067,106 @@ func (ec *executionContext) fieldContext_Query_acts(ctx context.Context, field g
 	if fc.Args, err = ec.field_Query_acts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_open311Clients(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_open311Clients(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Open311Clients(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal []*sportello.Open311Client
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*sportello.Open311Client
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*sportello.Open311Client) graphql.Marshaler {
+			return ec.marshalNOpen311Client2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐOpen311Clientᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_open311Clients(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Open311Client(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_notificationPreferences(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_notificationPreferences(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().NotificationPreferences(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"CITIZEN"})
+				if err != nil {
+					var zeroVal *sportello.NotificationPreferences
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.NotificationPreferences
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.NotificationPreferences) graphql.Marshaler {
+			return ec.marshalNNotificationPreferences2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐNotificationPreferences(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_notificationPreferences(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationPreferences(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -24667,6 +25753,38 @@ func (ec *executionContext) fieldContext_Ticket_recordsAccess(_ context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Ticket_attachments(ctx context.Context, field graphql.CollectedField, obj *sportello.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ticket_attachments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Ticket().Attachments(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*sportello.Attachment) graphql.Marshaler {
+			return ec.marshalNAttachment2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐAttachmentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ticket_attachments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Ticket",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Attachment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Ticket_sla(ctx context.Context, field graphql.CollectedField, obj *sportello.Ticket) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -28283,6 +29401,55 @@ func UnmarshalNewContentInput(ctx context.Context, raw any) (model.NewContentInp
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputNotificationPreferencesInput(ctx context.Context, obj any) (model.NotificationPreferencesInput, error) {
+	var it model.NotificationPreferencesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"emailNotices", "app"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "emailNotices":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailNotices"))
+			data, err := ec.unmarshalNTicketNotice2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐTicketNoticeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EmailNotices = data
+		case "app":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("app"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.App = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalNotificationPreferencesInput unmarshals raw into the NotificationPreferencesInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalNotificationPreferencesInput(ctx context.Context, raw any) (model.NotificationPreferencesInput, error) {
+	var out model.NotificationPreferencesInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "NotificationPreferencesInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputOpeningSlotInput(ctx context.Context, obj any) (model.OpeningSlotInput, error) {
 	var it model.OpeningSlotInput
 	if obj == nil {
@@ -28651,7 +29818,7 @@ func (ec *executionContext) unmarshalInputRegisterTicketInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"kind", "channel", "subject", "body", "officeId", "citizenId", "contact", "location", "recordsAccess"}
+	fieldsInOrder := [...]string{"kind", "channel", "subject", "body", "officeId", "citizenId", "contact", "location", "recordsAccess", "attachments"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -28721,6 +29888,13 @@ func (ec *executionContext) unmarshalInputRegisterTicketInput(ctx context.Contex
 				return it, err
 			}
 			it.RecordsAccess = data
+		case "attachments":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attachments"))
+			data, err := ec.unmarshalOUpload2ᚕᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUploadᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Attachments = data
 		}
 	}
 	return it, nil
@@ -29305,7 +30479,7 @@ func (ec *executionContext) unmarshalInputSubmitTicketInput(ctx context.Context,
 		asMap["channel"] = "WEB"
 	}
 
-	fieldsInOrder := [...]string{"kind", "channel", "subject", "body", "officeId", "contact", "location", "recordsAccess"}
+	fieldsInOrder := [...]string{"kind", "channel", "subject", "body", "officeId", "contact", "location", "recordsAccess", "attachments"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -29368,6 +30542,13 @@ func (ec *executionContext) unmarshalInputSubmitTicketInput(ctx context.Context,
 				return it, err
 			}
 			it.RecordsAccess = data
+		case "attachments":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attachments"))
+			data, err := ec.unmarshalOUpload2ᚕᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUploadᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Attachments = data
 		}
 	}
 	return it, nil
@@ -30053,6 +31234,76 @@ func (ec *executionContext) _Appointment(ctx context.Context, sel ast.SelectionS
 				})
 		case "createdAt":
 			out.Values[i] = ec._Appointment_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var attachmentImplementors = []string{"Attachment"}
+
+func (ec *executionContext) _Attachment(ctx context.Context, sel ast.SelectionSet, obj *sportello.Attachment) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, attachmentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Attachment")
+		case "id":
+			out.Values[i] = ec._Attachment_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "filename":
+			out.Values[i] = ec._Attachment_filename(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "contentType":
+			out.Values[i] = ec._Attachment_contentType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "size":
+			out.Values[i] = ec._Attachment_size(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sha256":
+			out.Values[i] = ec._Attachment_sha256(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "messageId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Attachment_messageId(ctx, field, obj)
+				})
+		case "url":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Attachment_url(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._Attachment_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -31555,6 +32806,44 @@ func (ec *executionContext) _Image(ctx context.Context, sel ast.SelectionSet, ob
 	return out
 }
 
+var issuedOpen311ClientImplementors = []string{"IssuedOpen311Client"}
+
+func (ec *executionContext) _IssuedOpen311Client(ctx context.Context, sel ast.SelectionSet, obj *sportello.IssuedOpen311Client) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, issuedOpen311ClientImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IssuedOpen311Client")
+		case "client":
+			out.Values[i] = ec._IssuedOpen311Client_client(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "apiKey":
+			out.Values[i] = ec._IssuedOpen311Client_apiKey(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var linkImplementors = []string{"Link"}
 
 func (ec *executionContext) _Link(ctx context.Context, sel ast.SelectionSet, obj *sportello.Link) graphql.Marshaler {
@@ -31787,6 +33076,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "setActStatus":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setActStatus(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createOpen311Client":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createOpen311Client(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeOpen311Client":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeOpen311Client(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setNotificationPreferences":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setNotificationPreferences(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -32227,6 +33537,44 @@ func (ec *executionContext) _NotificationEvent(ctx context.Context, sel ast.Sele
 	return out
 }
 
+var notificationPreferencesImplementors = []string{"NotificationPreferences"}
+
+func (ec *executionContext) _NotificationPreferences(ctx context.Context, sel ast.SelectionSet, obj *sportello.NotificationPreferences) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notificationPreferencesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NotificationPreferences")
+		case "emailNotices":
+			out.Values[i] = ec._NotificationPreferences_emailNotices(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "app":
+			out.Values[i] = ec._NotificationPreferences_app(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var officeImplementors = []string{"Office", "SearchItem"}
 
 func (ec *executionContext) _Office(ctx context.Context, sel ast.SelectionSet, obj *sportello.Office) graphql.Marshaler {
@@ -32354,6 +33702,54 @@ func (ec *executionContext) _OfficeCount(ctx context.Context, sel ast.SelectionS
 		case "count":
 			out.Values[i] = ec._OfficeCount_count(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var open311ClientImplementors = []string{"Open311Client"}
+
+func (ec *executionContext) _Open311Client(ctx context.Context, sel ast.SelectionSet, obj *sportello.Open311Client) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, open311ClientImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Open311Client")
+		case "id":
+			out.Values[i] = ec._Open311Client_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._Open311Client_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._Open311Client_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokedAt":
+			out.Values[i] = ec._Open311Client_revokedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -32754,6 +34150,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_acts(ctx, field)
+				})
+		case "open311Clients":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_open311Clients(ctx, field)
+				})
+		case "notificationPreferences":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_notificationPreferences(ctx, field)
 				})
 		case "me":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -33929,6 +35337,12 @@ func (ec *executionContext) _Ticket(ctx context.Context, sel ast.SelectionSet, o
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Ticket_recordsAccess(ctx, field, obj)
 				})
+		case "attachments":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Ticket_attachments(ctx, field, obj)
+				})
 		case "sla":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -34895,6 +36309,30 @@ func (ec *executionContext) marshalNAssignStrategy2githubᚗcomᚋsportelloᚋsp
 	return res
 }
 
+func (ec *executionContext) marshalNAttachment2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐAttachmentᚄ(ctx context.Context, sel ast.SelectionSet, v []*sportello.Attachment) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAttachment2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐAttachment(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAttachment2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐAttachment(ctx context.Context, sel ast.SelectionSet, v *sportello.Attachment) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Attachment!")
+		return graphql.Null
+	}
+	return ec._Attachment(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNAuditAction2githubᚗcomᚋsportelloᚋsportelloᚐAuditAction(ctx context.Context, v any) (sportello.AuditAction, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := sportello.AuditAction(tmp)
@@ -35654,6 +37092,14 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 	return res
 }
 
+func (ec *executionContext) marshalNIssuedOpen311Client2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐIssuedOpen311Client(ctx context.Context, sel ast.SelectionSet, v *sportello.IssuedOpen311Client) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "IssuedOpen311Client!")
+		return graphql.Null
+	}
+	return ec._IssuedOpen311Client(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNLink2githubᚗcomᚋsportelloᚋsportelloᚐLink(ctx context.Context, sel ast.SelectionSet, v sportello.Link) graphql.Marshaler {
 	return ec._Link(ctx, sel, &v)
 }
@@ -35732,6 +37178,19 @@ func (ec *executionContext) marshalNNotificationEvent2ᚖgithubᚗcomᚋsportell
 	return ec._NotificationEvent(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNNotificationPreferences2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐNotificationPreferences(ctx context.Context, sel ast.SelectionSet, v *sportello.NotificationPreferences) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "NotificationPreferences!")
+		return graphql.Null
+	}
+	return ec._NotificationPreferences(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNNotificationPreferencesInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐNotificationPreferencesInput(ctx context.Context, v any) (model.NotificationPreferencesInput, error) {
+	res, err := ec.unmarshalInputNotificationPreferencesInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNOffice2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐOfficeᚄ(ctx context.Context, sel ast.SelectionSet, v []*sportello.Office) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -35778,6 +37237,30 @@ func (ec *executionContext) marshalNOfficeCount2ᚖgithubᚗcomᚋsportelloᚋsp
 		return graphql.Null
 	}
 	return ec._OfficeCount(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOpen311Client2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐOpen311Clientᚄ(ctx context.Context, sel ast.SelectionSet, v []*sportello.Open311Client) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOpen311Client2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐOpen311Client(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOpen311Client2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐOpen311Client(ctx context.Context, sel ast.SelectionSet, v *sportello.Open311Client) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Open311Client!")
+		return graphql.Null
+	}
+	return ec._Open311Client(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNOpeningSlot2githubᚗcomᚋsportelloᚋsportelloᚐOpeningSlot(ctx context.Context, sel ast.SelectionSet, v sportello.OpeningSlot) graphql.Marshaler {
@@ -36397,6 +37880,51 @@ func (ec *executionContext) marshalNTicketMessage2ᚖgithubᚗcomᚋsportelloᚋ
 	return ec._TicketMessage(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNTicketNotice2githubᚗcomᚋsportelloᚋsportelloᚐTicketNotice(ctx context.Context, v any) (sportello.TicketNotice, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := sportello.TicketNotice(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTicketNotice2githubᚗcomᚋsportelloᚋsportelloᚐTicketNotice(ctx context.Context, sel ast.SelectionSet, v sportello.TicketNotice) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "TicketNotice!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNTicketNotice2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐTicketNoticeᚄ(ctx context.Context, v any) ([]sportello.TicketNotice, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]sportello.TicketNotice, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNTicketNotice2githubᚗcomᚋsportelloᚋsportelloᚐTicketNotice(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNTicketNotice2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐTicketNoticeᚄ(ctx context.Context, sel ast.SelectionSet, v []sportello.TicketNotice) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTicketNotice2githubᚗcomᚋsportelloᚋsportelloᚐTicketNotice(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNTicketSLA2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐTicketSLA(ctx context.Context, sel ast.SelectionSet, v *sportello.TicketSLA) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "TicketSLA!")
@@ -36430,6 +37958,24 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 	res := model.MarshalTime(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNUpload2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, v any) (*graphql.Upload, error) {
+	res, err := graphql.UnmarshalUpload(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpload2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, sel ast.SelectionSet, v *graphql.Upload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Upload!")
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalUpload(*v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Upload!")
 	}
 	return res
 }
@@ -37627,6 +39173,41 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	_ = ctx
 	res := model.MarshalTime(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOUpload2ᚕᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUploadᚄ(ctx context.Context, v any) ([]*graphql.Upload, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*graphql.Upload, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNUpload2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOUpload2ᚕᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUploadᚄ(ctx context.Context, sel ast.SelectionSet, v []*graphql.Upload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNUpload2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/sportello/sportello"
 )
 
@@ -296,6 +297,12 @@ type NotificationEdge struct {
 	Node   *sportello.Notification `json:"node"`
 }
 
+type NotificationPreferencesInput struct {
+	// The notices to send by e-mail; empty for none.
+	EmailNotices []sportello.TicketNotice `json:"emailNotices"`
+	App          bool                     `json:"app"`
+}
+
 type OfficeCount struct {
 	Office *sportello.Office `json:"office,omitempty"`
 	Count  int               `json:"count"`
@@ -390,6 +397,8 @@ type RegisterTicketInput struct {
 	Location *LocationInput `json:"location,omitempty"`
 	// Required for kind RECORDS_ACCESS, refused for the others.
 	RecordsAccess *RecordsAccessInput `json:"recordsAccess,omitempty"`
+	// Photos and documents (see Attachment for the limits). Errors: BAD_USER_INPUT (attachments.N).
+	Attachments []*graphql.Upload `json:"attachments,omitempty"`
 }
 
 type ReplyTemplateInput struct {
@@ -500,6 +509,8 @@ type SubmitTicketInput struct {
 	Location *LocationInput `json:"location,omitempty"`
 	// Required for kind RECORDS_ACCESS, refused for the others.
 	RecordsAccess *RecordsAccessInput `json:"recordsAccess,omitempty"`
+	// Photos and documents (see Attachment for the limits). Errors: BAD_USER_INPUT (attachments.N).
+	Attachments []*graphql.Upload `json:"attachments,omitempty"`
 }
 
 type SubmitTicketPayload struct {
