@@ -18,10 +18,12 @@ const (
 	SearchTypeProcedure SearchType = "PROCEDURE"
 	SearchTypeAct       SearchType = "ACT"
 	SearchTypeOffice    SearchType = "OFFICE"
+	// SearchTypeOpportunity is a published opportunity of the youth desk, until its deadline.
+	SearchTypeOpportunity SearchType = "OPPORTUNITY"
 )
 
 // SearchTypes lists every type of document search finds.
-var SearchTypes = []SearchType{SearchTypeService, SearchTypeProcedure, SearchTypeAct, SearchTypeOffice}
+var SearchTypes = []SearchType{SearchTypeService, SearchTypeProcedure, SearchTypeAct, SearchTypeOffice, SearchTypeOpportunity}
 
 // Valid reports whether t is a known search type.
 func (t SearchType) Valid() bool { return slices.Contains(SearchTypes, t) }
@@ -101,7 +103,8 @@ func HighlightSnippet(marked string) string {
 // whatever later areas add.
 type SearchItem interface{ isSearchItem() }
 
-func (*Service) isSearchItem()   {}
-func (*Procedure) isSearchItem() {}
-func (*Act) isSearchItem()       {}
-func (*Office) isSearchItem()    {}
+func (*Service) isSearchItem()     {}
+func (*Procedure) isSearchItem()   {}
+func (*Act) isSearchItem()         {}
+func (*Office) isSearchItem()      {}
+func (*Opportunity) isSearchItem() {}
