@@ -34,6 +34,8 @@ type Loaders struct {
 	recordsAccess *dataloadgen.Loader[string, *sportello.RecordsAccess]
 
 	bookingSettings *dataloadgen.Loader[string, *sportello.BookingSettings]
+
+	opportunities *dataloadgen.Loader[string, *sportello.Opportunity]
 }
 
 // NewLoaders returns the loaders of one request, which wait up to wait to gather a batch. They
@@ -55,6 +57,8 @@ func NewLoaders(r *Resolver, wait time.Duration) *Loaders {
 		recordsAccess: dataloadgen.NewMappedLoader(r.RecordsAccessService.RecordsAccessByTicket, opts...),
 
 		bookingSettings: dataloadgen.NewMappedLoader(r.AppointmentService.BookingSettings, opts...),
+
+		opportunities: dataloadgen.NewMappedLoader(r.YouthService.OpportunitiesByID, opts...),
 	}
 }
 

@@ -27,6 +27,8 @@ type Resolver struct {
 	// NotificationService lists citizens' notifications; Topics streams topic events live.
 	NotificationService sportello.NotificationService
 	Topics              sportello.TopicFeed
+	// YouthService serves the youth desk: opportunities, saved searches and saved opportunities.
+	YouthService sportello.YouthService
 
 	// Now is the clock that decides whether a ticket is overdue; nil means time.Now. It must
 	// be the services' clock, so that the overdue field agrees with the overdue filter.

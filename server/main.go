@@ -135,6 +135,7 @@ func NewApp(cfg Config, d *db.DB, rdb redis.UniversalClient) (*App, error) {
 			SearchService:        db.NewSearchService(d),
 			RecordsAccessService: db.NewRecordsAccessService(d),
 			AppointmentService:   db.NewAppointmentService(d),
+			YouthService:         db.NewYouthService(d),
 			NotificationService:  db.NewNotificationService(d),
 			Topics:               hub,
 		},
