@@ -62,16 +62,19 @@ var demoOffices = []demoOffice{
 
 // SeedDemo loads a demo municipality into the default tenant: offices with their hours, staff,
 // citizens and tickets in several states, the catalogue of services, procedures and acts, and
-// the URP's desk appointments.
-// It does nothing if the tenant already has offices (the catalogue: services), so it is safe to
-// run at every start.
+// the URP's desk appointments, and the youth desk (Informagiovani) with its opportunities.
+// It does nothing if the tenant already has offices (the catalogue: services; the youth desk:
+// opportunities), so it is safe to run at every start.
 func SeedDemo(ctx context.Context, d *DB) error {
 	var n int
 	if err := d.GetContext(ctx, &n, `SELECT count(*) FROM offices WHERE tenant_id = $1`, sportello.DefaultTenantID); err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
 	if n > 0 {
-		return seedCatalogue(ctx, d)
+		if err := seedCatalogue(ctx, d); err != nil {
+			return err
+		}
+		return seedYouth(ctx, d)
 	}
 	officeIDs := map[string]string{}
 	err := d.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -111,7 +114,10 @@ func SeedDemo(ctx context.Context, d *DB) error {
 	if err := seedCatalogue(ctx, d); err != nil {
 		return err
 	}
-	return seedAppointments(ctx, d, officeIDs[demoOffices[0].name])
+	if err := seedAppointments(ctx, d, officeIDs[demoOffices[0].name]); err != nil {
+		return err
+	}
+	return seedYouth(ctx, d)
 }
 
 // seedFrontDesk makes the URP the front desk, whose clock runs the SLA of tickets without an
