@@ -70,4 +70,10 @@ type EventData struct {
 	AssigneeID string   `json:"assigneeId,omitempty"`
 	MessageID  string   `json:"messageId,omitempty"`
 	Fields     []string `json:"fields,omitempty"` // for UPDATED: which fields changed
+	// Triage: the routing rule that fired, the priority set, the escalation threshold reached,
+	// and the other ticket of a merge.
+	RuleID          string    `json:"ruleId,omitempty"`
+	Priority        Priority  `json:"priority,omitempty"`
+	Threshold       Threshold `json:"threshold,omitempty"`
+	RelatedTicketID string    `json:"relatedTicketId,omitempty"`
 }

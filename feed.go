@@ -84,7 +84,7 @@ func (f *EventFilter) Matches(e *Event) bool {
 type Audience struct {
 	TenantID  string
 	Staff     bool
-	CitizenID string // for citizens: only their own tickets, never internal events
+	CitizenID string // for citizens: only their own and followed tickets, never internal events
 }
 
 // Sees reports whether the audience may receive the event. A ticket event must carry its ticket.
@@ -100,7 +100,8 @@ func (a *Audience) Sees(e *Event) bool {
 	if a.Staff {
 		return true
 	}
-	return !e.Internal && a.CitizenID != "" && e.Ticket.CitizenID == a.CitizenID
+	return !e.Internal && a.CitizenID != "" &&
+		(e.Ticket.CitizenID == a.CitizenID || slices.Contains(e.Ticket.FollowerIDs, a.CitizenID))
 }
 
 // EventLog reads committed events from the store: the truth the live feed is built on.

@@ -38,6 +38,8 @@ type Staff struct {
 	Name     string
 	Email    string
 	OfficeID string
+	// Absent operators are skipped by automatic assignment.
+	Absent bool
 }
 
 // OfficeService lists the offices and their staff and keeps the response terms.

@@ -18,12 +18,16 @@ const (
 	SearchTypeProcedure SearchType = "PROCEDURE"
 	SearchTypeAct       SearchType = "ACT"
 	SearchTypeOffice    SearchType = "OFFICE"
+	// SearchTypeContent is web content (pages, news, notices, brochures, events): the public
+	// finds what is online, editors also the working copies.
+	SearchTypeContent SearchType = "CONTENT"
 	// SearchTypeOpportunity is a published opportunity of the youth desk, until its deadline.
 	SearchTypeOpportunity SearchType = "OPPORTUNITY"
 )
 
 // SearchTypes lists every type of document search finds.
-var SearchTypes = []SearchType{SearchTypeService, SearchTypeProcedure, SearchTypeAct, SearchTypeOffice, SearchTypeOpportunity}
+var SearchTypes = []SearchType{SearchTypeService, SearchTypeProcedure, SearchTypeAct, SearchTypeOffice, SearchTypeContent,
+	SearchTypeOpportunity}
 
 // Valid reports whether t is a known search type.
 func (t SearchType) Valid() bool { return slices.Contains(SearchTypes, t) }
@@ -99,7 +103,7 @@ func HighlightSnippet(marked string) string {
 	return strings.NewReplacer(SnippetStart, "<mark>", SnippetStop, "</mark>").Replace(s)
 }
 
-// SearchItem is the document a search hit is: a *Service, *Procedure, *Act or *Office, and
+// SearchItem is the document a search hit is: a *Service, *Procedure, *Act, *Office or *Content, and
 // whatever later areas add.
 type SearchItem interface{ isSearchItem() }
 
@@ -107,4 +111,5 @@ func (*Service) isSearchItem()     {}
 func (*Procedure) isSearchItem()   {}
 func (*Act) isSearchItem()         {}
 func (*Office) isSearchItem()      {}
+func (*Content) isSearchItem()     {}
 func (*Opportunity) isSearchItem() {}

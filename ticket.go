@@ -123,6 +123,13 @@ type Ticket struct {
 	FirstRespondedAt *time.Time
 	// Location is where the reported problem is, if the filer said.
 	Location *Location
+	// Priority is how urgently it must be handled (NORMAL unless a rule or staff said otherwise).
+	Priority Priority
+	// MergedIntoID is the master ticket this duplicate was merged into, if any.
+	MergedIntoID string
+	// FollowerIDs are the citizens following the ticket, read only by the live feed, which
+	// sends them its public events as it does the author.
+	FollowerIDs []string
 }
 
 // ProtocolNumber is the ticket's protocol number as written on documents: YYYY/NNNNNNN.
@@ -324,6 +331,8 @@ type TicketFilter struct {
 	Text        string
 	// Near keeps the tickets whose location lies in the area.
 	Near *Area
+	// Order is how the list is sorted; empty is OrderNewest. It does not narrow the list.
+	Order TicketOrder
 }
 
 // MaxFilterTextLen bounds the free-text search.
@@ -353,6 +362,12 @@ func (f *TicketFilter) Validate() error {
 		if err := f.Near.Validate("filter.near"); err != nil {
 			return err
 		}
+	}
+	if f.Order == "" {
+		f.Order = OrderNewest
+	}
+	if f.Order != OrderNewest && f.Order != OrderPriority {
+		return InvalidField("orderBy", "unknown order %q", f.Order)
 	}
 	f.Text = strings.TrimSpace(f.Text)
 	return checkLen("filter.text", f.Text, 0, MaxFilterTextLen)

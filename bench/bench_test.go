@@ -361,6 +361,7 @@ func newServer(b *testing.B, d *db.DB, users map[string]*sportello.User) *gqlCli
 		SearchService:        db.NewSearchService(d),
 		RecordsAccessService: db.NewRecordsAccessService(d),
 		AppointmentService:   db.NewAppointmentService(d),
+		TriageService:        db.NewTriageService(d),
 	}
 	h := graph.NewHandler(res, graph.Options{ComplexityLimit: 5000})
 	srv := httptest.NewServer(authenticate(users, perRequest(res, h)))

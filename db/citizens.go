@@ -85,9 +85,16 @@ func (s *CitizenService) SearchCitizens(ctx context.Context, search string, firs
 		conds = append(conds, `lower(given_name || ' ' || family_name || ' ' || coalesce(fiscal_code, '') || ' ' || email) LIKE `+
 			a.add("%"+escapeLike(w)+"%"))
 	}
-	query := `SELECT ` + citizenColumns + ` FROM citizens WHERE ` + strings.Join(conds, " AND ") +
-		` ORDER BY fiscal_code = upper(` + a.add(search) + `) DESC NULLS LAST, family_name, given_name, id LIMIT ` + a.add(page.First)
-	var rows []citizenRow
+	// Erased citizens are restricted: their records stay for the law, but staff no longer find
+	// them by searching.
+	conds = append(conds, "erased_at IS NULL")
+	query := `SELECT ` + citizenColumns + `, fiscal_code = upper(` + a.add(search) + `) AS exact FROM citizens WHERE ` +
+		strings.Join(conds, " AND ") + ` ORDER BY exact DESC NULLS LAST, family_name, given_name, id LIMIT ` + a.add(page.First)
+	query = audited(ctx, c, sportello.AuditRead, "citizens.search", query, "id", "exact DESC NULLS LAST, family_name, given_name, id", &a)
+	var rows []struct {
+		citizenRow
+		Exact *bool `db:"exact"`
+	}
 	if err := s.db.SelectContext(ctx, &rows, query, a...); err != nil {
 		return nil, fmt.Errorf("search citizens: %w", err)
 	}
@@ -113,10 +120,13 @@ func (s *CitizenService) CreateCitizen(ctx context.Context, in sportello.Citizen
 		return nil, err
 	}
 	var row citizenRow
-	now := s.db.now()
-	err = s.db.GetContext(ctx, &row, `INSERT INTO citizens (tenant_id, given_name, family_name, fiscal_code, email, phone, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING `+citizenColumns,
-		c.tenantID, in.GivenName, in.FamilyName, nullString(in.FiscalCode), in.Email, in.Phone, now)
+	var a args
+	query := `INSERT INTO citizens (tenant_id, given_name, family_name, fiscal_code, email, phone, created_at, updated_at)
+		VALUES (` + a.add(c.tenantID) + `, ` + a.add(in.GivenName) + `, ` + a.add(in.FamilyName) + `, ` +
+		a.add(nullString(in.FiscalCode)) + `, ` + a.add(in.Email) + `, ` + a.add(in.Phone) + `, ` + a.add(s.db.now()) + `, $7)
+		RETURNING ` + citizenColumns
+	query = audited(ctx, c, sportello.AuditChange, "citizens.create", query, "id", "id", &a)
+	err = s.db.GetContext(ctx, &row, query, a...)
 	if isUniqueViolation(err, "citizens_tenant_id_fiscal_code_key") {
 		return nil, &sportello.Error{Code: sportello.CodeConflict, Field: "fiscalCode",
 			Message: "a citizen with this fiscal code is already registered: find them with citizens(search:)"}
@@ -143,6 +153,7 @@ func (s *CitizenService) CitizensByID(ctx context.Context, ids []string) (map[st
 	if !c.staff {
 		query += ` AND subject = ` + a.add(c.user.Subject)
 	}
+	query = audited(ctx, c, sportello.AuditRead, "citizens.byId", query, "id", "id", &a)
 	var rows []citizenRow
 	if err := s.db.SelectContext(ctx, &rows, query, a...); err != nil {
 		return nil, fmt.Errorf("list citizens: %w", err)

@@ -133,6 +133,12 @@ func (db *DB) Migrate(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("migrate %s: %w", version, err)
 		}
+		// A migration may rewrite a large table: the pool's statement_timeout, meant for
+		// requests, does not apply to it.
+		if _, err := tx.ExecContext(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate %s: %w", version, err)
+		}
 		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("migrate %s: %w", version, err)
@@ -146,6 +152,26 @@ func (db *DB) Migrate(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// PendingMigrations counts the embedded migrations the database has not applied: an instance
+// whose code is newer than its database is not ready to serve.
+func (db *DB) PendingMigrations(ctx context.Context) (int, error) {
+	var applied []string
+	if err := db.SelectContext(ctx, &applied, `SELECT version FROM schema_migrations`); err != nil {
+		return 0, fmt.Errorf("read applied migrations: %w", err)
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return 0, fmt.Errorf("list migrations: %w", err)
+	}
+	pending := 0
+	for _, name := range names {
+		if !slices.Contains(applied, strings.TrimSuffix(strings.TrimPrefix(name, "migrations/"), ".sql")) {
+			pending++
+		}
+	}
+	return pending, nil
 }
 
 // inTx runs fn in a transaction, committing when it returns nil and rolling back otherwise, so

@@ -46,6 +46,10 @@ const safe = `e.tx_id < ` + horizon
 const feedColumns = `e.id, e.tenant_id, e.ticket_id, e.type, e.actor_kind, e.actor_id, e.actor_name, e.at,
 	e.internal, e.data, e.tx_id::text AS tx_id, e.topic, e.subject_id, e.citizen_id`
 
+// followersColumn reads the citizens following a ticket aliased t, who receive its public events
+// as its author does.
+const followersColumn = `array(SELECT f.citizen_id::text FROM ticket_followers f WHERE f.ticket_id = t.id) AS followers`
+
 type feedRow struct {
 	eventRow
 	TenantID  string         `db:"tenant_id"`
@@ -90,7 +94,9 @@ func (l *EventLog) Replay(ctx context.Context, a sportello.Audience, topic strin
 	case a.Staff:
 		query += ` AND e.topic IS NULL`
 	default:
-		query += ` AND e.topic IS NULL AND NOT e.internal AND t.citizen_id = ` + args.add(nullID(a.CitizenID))
+		me := args.add(nullID(a.CitizenID))
+		query += ` AND e.topic IS NULL AND NOT e.internal AND (t.citizen_id = ` + me +
+			` OR EXISTS (SELECT 1 FROM ticket_followers f WHERE f.ticket_id = t.id AND f.citizen_id = ` + me + `))`
 	}
 	query += ` ORDER BY e.tx_id, e.id LIMIT ` + args.add(limit)
 	return l.read(ctx, query, args...)
@@ -127,7 +133,7 @@ func (l *EventLog) read(ctx context.Context, query string, args ...any) ([]*spor
 		return out, nil
 	}
 	var tickets []ticketRow
-	if err := l.db.SelectContext(ctx, &tickets, `SELECT `+ticketColumns+` FROM tickets t WHERE t.id = ANY($1::uuid[])`,
+	if err := l.db.SelectContext(ctx, &tickets, `SELECT `+ticketColumns+`, `+followersColumn+` FROM tickets t WHERE t.id = ANY($1::uuid[])`,
 		pq.Array(ticketIDs)); err != nil {
 		return nil, fmt.Errorf("read the events' tickets: %w", err)
 	}

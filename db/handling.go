@@ -246,7 +246,7 @@ func (s *TicketService) MessagesByTicket(ctx context.Context, ticketIDs []string
 	}
 	var a args
 	query := `SELECT ` + messageColumns + ` FROM ticket_messages m JOIN tickets t ON t.id = m.ticket_id
-		WHERE m.ticket_id = ANY(` + a.add(pq.Array(validIDs(ticketIDs))) + `::uuid[]) AND ` + c.ticketScope(&a)
+		WHERE m.ticket_id = ANY(` + a.add(pq.Array(validIDs(ticketIDs))) + `::uuid[]) AND ` + c.readScope(&a)
 	if !c.staff {
 		query += ` AND NOT m.internal`
 	}
@@ -300,7 +300,7 @@ func (s *TicketService) EventsByTicket(ctx context.Context, ticketIDs []string) 
 	var a args
 	query := `SELECT e.id, e.ticket_id, e.type, e.actor_kind, e.actor_id, e.actor_name, e.at, e.internal, e.data,
 		e.tx_id::text AS tx_id FROM events e JOIN tickets t ON t.id = e.ticket_id
-		WHERE e.ticket_id = ANY(` + a.add(pq.Array(validIDs(ticketIDs))) + `::uuid[]) AND ` + c.ticketScope(&a)
+		WHERE e.ticket_id = ANY(` + a.add(pq.Array(validIDs(ticketIDs))) + `::uuid[]) AND ` + c.readScope(&a)
 	if !c.staff {
 		query += ` AND NOT e.internal`
 	}

@@ -83,6 +83,18 @@ func (c caller) ticketScope(a *args) string {
 	}
 }
 
+// readScope is ticketScope for reading a ticket, its messages and history: citizens also read
+// the tickets they follow (the public view: never internal notes, nor the author's details).
+// Changes still need ticketScope, so that a follower cannot act on someone else's ticket.
+func (c caller) readScope(a *args) string {
+	if c.staff || !c.citizen {
+		return c.ticketScope(a)
+	}
+	me := "(SELECT id FROM citizens WHERE tenant_id = t.tenant_id AND subject = " + a.add(c.user.Subject) + ")"
+	return "t.tenant_id = " + a.add(c.tenantID) + " AND (t.citizen_id = " + me +
+		" OR t.id IN (SELECT f.ticket_id FROM ticket_followers f WHERE f.citizen_id = " + me + "))"
+}
+
 const citizenColumns = `id, tenant_id, coalesce(subject, '') AS subject, given_name, family_name,
 	coalesce(fiscal_code, '') AS fiscal_code, email, phone, created_at, updated_at`
 
@@ -134,7 +146,7 @@ func ensureCitizen(ctx context.Context, q sqlx.ExtContext, c caller) (*sportello
 	if fiscal != "" {
 		err = sqlx.GetContext(ctx, q, &row, `UPDATE citizens SET subject = $3,
 			email = CASE WHEN email = '' THEN $4 ELSE email END, updated_at = now()
-			WHERE tenant_id = $1 AND fiscal_code = $2 AND subject IS NULL
+			WHERE tenant_id = $1 AND fiscal_code = $2 AND subject IS NULL AND erased_at IS NULL
 			RETURNING `+citizenColumns, c.tenantID, fiscal, u.Subject, email)
 		if err == nil {
 			return row.citizen(), nil

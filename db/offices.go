@@ -102,7 +102,7 @@ func (s *OfficeService) offices(ctx context.Context, query string, args ...any) 
 	return out, nil
 }
 
-const staffColumns = `id, tenant_id, subject, name, email, office_id`
+const staffColumns = `id, tenant_id, subject, name, email, office_id, absent`
 
 type staffRow struct {
 	ID       string         `db:"id"`
@@ -111,10 +111,12 @@ type staffRow struct {
 	Name     string         `db:"name"`
 	Email    string         `db:"email"`
 	OfficeID sql.NullString `db:"office_id"`
+	Absent   bool           `db:"absent"`
 }
 
 func (r *staffRow) staff() *sportello.Staff {
-	return &sportello.Staff{ID: r.ID, TenantID: r.TenantID, Subject: r.Subject, Name: r.Name, Email: r.Email, OfficeID: r.OfficeID.String}
+	return &sportello.Staff{ID: r.ID, TenantID: r.TenantID, Subject: r.Subject, Name: r.Name, Email: r.Email, OfficeID: r.OfficeID.String,
+		Absent: r.Absent}
 }
 
 // StaffByID returns staff members by id. See sportello.OfficeService.

@@ -62,7 +62,8 @@ var demoOffices = []demoOffice{
 
 // SeedDemo loads a demo municipality into the default tenant: offices with their hours, staff,
 // citizens and tickets in several states, the catalogue of services, procedures and acts, and
-// the URP's desk appointments, and the youth desk (Informagiovani) with its opportunities.
+// the URP's desk appointments, the youth desk (Informagiovani) with its opportunities, the
+// website's content with a campaign, routing rules and reply templates.
 // It does nothing if the tenant already has offices (the catalogue: services; the youth desk:
 // opportunities), so it is safe to run at every start.
 func SeedDemo(ctx context.Context, d *DB) error {
@@ -74,7 +75,10 @@ func SeedDemo(ctx context.Context, d *DB) error {
 		if err := seedCatalogue(ctx, d); err != nil {
 			return err
 		}
-		return seedYouth(ctx, d)
+		if err := seedYouth(ctx, d); err != nil {
+			return err
+		}
+		return seedContent(ctx, d)
 	}
 	officeIDs := map[string]string{}
 	err := d.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -111,13 +115,19 @@ func SeedDemo(ctx context.Context, d *DB) error {
 	if err := seedTickets(ctx, d, officeIDs); err != nil {
 		return err
 	}
+	if err := seedTriage(ctx, d, officeIDs); err != nil {
+		return err
+	}
 	if err := seedCatalogue(ctx, d); err != nil {
 		return err
 	}
 	if err := seedAppointments(ctx, d, officeIDs[demoOffices[0].name]); err != nil {
 		return err
 	}
-	return seedYouth(ctx, d)
+	if err := seedYouth(ctx, d); err != nil {
+		return err
+	}
+	return seedContent(ctx, d)
 }
 
 // seedFrontDesk makes the URP the front desk, whose clock runs the SLA of tickets without an

@@ -31,7 +31,7 @@ var _ sportello.TicketService = (*TicketService)(nil)
 const ticketColumns = `t.id, t.tenant_id, t.protocol_year, t.protocol_seq, t.kind, t.channel, t.status,
 	t.subject, t.body, t.citizen_id, t.contact_name, t.contact_email, t.contact_phone, t.office_id,
 	t.assignee_id, t.status_reason, t.created_at, t.updated_at, t.due_at, t.resolved_at, t.first_responded_at,
-	t.latitude, t.longitude, t.address`
+	t.priority, t.merged_into, t.latitude, t.longitude, t.address`
 
 type ticketRow struct {
 	ID           string         `db:"id"`
@@ -59,6 +59,10 @@ type ticketRow struct {
 	Latitude         sql.NullFloat64 `db:"latitude"`
 	Longitude        sql.NullFloat64 `db:"longitude"`
 	Address          string          `db:"address"`
+	Priority         int             `db:"priority"`
+	MergedInto       sql.NullString  `db:"merged_into"`
+	// Followers is read by the live feed only (see followersColumn).
+	Followers pq.StringArray `db:"followers"`
 }
 
 func (r *ticketRow) ticket() *sportello.Ticket {
@@ -69,6 +73,7 @@ func (r *ticketRow) ticket() *sportello.Ticket {
 		Subject: r.Subject, Body: r.Body, CitizenID: r.CitizenID.String, OfficeID: r.OfficeID.String,
 		AssigneeID: r.AssigneeID.String, StatusReason: r.StatusReason,
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, DueAt: r.DueAt,
+		Priority: sportello.PriorityOfRank(r.Priority), MergedIntoID: r.MergedInto.String, FollowerIDs: r.Followers,
 	}
 	if r.ContactName != "" || r.ContactEmail != "" || r.ContactPhone != "" {
 		t.Contact = &sportello.Contact{Name: r.ContactName, Email: r.ContactEmail, Phone: r.ContactPhone}
@@ -182,6 +187,22 @@ func (s *TicketService) insertTicket(ctx context.Context, tx *sqlx.Tx, c caller,
 			return nil, err
 		}
 	}
+	// Routing sends a ticket filed without an office to the office (and operator) of the first
+	// rule it meets; an office named by the filer is kept.
+	var routed *sportello.RoutingDecision
+	priority := sportello.PriorityNormal
+	if nt.officeID == "" {
+		var err error
+		if routed, err = routeTicket(ctx, tx, c.tenantID, nt.sample()); err != nil {
+			return nil, err
+		}
+		if routed != nil {
+			nt.officeID = routed.Rule.OfficeID
+			if routed.Rule.Priority != "" {
+				priority = routed.Rule.Priority
+			}
+		}
+	}
 	now := s.db.now()
 	// A request for access to records starts on its legal clock, which the office cannot
 	// configure; its events move the deadline later.
@@ -219,12 +240,12 @@ func (s *TicketService) insertTicket(ctx context.Context, tx *sqlx.Tx, c caller,
 	var row ticketRow
 	if err := tx.GetContext(ctx, &row, `INSERT INTO tickets AS t (tenant_id, protocol_year, protocol_seq, kind, channel,
 		status, subject, body, citizen_id, contact_name, contact_email, contact_phone, receipt_hash, office_id,
-		created_at, updated_at, due_at, latitude, longitude, address)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17, $18, $19)
+		created_at, updated_at, due_at, latitude, longitude, address, assignee_id, priority)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17, $18, $19, $20, $21)
 		RETURNING `+ticketColumns,
 		c.tenantID, p.Year, p.Seq, nt.kind, nt.channel, sportello.StatusSubmitted, nt.subject, nt.body,
 		nullID(nt.citizenID), contact.Name, contact.Email, contact.Phone, receiptHash, nullID(nt.officeID),
-		now, sportello.DueAt(now, days), lat, long, address); err != nil {
+		now, sportello.DueAt(now, days), lat, long, address, nullID(decisionAssignee(routed)), priority.Rank()); err != nil {
 		return nil, fmt.Errorf("insert ticket: %w", err)
 	}
 	t := row.ticket()
@@ -236,6 +257,13 @@ func (s *TicketService) insertTicket(ctx context.Context, tx *sqlx.Tx, c caller,
 	if err := appendEvent(ctx, tx, t, who, sportello.EventCreated, false, sportello.EventData{
 		ToStatus: t.Status, OfficeID: t.OfficeID}, now); err != nil {
 		return nil, err
+	}
+	if routed != nil {
+		if err := appendEvent(ctx, tx, t, routingActor, sportello.EventRouted, false, sportello.EventData{
+			RuleID: routed.Rule.ID, Reason: routed.Reason, OfficeID: t.OfficeID, AssigneeID: t.AssigneeID,
+			Priority: t.Priority}, now); err != nil {
+			return nil, err
+		}
 	}
 	sub.Ticket = t
 	return sub, nil
@@ -340,16 +368,21 @@ func (s *TicketService) Ticket(ctx context.Context, id string) (*sportello.Ticke
 	return getTicket(ctx, s.db, c, id, false)
 }
 
-// getTicket reads a ticket in the caller's scope, optionally locking it for update.
+// getTicket reads a ticket in the caller's scope, optionally locking it for update: a locked
+// read is for a change, which followers may not make. A staff member's read is audited, whether
+// to show the ticket or to change it.
 func getTicket(ctx context.Context, q sqlx.QueryerContext, c caller, id string, lock bool) (*sportello.Ticket, error) {
 	if !validID(id) {
 		return nil, sportello.NotFound("ticket")
 	}
 	var a args
-	query := `SELECT ` + ticketColumns + ` FROM tickets t WHERE t.id = ` + a.add(id) + ` AND ` + c.ticketScope(&a)
+	query := `SELECT ` + ticketColumns + ` FROM tickets t WHERE t.id = ` + a.add(id) + ` AND `
 	if lock {
-		query += ` FOR UPDATE`
+		query += c.ticketScope(&a) + ` FOR UPDATE`
+	} else {
+		query += c.readScope(&a)
 	}
+	query = audited(ctx, c, sportello.AuditRead, "tickets.get", query, "citizen_id", "id", &a)
 	var row ticketRow
 	err := sqlx.GetContext(ctx, q, &row, query, a...)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -399,15 +432,25 @@ func (s *TicketService) Tickets(ctx context.Context, f sportello.TicketFilter, p
 	if err != nil {
 		return nil, err
 	}
+	byPriority := f.Order == sportello.OrderPriority
 	if page.After != "" {
-		at, id, ok := decodeCursor(page.After)
+		prio, at, id, ok := decodeListCursor(page.After, byPriority)
 		if !ok {
 			return nil, sportello.InvalidField("after", "is not a cursor this list returned")
 		}
-		where += fmt.Sprintf(" AND (t.created_at, t.id) < (%s, %s)", a.add(at), a.add(id))
+		if byPriority {
+			where += fmt.Sprintf(" AND (t.priority, t.created_at, t.id) < (%s, %s, %s)", a.add(prio), a.add(at), a.add(id))
+		} else {
+			where += fmt.Sprintf(" AND (t.created_at, t.id) < (%s, %s)", a.add(at), a.add(id))
+		}
 	}
-	query := `SELECT ` + ticketColumns + ` FROM tickets t WHERE ` + where +
-		` ORDER BY t.created_at DESC, t.id DESC LIMIT ` + a.add(page.First+1)
+	order := `created_at DESC, id DESC`
+	if byPriority {
+		order = `priority DESC, created_at DESC, id DESC`
+	}
+	query := `SELECT ` + ticketColumns + ` FROM tickets t WHERE ` + where + ` ORDER BY t.` + strings.ReplaceAll(order, ", ", ", t.") +
+		` LIMIT ` + a.add(page.First+1)
+	query = audited(ctx, c, sportello.AuditRead, "tickets.list", query, "citizen_id", order, &a)
 	var rows []ticketRow
 	if err := s.db.SelectContext(ctx, &rows, query, a...); err != nil {
 		return nil, fmt.Errorf("list tickets: %w", err)
@@ -418,7 +461,11 @@ func (s *TicketService) Tickets(ctx context.Context, f sportello.TicketFilter, p
 	}
 	for i := range rows {
 		out.Tickets = append(out.Tickets, rows[i].ticket())
-		out.Cursors = append(out.Cursors, encodeCursor(rows[i].CreatedAt, rows[i].ID))
+		cursor := encodeCursor(rows[i].CreatedAt, rows[i].ID)
+		if byPriority {
+			cursor = encodePriorityCursor(rows[i].Priority, rows[i].CreatedAt, rows[i].ID)
+		}
+		out.Cursors = append(out.Cursors, cursor)
 	}
 	return out, nil
 }
@@ -532,4 +579,26 @@ func decodeCursor(s string) (time.Time, string, bool) {
 		return time.Time{}, "", false
 	}
 	return time.UnixMicro(int64(binary.BigEndian.Uint64(b[:8]))), string(b[8:]), true
+}
+
+// A cursor of the list by priority leads with the ticket's priority rank.
+func encodePriorityCursor(priority int, at time.Time, id string) string {
+	var b [9]byte
+	b[0] = byte(priority)
+	binary.BigEndian.PutUint64(b[1:], uint64(at.UnixMicro()))
+	return base64.RawURLEncoding.EncodeToString(append(b[:], id...))
+}
+
+// decodeListCursor reads a cursor of the list in either order.
+func decodeListCursor(s string, byPriority bool) (int, time.Time, string, bool) {
+	if !byPriority {
+		at, id, ok := decodeCursor(s)
+		return 0, at, id, ok
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) < 10 || int(b[0]) >= len(sportello.Priorities) {
+		return 0, time.Time{}, "", false
+	}
+	at, id, ok := decodeCursor(base64.RawURLEncoding.EncodeToString(b[1:]))
+	return int(b[0]), at, id, ok
 }

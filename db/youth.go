@@ -249,11 +249,12 @@ func (s *YouthService) PublishOpportunity(ctx context.Context, id string) (*spor
 // search was saved, against the document the opportunity row stores, so no text is parsed here.
 // A search's empty criterion matches everything; an opportunity without coordinates never
 // matches a search near a place, and one without an upper age is open to every older age.
+// Citizens who erased their account are not alerted.
 const matchSavedSearches = `WITH o AS (SELECT * FROM opportunities WHERE id = $1),
 	matched AS (
 		SELECT DISTINCT s.citizen_id
-		FROM saved_searches s, o
-		WHERE s.tenant_id = o.tenant_id AND s.alerts
+		FROM saved_searches s JOIN citizens c ON c.id = s.citizen_id, o
+		WHERE s.tenant_id = o.tenant_id AND s.alerts AND c.erased_at IS NULL
 		  AND (s.categories = '{}' OR o.category = ANY(s.categories))
 		  AND (s.country = '' OR s.country = o.country)
 		  AND (s.remote IS NULL OR s.remote = o.remote)
@@ -709,17 +710,19 @@ func (s *YouthService) ExpireOpportunities(ctx context.Context) (int, error) {
 }
 
 // SendDeadlineReminders notifies every citizen of each saved opportunity whose deadline is
-// within ReminderDays days (today included), once, and returns how many reminders it sent. It is
-// a background job, run without a caller: the row it inserts per citizen, opportunity and kind
-// before notifying is the proof that the reminder went out, so several instances running it at
-// once send each reminder exactly once (the second insert waits for the first transaction and
-// then does nothing), and a day the job missed is caught up the next time it runs.
+// within ReminderDays days (today included), once, unless they erased their account, and returns
+// how many reminders it sent. It is a background job, run without a caller: the row it inserts
+// per citizen, opportunity and kind before notifying is the proof that the reminder went out, so
+// several instances running it at once send each reminder exactly once (the second insert waits
+// for the first transaction and then does nothing), and a day the job missed is caught up the
+// next time it runs.
 func (s *YouthService) SendDeadlineReminders(ctx context.Context) (int, error) {
 	today := s.today()
 	last := today.AddDays(sportello.ReminderDays)
 	var tenants []string
 	if err := s.db.SelectContext(ctx, &tenants, `SELECT DISTINCT so.tenant_id FROM saved_opportunities so
 		JOIN opportunities o ON o.id = so.opportunity_id
+		JOIN citizens c ON c.id = so.citizen_id AND c.erased_at IS NULL
 		WHERE o.status = 'PUBLISHED' AND o.deadline BETWEEN $1::date AND $2::date
 		  AND NOT EXISTS (SELECT 1 FROM opportunity_reminders r WHERE r.citizen_id = so.citizen_id
 		                  AND r.opportunity_id = so.opportunity_id AND r.kind = $3)`,
@@ -737,6 +740,7 @@ func (s *YouthService) SendDeadlineReminders(ctx context.Context) (int, error) {
 					INSERT INTO opportunity_reminders (citizen_id, opportunity_id, kind, sent_at)
 					SELECT so.citizen_id, so.opportunity_id, $4, $5 FROM saved_opportunities so
 					JOIN opportunities o ON o.id = so.opportunity_id
+					JOIN citizens c ON c.id = so.citizen_id AND c.erased_at IS NULL
 					WHERE so.tenant_id = $1 AND o.status = 'PUBLISHED' AND o.deadline BETWEEN $2::date AND $3::date
 					ON CONFLICT DO NOTHING
 					RETURNING citizen_id, opportunity_id)

@@ -271,6 +271,13 @@ func TestSavedSearchAlertsMatchWhatTheyMust(t *testing.T) {
 	if _, err := s.SaveSearch(citizenCtx(subjects[0]), sportello.SavedSearchInput{Name: "di nuovo", Alerts: true}); err != nil {
 		t.Fatal(err)
 	}
+	// A citizen who erased their account is not alerted, though their search matches.
+	if _, err := s.SaveSearch(citizenCtx("alert-erased"), sportello.SavedSearchInput{Name: "tutto", Alerts: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Exec(`UPDATE citizens SET erased_at = now() WHERE subject = 'alert-erased'`); err != nil {
+		t.Fatal(err)
+	}
 	o := publish(t, s, opportunity)
 	alerted := func(subject string) int {
 		var n int
@@ -288,6 +295,10 @@ func TestSavedSearchAlertsMatchWhatTheyMust(t *testing.T) {
 		if got := alerted(subjects[i]); got != want {
 			t.Errorf("%s: %d alerts, want %d", tt.name, got, want)
 		}
+	}
+
+	if got := alerted("alert-erased"); got != 0 {
+		t.Errorf("an erased citizen got %d alerts", got)
 	}
 
 	// Withdrawn and published again, it alerts nobody twice.

@@ -102,6 +102,8 @@ func (r *Resolver) searchItem(ctx context.Context, hit *sportello.SearchHit) (sp
 		return nilIfAbsent(loadOne(ctx, l.offices, hit.ID))
 	case sportello.SearchTypeOpportunity:
 		return nilIfAbsent(loadOne(ctx, l.opportunities, hit.ID))
+	case sportello.SearchTypeContent:
+		return nilIfAbsent(loadOne(ctx, l.contents, hit.ID))
 	default:
 		return nil, fmt.Errorf("search item of unknown type %q", hit.Type)
 	}

@@ -28,6 +28,16 @@ type Options struct {
 	Production bool
 	// ComplexityLimit bounds the cost of one operation; list fields cost by their page size.
 	ComplexityLimit int
+	// Limits bound the depth, aliases, directives and tokens of one operation.
+	Limits Limits
+	// PersistedQueries keeps the automatic persisted queries (hash to query); nil keeps them in
+	// this process only. A cache shared by every instance lets a client that registered a query
+	// on one instance send its hash to any other.
+	PersistedQueries graphql.Cache[string]
+	// LimitAnonymousFiling, if set, is checked before every ticket filed without signing in.
+	LimitAnonymousFiling func(context.Context) error
+	// Observer, if set, is told how every operation goes.
+	Observer Observer
 }
 
 // NewHandler returns the GraphQL endpoint over the resolvers. The caller's middleware must put
@@ -41,12 +51,19 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 		srv.AddTransport(opts.WebSocket)
 	}
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
+	srv.AddTransport(getTransport{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	// Persisted queries let the portal send a hash instead of the query, in GET requests short
 	// enough for caches and CDNs.
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	apq := opts.PersistedQueries
+	if apq == nil {
+		apq = lru.New[string](1000)
+	}
+	srv.Use(extension.AutomaticPersistedQuery{Cache: apq})
+	limits := opts.Limits.withDefaults()
+	srv.SetParserTokenLimit(limits.MaxTokens)
+	srv.Use(shapeLimits{l: limits})
 	if opts.Production {
 		// "Did you mean …?" in validation errors would map the schema out field by field as
 		// well as introspection does.
@@ -62,6 +79,9 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		return next(sportello.WithReceiptGrants(ctx))
 	})
+	if opts.Observer != nil {
+		srv.AroundOperations(observeOperations(opts.Observer))
+	}
 	// Loaders live for one response: a query, a mutation, or one event of a subscription, so
 	// that a long-lived subscription never serves stale or ever-growing caches. They are created
 	// when a field first needs one: a subscription waits for its next event inside this
@@ -76,6 +96,9 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	})
 	srv.AroundFields(MarkInternal)
 	srv.AroundRootFields(markCacheability)
+	if opts.LimitAnonymousFiling != nil {
+		srv.AroundRootFields(limitAnonymousFiling(opts.LimitAnonymousFiling))
+	}
 	srv.SetErrorPresenter(PresentError)
 	srv.SetRecoverFunc(Recover)
 	return srv
@@ -84,7 +107,7 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 // setComplexity makes list fields cost their page size times the cost of their items, so that
 // the complexity limit bounds how many rows an operation can ask for.
 func setComplexity(c *generated.ComplexityRoot) {
-	c.Query.Tickets = func(childComplexity int, _ *model.TicketFilter, first *int, _ *string) int {
+	c.Query.Tickets = func(childComplexity int, _ *model.TicketFilter, first *int, _ *string, _ *sportello.TicketOrder) int {
 		return pageCost(first, childComplexity)
 	}
 	c.Query.Citizens = func(childComplexity int, _ string, first *int) int {
@@ -97,6 +120,12 @@ func setComplexity(c *generated.ComplexityRoot) {
 		return pageCost(first, childComplexity)
 	}
 	c.Query.Acts = func(childComplexity int, _ *model.ActFilter, first *int, _ *string) int {
+		return pageCost(first, childComplexity)
+	}
+	c.Query.Contents = func(childComplexity int, _ *model.ContentFilter, first *int, _ *string) int {
+		return pageCost(first, childComplexity)
+	}
+	c.Query.AuditLog = func(childComplexity int, _ *model.AuditFilter, first *int, _ *string) int {
 		return pageCost(first, childComplexity)
 	}
 	c.Query.Search = func(childComplexity int, _ string, _ []sportello.SearchType, first *int) int {

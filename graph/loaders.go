@@ -35,7 +35,14 @@ type Loaders struct {
 
 	bookingSettings *dataloadgen.Loader[string, *sportello.BookingSettings]
 
-	opportunities *dataloadgen.Loader[string, *sportello.Opportunity]
+	opportunities  *dataloadgen.Loader[string, *sportello.Opportunity]
+	contents       *dataloadgen.Loader[string, *sportello.Content]
+	translations   *dataloadgen.Loader[string, []*sportello.Content] // by translation group
+	distributions  *dataloadgen.Loader[string, []*sportello.Distribution]
+	routingRules   *dataloadgen.Loader[string, *sportello.RoutingRule]
+	followerCounts *dataloadgen.Loader[string, int]
+	// me loads the signed-in citizen (under the key ""), once per request.
+	me *dataloadgen.Loader[string, *sportello.Citizen]
 }
 
 // NewLoaders returns the loaders of one request, which wait up to wait to gather a batch. They
@@ -58,7 +65,16 @@ func NewLoaders(r *Resolver, wait time.Duration) *Loaders {
 
 		bookingSettings: dataloadgen.NewMappedLoader(r.AppointmentService.BookingSettings, opts...),
 
-		opportunities: dataloadgen.NewMappedLoader(r.YouthService.OpportunitiesByID, opts...),
+		opportunities:  dataloadgen.NewMappedLoader(r.YouthService.OpportunitiesByID, opts...),
+		contents:       dataloadgen.NewMappedLoader(r.ContentService.ContentsByID, opts...),
+		translations:   dataloadgen.NewMappedLoader(r.ContentService.TranslationsByGroup, opts...),
+		distributions:  dataloadgen.NewMappedLoader(r.CampaignService.DistributionsByCampaign, opts...),
+		routingRules:   dataloadgen.NewMappedLoader(r.TriageService.RoutingRulesByID, opts...),
+		followerCounts: dataloadgen.NewMappedLoader(r.TriageService.FollowerCounts, opts...),
+		me: dataloadgen.NewMappedLoader(func(ctx context.Context, _ []string) (map[string]*sportello.Citizen, error) {
+			me, err := r.CitizenService.Me(ctx)
+			return map[string]*sportello.Citizen{"": me}, err
+		}, opts...),
 	}
 }
 

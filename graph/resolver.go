@@ -29,6 +29,15 @@ type Resolver struct {
 	Topics              sportello.TopicFeed
 	// YouthService serves the youth desk: opportunities, saved searches and saved opportunities.
 	YouthService sportello.YouthService
+	// TriageService routes, prioritizes and deduplicates tickets and keeps reply templates.
+	TriageService sportello.TriageService
+
+	// ContentService and CampaignService serve institutional communication: web content with
+	// its editorial workflow, and campaigns with their distribution logs.
+	ContentService  sportello.ContentService
+	CampaignService sportello.CampaignService
+	// PrivacyService serves the citizens' data rights and the audit log.
+	PrivacyService sportello.PrivacyService
 
 	// Now is the clock that decides whether a ticket is overdue; nil means time.Now. It must
 	// be the services' clock, so that the overdue field agrees with the overdue filter.

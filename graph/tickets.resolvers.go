@@ -96,8 +96,11 @@ func (r *queryResolver) Ticket(ctx context.Context, id string) (*sportello.Ticke
 	return r.TicketService.Ticket(ctx, id)
 }
 
-func (r *queryResolver) Tickets(ctx context.Context, filter *model.TicketFilter, first *int, after *string) (*model.TicketConnection, error) {
+func (r *queryResolver) Tickets(ctx context.Context, filter *model.TicketFilter, first *int, after *string, orderBy *sportello.TicketOrder) (*model.TicketConnection, error) {
 	f := ticketFilter(filter)
+	if orderBy != nil {
+		f.Order = *orderBy
+	}
 	page := sportello.Page{After: deref(after)}
 	if first != nil {
 		page.First = *first
@@ -127,6 +130,10 @@ func (r *ticketResolver) StatusReason(ctx context.Context, obj *sportello.Ticket
 
 func (r *ticketResolver) Citizen(ctx context.Context, obj *sportello.Ticket) (*sportello.Citizen, error) {
 	return loadOne(ctx, r.loaders(ctx).citizens, obj.CitizenID)
+}
+
+func (r *ticketResolver) Contact(ctx context.Context, obj *sportello.Ticket) (*sportello.Contact, error) {
+	return r.visibleContact(ctx, obj), nil
 }
 
 func (r *ticketResolver) Office(ctx context.Context, obj *sportello.Ticket) (*sportello.Office, error) {
@@ -161,6 +168,10 @@ func (r *ticketEventResolver) ID(ctx context.Context, obj *sportello.Event) (str
 	return strconv.FormatInt(obj.ID, 10), nil
 }
 
+func (r *ticketEventResolver) Actor(ctx context.Context, obj *sportello.Event) (*sportello.Actor, error) {
+	return r.publicActor(ctx, obj.Actor)
+}
+
 func (r *ticketEventResolver) FromStatus(ctx context.Context, obj *sportello.Event) (*sportello.Status, error) {
 	return optionalStatus(obj.Data.FromStatus), nil
 }
@@ -189,6 +200,10 @@ func (r *ticketEventResolver) Fields(ctx context.Context, obj *sportello.Event) 
 	return obj.Data.Fields, nil
 }
 
+func (r *ticketMessageResolver) Author(ctx context.Context, obj *sportello.Message) (*sportello.Actor, error) {
+	return r.publicActor(ctx, obj.Author)
+}
+
 func (r *Resolver) Actor() generated.ActorResolver { return &actorResolver{r} }
 
 func (r *Resolver) Contact() generated.ContactResolver { return &contactResolver{r} }
@@ -203,6 +218,8 @@ func (r *Resolver) TicketConnection() generated.TicketConnectionResolver {
 
 func (r *Resolver) TicketEvent() generated.TicketEventResolver { return &ticketEventResolver{r} }
 
+func (r *Resolver) TicketMessage() generated.TicketMessageResolver { return &ticketMessageResolver{r} }
+
 type (
 	actorResolver            struct{ *Resolver }
 	contactResolver          struct{ *Resolver }
@@ -210,4 +227,5 @@ type (
 	ticketResolver           struct{ *Resolver }
 	ticketConnectionResolver struct{ *Resolver }
 	ticketEventResolver      struct{ *Resolver }
+	ticketMessageResolver    struct{ *Resolver }
 )

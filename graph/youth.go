@@ -12,14 +12,6 @@ func intOr0(n *int) int {
 	return *n
 }
 
-// optionalInt returns nil for 0, which the domain uses for "no bound".
-func optionalInt(n int) *int {
-	if n == 0 {
-		return nil
-	}
-	return &n
-}
-
 func opportunityInput(in model.OpportunityInput) (sportello.OpportunityInput, error) {
 	loc, err := locationInput(in.Location)
 	if err != nil {

@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
+	sportello "github.com/sportello/sportello"
 	"github.com/sportello/sportello/graph"
 )
 
@@ -28,6 +30,20 @@ type Config struct {
 	CORSOrigins   []string
 	MaxBodyBytes  int64
 	ComplexityMax int
+	// Limits bound the shape of one GraphQL operation (depth, aliases, directives, tokens).
+	Limits graph.Limits
+	// RequestTimeout bounds every HTTP request but WebSocket connections; StatementTimeout
+	// bounds every SQL statement, so that one slow query cannot hold a connection for long.
+	RequestTimeout   time.Duration
+	StatementTimeout time.Duration
+	// RateLimits are the request budgets per user, per IP and for anonymous filings.
+	RateLimits RateLimits
+	// MetricsToken, if set, is the bearer token scrapers send for /metrics; production serves
+	// no metrics without one.
+	MetricsToken string
+	// RetentionDays is how long closed tickets keep their personal data before the retention
+	// job pseudonymises them.
+	RetentionDays int
 	// LoaderWait is how long dataloaders gather keys before running a batch.
 	LoaderWait time.Duration
 	// LiveBuffer is how many events a subscriber may have queued before it catches up from
@@ -37,6 +53,10 @@ type Config struct {
 	// disconnected as too slow (1013). It is below the WebSocket write timeout, so that a
 	// client that stops reading learns why before its socket is cut.
 	LiveSlowAfter time.Duration
+	// EscalationInterval is how often the escalation worker looks for tickets to escalate, and
+	// EscalationShare the share of a clock after which it warns (0.8: at 80%).
+	EscalationInterval time.Duration
+	EscalationShare    float64
 }
 
 // LoadConfig reads the configuration; defaults suit `make run`.
@@ -50,10 +70,59 @@ func LoadConfig() (Config, error) {
 		OIDCIssuer:    os.Getenv("OIDC_ISSUER"),
 		OIDCAudience:  os.Getenv("OIDC_AUDIENCE"),
 		OIDCJWKSURL:   os.Getenv("OIDC_JWKS_URL"),
+		MetricsToken:  os.Getenv("METRICS_TOKEN"),
 		MaxBodyBytes:  1 << 20,
 		ComplexityMax: 5000,
 		LoaderWait:    graph.DefaultLoaderWait,
 		LiveSlowAfter: 5 * time.Second,
+
+		EscalationInterval: time.Minute,
+		EscalationShare:    sportello.DefaultEscalationShare,
+	}
+	if v := os.Getenv("ESCALATION_INTERVAL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second {
+			return c, fmt.Errorf("ESCALATION_INTERVAL must be a duration of at least 1s, such as 1m, not %q", v)
+		}
+		c.EscalationInterval = d
+	}
+	if v := os.Getenv("ESCALATION_SHARE"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 || f > 1 {
+			return c, fmt.Errorf("ESCALATION_SHARE must be a number above 0 and at most 1, such as 0.8, not %q", v)
+		}
+		c.EscalationShare = f
+	}
+	var err error
+	ints := []struct {
+		name string
+		dst  *int
+		def  int
+	}{
+		{"LIMIT_COMPLEXITY", &c.ComplexityMax, 5000},
+		{"LIMIT_DEPTH_ANONYMOUS", &c.Limits.MaxDepthAnonymous, graph.DefaultMaxDepthAnonymous},
+		{"LIMIT_DEPTH_SIGNED_IN", &c.Limits.MaxDepthSignedIn, graph.DefaultMaxDepthSignedIn},
+		{"LIMIT_ALIASES", &c.Limits.MaxAliases, graph.DefaultMaxAliases},
+		{"LIMIT_DIRECTIVES", &c.Limits.MaxDirectives, graph.DefaultMaxDirectives},
+		{"LIMIT_TOKENS", &c.Limits.MaxTokens, graph.DefaultMaxTokens},
+		{"RATE_USER_PER_MINUTE", &c.RateLimits.UserPerMinute, DefaultRateLimits.UserPerMinute},
+		{"RATE_IP_PER_MINUTE", &c.RateLimits.IPPerMinute, DefaultRateLimits.IPPerMinute},
+		{"RATE_ANONYMOUS_FILINGS_PER_HOUR", &c.RateLimits.AnonymousFilingsPerHour, DefaultRateLimits.AnonymousFilingsPerHour},
+		{"RETENTION_DAYS", &c.RetentionDays, 1825},
+	}
+	for _, v := range ints {
+		if *v.dst, err = envInt(v.name, v.def); err != nil {
+			return c, err
+		}
+	}
+	if c.MaxBodyBytes, err = envInt64("LIMIT_BODY_BYTES", c.MaxBodyBytes); err != nil {
+		return c, err
+	}
+	if c.RequestTimeout, err = envDuration("REQUEST_TIMEOUT", 30*time.Second); err != nil {
+		return c, err
+	}
+	if c.StatementTimeout, err = envDuration("STATEMENT_TIMEOUT", 10*time.Second); err != nil {
+		return c, err
 	}
 	switch appEnv := env("APP_ENV", "development"); appEnv {
 	case "production":
@@ -86,6 +155,37 @@ func LoadConfig() (Config, error) {
 		c.DevSecret = devSecret
 	}
 	return c, nil
+}
+
+// envInt reads a positive integer; a variable that is set must be one.
+func envInt(name string, def int) (int, error) {
+	n, err := envInt64(name, int64(def))
+	return int(n), err
+}
+
+func envInt64(name string, def int64) (int64, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%s must be a positive integer, not %q", name, v)
+	}
+	return n, nil
+}
+
+// envDuration reads a positive duration such as 30s.
+func envDuration(name string, def time.Duration) (time.Duration, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s must be a positive duration such as 30s, not %q", name, v)
+	}
+	return d, nil
 }
 
 func env(name, def string) string {

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -15,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/playground"
 	sportello "github.com/sportello/sportello"
 	"github.com/sportello/sportello/graph"
@@ -36,14 +39,25 @@ type App struct {
 	Hub *live.Hub
 	// Ready reports whether the process's dependencies answer, for /readyz.
 	Ready func(ctx context.Context) error
+	// ContentSchedule publishes scheduled content; serve runs it every few seconds.
+	ContentSchedule sportello.ContentScheduler
+	// PersistedQueries keeps the automatic persisted queries; nil keeps them in memory.
+	PersistedQueries graphql.Cache[string]
+	limiter          *rateLimiter
+	metrics          *metrics
 }
 
 // Handler returns every HTTP route of the server.
 func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
 	gql := graph.NewHandler(a.Resolver, graph.Options{WebSocket: a.WebSocket, LoaderWait: a.Config.LoaderWait,
-		Production: a.Config.Production, ComplexityLimit: a.Config.ComplexityMax})
-	mux.Handle("/graphql", a.cacheable(a.limitBody(a.authenticate(gql))))
+		Production: a.Config.Production, ComplexityLimit: a.Config.ComplexityMax, Limits: a.Config.Limits,
+		PersistedQueries: a.PersistedQueries, LimitAnonymousFiling: a.limitAnonymousFiling, Observer: a.metrics})
+	mux.Handle("/graphql", a.metrics.countResponses(a.cacheable(a.limitBody(a.authenticate(a.rateLimit(a.timeout(gql)))))))
+	// In production the metrics are served only to scrapers holding METRICS_TOKEN.
+	if !a.Config.Production || a.Config.MetricsToken != "" {
+		mux.Handle("GET /metrics", a.metrics.handler(a.Config.MetricsToken))
+	}
 	if !a.Config.Production {
 		mux.Handle("GET /{$}", playground.Handler("Sportello", "/graphql"))
 	}
@@ -74,7 +88,9 @@ func (a *App) requestID(next http.Handler) http.Handler {
 			id = hex.EncodeToString(b[:])
 		}
 		w.Header().Set("X-Request-Id", id)
-		next.ServeHTTP(w, r.WithContext(graph.WithRequestID(r.Context(), id)))
+		ctx := graph.WithRequestID(r.Context(), id)
+		ctx = sportello.WithOrigin(ctx, sportello.Origin{Addr: clientIP(r), RequestID: id})
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
@@ -98,15 +114,45 @@ func (a *App) cors(next http.Handler) http.Handler {
 	})
 }
 
-// limitBody refuses request bodies over the configured size before reading them.
+// limitBody refuses request bodies over the configured size with 413. A declared length over
+// the cap is refused before reading anything; a body of unknown length (chunked) is read up to
+// the cap and no further, so that the refusal is a status rather than a GraphQL error about a
+// truncated body.
 func (a *App) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > a.Config.MaxBodyBytes {
 			writeError(w, http.StatusRequestEntityTooLarge, sportello.CodeBadUserInput, "request body too large")
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, a.Config.MaxBodyBytes)
+		if r.Body != nil && r.Body != http.NoBody {
+			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.Config.MaxBodyBytes))
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				writeError(w, http.StatusRequestEntityTooLarge, sportello.CodeBadUserInput, "request body too large")
+				return
+			}
+			if err != nil {
+				writeError(w, http.StatusBadRequest, sportello.CodeBadUserInput, "the request body could not be read")
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
 		next.ServeHTTP(w, r)
+	})
+}
+
+// timeout bounds every request but WebSocket connections, which live as long as their
+// subscriptions: a request past its deadline has its statements canceled and answers with an
+// internal error rather than holding a connection.
+func (a *App) timeout(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a.Config.RequestTimeout <= 0 || (a.WebSocket != nil && a.WebSocket.Supports(r)) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), a.Config.RequestTimeout)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

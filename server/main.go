@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -34,7 +35,9 @@ import (
 )
 
 func main() {
-	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, nil)))
+	// JSON lines, one per event, for the log collector. Log calls carry ids (request, ticket,
+	// tenant), never names, e-mails or fiscal codes.
+	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:]); err != nil {
@@ -95,7 +98,7 @@ func run(ctx context.Context, args []string) error {
 
 // openDB connects and applies pending migrations.
 func openDB(ctx context.Context, cfg Config) (*db.DB, error) {
-	d, err := db.Open(ctx, cfg.DatabaseURL)
+	d, err := db.Open(ctx, withStatementTimeout(cfg.DatabaseURL, cfg.StatementTimeout))
 	if err != nil {
 		return nil, err
 	}
@@ -104,6 +107,25 @@ func openDB(ctx context.Context, cfg Config) (*db.DB, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// withStatementTimeout sets PostgreSQL's statement_timeout on every connection of the pool, as
+// a run-time parameter of the connection URL (lib/pq sends parameters it does not know to the
+// server), so that no statement, however it was reached, runs longer than d. A URL that sets
+// its own statement_timeout keeps it.
+func withStatementTimeout(url string, d time.Duration) string {
+	if d <= 0 || strings.Contains(url, "statement_timeout") {
+		return url
+	}
+	param := "statement_timeout=" + strconv.FormatInt(d.Milliseconds(), 10)
+	switch {
+	case strings.Contains(url, "://") && strings.Contains(url, "?"):
+		return url + "&" + param
+	case strings.Contains(url, "://"):
+		return url + "?" + param
+	default:
+		return url + " " + param
+	}
 }
 
 // NewApp wires the services over d into a server. Tests use it to run the real server.
@@ -115,6 +137,7 @@ func NewApp(cfg Config, d *db.DB, rdb redis.UniversalClient) (*App, error) {
 	}
 	citizens := db.NewCitizenService(d)
 	dashboards := db.NewDashboardService(d)
+	content := db.NewContentService(d)
 	hub := live.New(live.Config{Log: db.NewEventLog(d), Dashboards: dashboards, Citizens: citizens,
 		Redis: rdb, Cluster: cfg.RedisCluster, Buffer: cfg.LiveBuffer, SlowAfter: cfg.LiveSlowAfter})
 	// Every commit that writes ticket events wakes the feed of this process at once and, through
@@ -138,19 +161,29 @@ func NewApp(cfg Config, d *db.DB, rdb redis.UniversalClient) (*App, error) {
 			YouthService:         db.NewYouthService(d),
 			NotificationService:  db.NewNotificationService(d),
 			Topics:               hub,
+			ContentService:       content,
+			CampaignService:      db.NewCampaignService(d),
+			TriageService:        db.NewTriageService(d),
+			PrivacyService:       db.NewPrivacyService(d),
 		},
-		Verifier: verifier,
-		Tenants:  newTenantCache(db.NewTenantService(d)),
-		Hub:      hub,
+		Verifier:         verifier,
+		Tenants:          newTenantCache(db.NewTenantService(d)),
+		Hub:              hub,
+		PersistedQueries: newPersistedQueries(rdb),
+		limiter:          &rateLimiter{rdb: rdb},
+		metrics:          newMetrics(d.DB.DB),
 		Ready: func(ctx context.Context) error {
-			if err := d.PingContext(ctx); err != nil {
+			if n, err := d.PendingMigrations(ctx); err != nil {
 				return fmt.Errorf("database: %w", err)
+			} else if n > 0 {
+				return fmt.Errorf("database: %d migrations not applied", n)
 			}
 			if err := rdb.Ping(ctx).Err(); err != nil {
 				return fmt.Errorf("redis: %w", err)
 			}
 			return nil
 		},
+		ContentSchedule: content,
 	}
 	app.WebSocket = &websocket.Transport{Init: app.initWebSocket, CheckOrigin: app.checkOrigin}
 	return app, nil
@@ -199,6 +232,13 @@ func serve(ctx context.Context, cfg Config, demo bool) error {
 	hubDone := make(chan error, 1)
 	go func() { hubDone <- app.Hub.Run(hubCtx) }()
 	go runYouthJobs(hubCtx, db.NewYouthService(d))
+	go runContentSchedule(hubCtx, app.ContentSchedule, contentScheduleEvery)
+	// Every instance runs the escalation worker: each escalation is claimed once in the
+	// database, so instances never repeat one.
+	escalator := db.NewEscalator(d)
+	escalator.Share = cfg.EscalationShare
+	go escalator.Run(hubCtx, cfg.EscalationInterval)
+	go runRetention(hubCtx, db.NewPrivacyService(d), cfg.RetentionDays)
 
 	srv := &http.Server{
 		Addr:              cfg.ListenAddr,
@@ -234,12 +274,32 @@ func serve(ctx context.Context, cfg Config, demo bool) error {
 	return err
 }
 
+// runRetention pseudonymises, every hour, the closed tickets past the retention period. Every
+// instance runs it; the service lets one of them work at a time.
+func runRetention(ctx context.Context, svc *db.PrivacyService, days int) {
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		cutoff := time.Now().AddDate(0, 0, -days)
+		if n, err := svc.PseudonymiseClosedTickets(ctx, cutoff); err != nil {
+			slog.ErrorContext(ctx, "retention", "error", err)
+		} else if n > 0 {
+			slog.InfoContext(ctx, "retention: tickets pseudonymised", "count", n, "closed_before", cutoff)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
 // printDemoTokens prints ready-to-use tokens for the demo users, valid for a week.
 func printDemoTokens(cfg Config) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nSportello is running: GraphQL at http://%s/graphql, IDE at http://%s/\n", cfg.ListenAddr, cfg.ListenAddr)
 	fmt.Fprintln(&b, "Demo tokens (send as the header  Authorization: Bearer <token>):")
-	for _, u := range []sportello.User{db.DemoCitizen, db.DemoOperator, db.DemoManager} {
+	for _, u := range []sportello.User{db.DemoCitizen, db.DemoOperator, db.DemoManager, db.DemoEditor} {
 		tok, err := auth.MintDev(cfg.DevSecret, claimsOf(u), 7*24*time.Hour)
 		if err != nil {
 			slog.Error("mint demo token", "error", err)

@@ -34,10 +34,17 @@ type ResolverRoot interface {
 	Act() ActResolver
 	Actor() ActorResolver
 	Appointment() AppointmentResolver
+	AuditEntry() AuditEntryResolver
+	Campaign() CampaignResolver
 	Citizen() CitizenResolver
 	Closure() ClosureResolver
 	Contact() ContactResolver
+	Content() ContentResolver
+	ContentPublishedEvent() ContentPublishedEventResolver
+	ContentRevision() ContentRevisionResolver
 	Dashboard() DashboardResolver
+	Distribution() DistributionResolver
+	DuplicateCandidate() DuplicateCandidateResolver
 	FirstResponseTarget() FirstResponseTargetResolver
 	Location() LocationResolver
 	Mutation() MutationResolver
@@ -46,10 +53,15 @@ type ResolverRoot interface {
 	OpeningSlot() OpeningSlotResolver
 	Opportunity() OpportunityResolver
 	OpportunityAlert() OpportunityAlertResolver
+	PersonalDataExport() PersonalDataExportResolver
 	Procedure() ProcedureResolver
 	Query() QueryResolver
 	RecordsAccess() RecordsAccessResolver
+	ReplyTemplate() ReplyTemplateResolver
 	ResponseTerm() ResponseTermResolver
+	RoutingArea() RoutingAreaResolver
+	RoutingDecision() RoutingDecisionResolver
+	RoutingRule() RoutingRuleResolver
 	SavedSearchCriteria() SavedSearchCriteriaResolver
 	SearchHit() SearchHitResolver
 	Service() ServiceResolver
@@ -58,6 +70,7 @@ type ResolverRoot interface {
 	Ticket() TicketResolver
 	TicketConnection() TicketConnectionResolver
 	TicketEvent() TicketEventResolver
+	TicketMessage() TicketMessageResolver
 	TicketSLA() TicketSLAResolver
 }
 
@@ -138,6 +151,29 @@ type ComplexityRoot struct {
 		Topic            func(childComplexity int) int
 	}
 
+	AuditEntry struct {
+		Action       func(childComplexity int) int
+		ActorName    func(childComplexity int) int
+		ActorRoles   func(childComplexity int) int
+		ActorSubject func(childComplexity int) int
+		At           func(childComplexity int) int
+		CitizenID    func(childComplexity int) int
+		ClientAddr   func(childComplexity int) int
+		ID           func(childComplexity int) int
+		RequestID    func(childComplexity int) int
+		What         func(childComplexity int) int
+	}
+
+	AuditEntryConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	AuditEntryEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	AvailableSlot struct {
 		End   func(childComplexity int) int
 		Free  func(childComplexity int) int
@@ -150,6 +186,24 @@ type ComplexityRoot struct {
 		MinNoticeMinutes  func(childComplexity int) int
 		ProtocolOnBooking func(childComplexity int) int
 		SlotMinutes       func(childComplexity int) int
+	}
+
+	Campaign struct {
+		Audience      func(childComplexity int) int
+		Channels      func(childComplexity int) int
+		Contents      func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		Distributions func(childComplexity int) int
+		EndsOn        func(childComplexity int) int
+		Goal          func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Name          func(childComplexity int) int
+		ResultLinks   func(childComplexity int) int
+		StartsOn      func(childComplexity int) int
+		Status        func(childComplexity int) int
+		TargetGroups  func(childComplexity int) int
+		Totals        func(childComplexity int) int
+		UpdatedAt     func(childComplexity int) int
 	}
 
 	ChannelCount struct {
@@ -184,6 +238,68 @@ type ComplexityRoot struct {
 		Phone func(childComplexity int) int
 	}
 
+	Content struct {
+		Attachments  func(childComplexity int) int
+		Body         func(childComplexity int) int
+		BodyHTML     func(childComplexity int) int
+		Cover        func(childComplexity int) int
+		CreatedAt    func(childComplexity int) int
+		EventEnd     func(childComplexity int) int
+		EventPlace   func(childComplexity int) int
+		EventStart   func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Language     func(childComplexity int) int
+		Live         func(childComplexity int) int
+		LiveRevision func(childComplexity int) int
+		Office       func(childComplexity int) int
+		ParentPath   func(childComplexity int) int
+		Path         func(childComplexity int) int
+		PublishAt    func(childComplexity int) int
+		PublishedAt  func(childComplexity int) int
+		Revision     func(childComplexity int) int
+		Slug         func(childComplexity int) int
+		Status       func(childComplexity int) int
+		Summary      func(childComplexity int) int
+		Title        func(childComplexity int) int
+		Topics       func(childComplexity int) int
+		Translations func(childComplexity int) int
+		Type         func(childComplexity int) int
+		UnpublishAt  func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
+	}
+
+	ContentConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	ContentEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ContentPublishedEvent struct {
+		At       func(childComplexity int) int
+		Content  func(childComplexity int) int
+		Cursor   func(childComplexity int) int
+		ID       func(childComplexity int) int
+		Language func(childComplexity int) int
+		Live     func(childComplexity int) int
+		Path     func(childComplexity int) int
+		Slug     func(childComplexity int) int
+		Type     func(childComplexity int) int
+	}
+
+	ContentRevision struct {
+		Author       func(childComplexity int) int
+		Body         func(childComplexity int) int
+		CreatedAt    func(childComplexity int) int
+		Number       func(childComplexity int) int
+		RestoredFrom func(childComplexity int) int
+		Summary      func(childComplexity int) int
+		Title        func(childComplexity int) int
+	}
+
 	Dashboard struct {
 		At           func(childComplexity int) int
 		FiledToday   func(childComplexity int) int
@@ -192,10 +308,76 @@ type ComplexityRoot struct {
 		Overdue      func(childComplexity int) int
 	}
 
+	DiffLine struct {
+		Op   func(childComplexity int) int
+		Text func(childComplexity int) int
+	}
+
+	Distribution struct {
+		Channel     func(childComplexity int) int
+		Content     func(childComplexity int) int
+		Copies      func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		DeliveredBy func(childComplexity int) int
+		DeliveredOn func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Material    func(childComplexity int) int
+		Notes       func(childComplexity int) int
+		Place       func(childComplexity int) int
+		RecordedBy  func(childComplexity int) int
+	}
+
+	DistributionTotal struct {
+		Copies     func(childComplexity int) int
+		Deliveries func(childComplexity int) int
+		Key        func(childComplexity int) int
+	}
+
+	DistributionTotals struct {
+		ByChannel  func(childComplexity int) int
+		ByMaterial func(childComplexity int) int
+		ByPlace    func(childComplexity int) int
+		Copies     func(childComplexity int) int
+		Deliveries func(childComplexity int) int
+	}
+
+	DuplicateCandidate struct {
+		CreatedAt      func(childComplexity int) int
+		DistanceMeters func(childComplexity int) int
+		FollowerCount  func(childComplexity int) int
+		ProtocolNumber func(childComplexity int) int
+		Similarity     func(childComplexity int) int
+		Status         func(childComplexity int) int
+		Subject        func(childComplexity int) int
+		TicketID       func(childComplexity int) int
+	}
+
+	Erasure struct {
+		At                    func(childComplexity int) int
+		CancelledAppointments func(childComplexity int) int
+		KeptRecords           func(childComplexity int) int
+		Outcome               func(childComplexity int) int
+	}
+
 	FirstResponseTarget struct {
 		Hours  func(childComplexity int) int
 		Kind   func(childComplexity int) int
 		Office func(childComplexity int) int
+	}
+
+	GeoPoint struct {
+		Latitude  func(childComplexity int) int
+		Longitude func(childComplexity int) int
+	}
+
+	Image struct {
+		Alt func(childComplexity int) int
+		URL func(childComplexity int) int
+	}
+
+	Link struct {
+		Description func(childComplexity int) int
+		URL         func(childComplexity int) int
 	}
 
 	Location struct {
@@ -206,27 +388,39 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		AddClosure             func(childComplexity int, input model.ClosureInput) int
+		ApproveContent         func(childComplexity int, id string) int
+		ArchiveContent         func(childComplexity int, id string) int
 		AssignTicket           func(childComplexity int, ticketID string, officeID string, assigneeID *string) int
 		BookAppointment        func(childComplexity int, input model.BookAppointmentInput) int
 		CancelAppointment      func(childComplexity int, id string) int
 		CompleteRecordsAccess  func(childComplexity int, ticketID string) int
 		CreateAct              func(childComplexity int, input model.ActInput) int
+		CreateCampaign         func(childComplexity int, input model.CampaignInput) int
 		CreateCitizen          func(childComplexity int, input model.CitizenInput) int
+		CreateContent          func(childComplexity int, input model.NewContentInput) int
 		CreateOpportunity      func(childComplexity int, input model.OpportunityInput) int
 		CreateProcedure        func(childComplexity int, input model.ProcedureInput) int
+		CreateReplyTemplate    func(childComplexity int, input model.ReplyTemplateInput) int
+		CreateRoutingRule      func(childComplexity int, input model.RoutingRuleInput) int
 		CreateService          func(childComplexity int, input model.ServiceInput) int
 		DecideRecordsAccess    func(childComplexity int, input model.DecideRecordsAccessInput) int
 		DeleteSavedSearch      func(childComplexity int, id string) int
+		FollowTicket           func(childComplexity int, id string) int
 		MarkAttended           func(childComplexity int, id string) int
 		MarkNoShow             func(childComplexity int, id string) int
 		MarkNotificationsRead  func(childComplexity int, ids []string) int
+		MergeTickets           func(childComplexity int, masterID string, duplicateIds []string) int
 		NotifyCounterParties   func(childComplexity int, ticketID string, counterParties []string) int
 		NotifyIncomplete       func(childComplexity int, ticketID string, note string) int
 		PostTicketMessage      func(childComplexity int, ticketID string, body string, internal *bool) int
+		PublishContent         func(childComplexity int, id string, at *time.Time) int
 		PublishOpportunity     func(childComplexity int, id string) int
+		RecordDistribution     func(childComplexity int, campaignID string, input model.DistributionInput) int
 		RegisterTicket         func(childComplexity int, input model.RegisterTicketInput) int
 		RemoveClosure          func(childComplexity int, id string) int
+		RequestErasure         func(childComplexity int) int
 		RescheduleAppointment  func(childComplexity int, id string, start time.Time) int
+		RestoreContentRevision func(childComplexity int, id string, revision int) int
 		SaveOpportunity        func(childComplexity int, id string) int
 		SaveSearch             func(childComplexity int, input model.SavedSearchInput) int
 		SetActStatus           func(childComplexity int, id string, status sportello.CatalogueStatus) int
@@ -237,13 +431,20 @@ type ComplexityRoot struct {
 		SetProcedureStatus     func(childComplexity int, id string, status sportello.CatalogueStatus) int
 		SetResponseTerm        func(childComplexity int, kind sportello.Kind, officeID *string, days int) int
 		SetServiceStatus       func(childComplexity int, id string, status sportello.CatalogueStatus) int
+		SetStaffAvailability   func(childComplexity int, userID string, absent bool) int
+		SetTicketPriority      func(childComplexity int, id string, priority sportello.Priority) int
+		SubmitContentForReview func(childComplexity int, id string) int
 		SubmitTicket           func(childComplexity int, input model.SubmitTicketInput) int
 		TransitionTicket       func(childComplexity int, ticketID string, to sportello.Status, reason *string) int
+		UnfollowTicket         func(childComplexity int, id string) int
 		UnsaveOpportunity      func(childComplexity int, id string) int
 		UpdateAct              func(childComplexity int, id string, input model.ActInput) int
+		UpdateCampaign         func(childComplexity int, id string, input model.CampaignInput) int
+		UpdateContent          func(childComplexity int, id string, input model.ContentInput) int
 		UpdateMyProfile        func(childComplexity int, input model.ProfileInput) int
 		UpdateOpportunity      func(childComplexity int, id string, input model.OpportunityInput) int
 		UpdateProcedure        func(childComplexity int, id string, input model.ProcedureInput) int
+		UpdateRoutingRule      func(childComplexity int, id string, input model.RoutingRuleInput) int
 		UpdateService          func(childComplexity int, id string, input model.ServiceInput) int
 		WithdrawOpportunity    func(childComplexity int, id string) int
 	}
@@ -356,6 +557,12 @@ type ComplexityRoot struct {
 		HasNextPage func(childComplexity int) int
 	}
 
+	PersonalDataExport struct {
+		Data        func(childComplexity int) int
+		Format      func(childComplexity int) int
+		GeneratedAt func(childComplexity int) int
+	}
+
 	Procedure struct {
 		Code          func(childComplexity int) int
 		CreatedAt     func(childComplexity int) int
@@ -388,9 +595,21 @@ type ComplexityRoot struct {
 		Acts                    func(childComplexity int, filter *model.ActFilter, first *int, after *string) int
 		Appointment             func(childComplexity int, id string) int
 		Appointments            func(childComplexity int, officeID string, day sportello.Date) int
+		AuditLog                func(childComplexity int, filter *model.AuditFilter, first *int, after *string) int
 		AvailableSlots          func(childComplexity int, officeID string, from sportello.Date, to sportello.Date, serviceID *string) int
+		Campaign                func(childComplexity int, id string) int
+		Campaigns               func(childComplexity int, statuses []sportello.CampaignStatus) int
 		Citizens                func(childComplexity int, search string, first *int) int
+		Content                 func(childComplexity int, id string) int
+		ContentByPath           func(childComplexity int, path string, language *string) int
+		ContentBySlug           func(childComplexity int, slug string, language *string) int
+		ContentDiff             func(childComplexity int, id string, from int, to int) int
+		ContentRevisions        func(childComplexity int, id string) int
+		ContentTree             func(childComplexity int, language *string, root *string) int
+		Contents                func(childComplexity int, filter *model.ContentFilter, first *int, after *string) int
 		Dashboard               func(childComplexity int) int
+		DuplicateCandidates     func(childComplexity int, input model.DuplicateQueryInput) int
+		ExportMyData            func(childComplexity int) int
 		FirstResponseTargets    func(childComplexity int) int
 		Me                      func(childComplexity int) int
 		MyAppointments          func(childComplexity int) int
@@ -400,16 +619,20 @@ type ComplexityRoot struct {
 		Opportunities           func(childComplexity int, filter *model.OpportunityFilter, first *int, after *string) int
 		Opportunity             func(childComplexity int, id string) int
 		Procedures              func(childComplexity int, filter *model.ProcedureFilter, first *int, after *string) int
+		RenderReplyTemplate     func(childComplexity int, templateID string, ticketID string) int
+		ReplyTemplates          func(childComplexity int, kind *sportello.Kind, officeID *string) int
 		ResponseTerms           func(childComplexity int) int
+		RoutingRules            func(childComplexity int) int
 		SavedOpportunities      func(childComplexity int) int
 		SavedSearches           func(childComplexity int) int
 		Search                  func(childComplexity int, query string, types []sportello.SearchType, first *int) int
 		Service                 func(childComplexity int, slug string) int
 		Services                func(childComplexity int, filter *model.ServiceFilter, first *int, after *string) int
 		Staff                   func(childComplexity int, officeID *string) int
+		TestRoutingRule         func(childComplexity int, input model.RoutingSampleInput) int
 		Ticket                  func(childComplexity int, id string) int
 		TicketByReceipt         func(childComplexity int, protocolNumber string, receiptCode string) int
-		Tickets                 func(childComplexity int, filter *model.TicketFilter, first *int, after *string) int
+		Tickets                 func(childComplexity int, filter *model.TicketFilter, first *int, after *string, orderBy *sportello.TicketOrder) int
 		UnreadNotificationCount func(childComplexity int) int
 	}
 
@@ -430,10 +653,53 @@ type ComplexityRoot struct {
 		ViewingUntil      func(childComplexity int) int
 	}
 
+	ReplyTemplate struct {
+		Body      func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Kind      func(childComplexity int) int
+		Language  func(childComplexity int) int
+		Name      func(childComplexity int) int
+		Office    func(childComplexity int) int
+	}
+
 	ResponseTerm struct {
 		Days   func(childComplexity int) int
 		Kind   func(childComplexity int) int
 		Office func(childComplexity int) int
+	}
+
+	RoutingArea struct {
+		Center       func(childComplexity int) int
+		Polygon      func(childComplexity int) int
+		RadiusMeters func(childComplexity int) int
+	}
+
+	RoutingDecision struct {
+		Assignee func(childComplexity int) int
+		Office   func(childComplexity int) int
+		Priority func(childComplexity int) int
+		Reason   func(childComplexity int) int
+		Rule     func(childComplexity int) int
+	}
+
+	RoutingRule struct {
+		Area               func(childComplexity int) int
+		Assignee           func(childComplexity int) int
+		Channels           func(childComplexity int) int
+		CreatedAt          func(childComplexity int) int
+		Default            func(childComplexity int) int
+		Enabled            func(childComplexity int) int
+		ID                 func(childComplexity int) int
+		Keywords           func(childComplexity int) int
+		Kinds              func(childComplexity int) int
+		MaxOpenPerOperator func(childComplexity int) int
+		Name               func(childComplexity int) int
+		Office             func(childComplexity int) int
+		Position           func(childComplexity int) int
+		Priority           func(childComplexity int) int
+		Strategy           func(childComplexity int) int
+		UpdatedAt          func(childComplexity int) int
 	}
 
 	SavedArea struct {
@@ -502,6 +768,7 @@ type ComplexityRoot struct {
 	}
 
 	Staff struct {
+		Absent func(childComplexity int) int
 		ID     func(childComplexity int) int
 		Name   func(childComplexity int) int
 		Office func(childComplexity int) int
@@ -519,6 +786,7 @@ type ComplexityRoot struct {
 	}
 
 	Subscription struct {
+		ContentPublished  func(childComplexity int, after *string) int
 		DashboardChanged  func(childComplexity int) int
 		MyTicketEvents    func(childComplexity int, after *string) int
 		NotificationAdded func(childComplexity int, after *string) int
@@ -534,13 +802,16 @@ type ComplexityRoot struct {
 		Contact        func(childComplexity int) int
 		CreatedAt      func(childComplexity int) int
 		DueAt          func(childComplexity int) int
+		FollowerCount  func(childComplexity int) int
 		History        func(childComplexity int) int
 		ID             func(childComplexity int) int
 		Kind           func(childComplexity int) int
 		Location       func(childComplexity int) int
+		MergedInto     func(childComplexity int) int
 		Messages       func(childComplexity int) int
 		Office         func(childComplexity int) int
 		Overdue        func(childComplexity int) int
+		Priority       func(childComplexity int) int
 		ProtocolNumber func(childComplexity int) int
 		RecordsAccess  func(childComplexity int) int
 		ResolvedAt     func(childComplexity int) int
@@ -563,20 +834,24 @@ type ComplexityRoot struct {
 	}
 
 	TicketEvent struct {
-		Actor      func(childComplexity int) int
-		Assignee   func(childComplexity int) int
-		At         func(childComplexity int) int
-		Cursor     func(childComplexity int) int
-		Fields     func(childComplexity int) int
-		FromStatus func(childComplexity int) int
-		ID         func(childComplexity int) int
-		Internal   func(childComplexity int) int
-		MessageID  func(childComplexity int) int
-		Office     func(childComplexity int) int
-		Reason     func(childComplexity int) int
-		Ticket     func(childComplexity int) int
-		ToStatus   func(childComplexity int) int
-		Type       func(childComplexity int) int
+		Actor         func(childComplexity int) int
+		Assignee      func(childComplexity int) int
+		At            func(childComplexity int) int
+		Cursor        func(childComplexity int) int
+		Fields        func(childComplexity int) int
+		FromStatus    func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Internal      func(childComplexity int) int
+		MessageID     func(childComplexity int) int
+		Office        func(childComplexity int) int
+		Priority      func(childComplexity int) int
+		Reason        func(childComplexity int) int
+		RelatedTicket func(childComplexity int) int
+		Rule          func(childComplexity int) int
+		Threshold     func(childComplexity int) int
+		Ticket        func(childComplexity int) int
+		ToStatus      func(childComplexity int) int
+		Type          func(childComplexity int) int
 	}
 
 	TicketMessage struct {
@@ -621,6 +896,17 @@ type AppointmentResolver interface {
 
 	ProtocolNumber(ctx context.Context, obj *sportello.Appointment) (*string, error)
 }
+type AuditEntryResolver interface {
+	CitizenID(ctx context.Context, obj *sportello.AuditEntry) (*string, error)
+	ClientAddr(ctx context.Context, obj *sportello.AuditEntry) (string, error)
+	RequestID(ctx context.Context, obj *sportello.AuditEntry) (string, error)
+}
+type CampaignResolver interface {
+	Contents(ctx context.Context, obj *sportello.Campaign) ([]*sportello.Content, error)
+
+	Distributions(ctx context.Context, obj *sportello.Campaign) ([]*sportello.Distribution, error)
+	Totals(ctx context.Context, obj *sportello.Campaign) (*sportello.DistributionTotals, error)
+}
 type CitizenResolver interface {
 	FiscalCode(ctx context.Context, obj *sportello.Citizen) (*string, error)
 	Email(ctx context.Context, obj *sportello.Citizen) (*string, error)
@@ -636,11 +922,44 @@ type ContactResolver interface {
 	Email(ctx context.Context, obj *sportello.Contact) (*string, error)
 	Phone(ctx context.Context, obj *sportello.Contact) (*string, error)
 }
+type ContentResolver interface {
+	Path(ctx context.Context, obj *sportello.Content) (*string, error)
+	ParentPath(ctx context.Context, obj *sportello.Content) (*string, error)
+
+	Office(ctx context.Context, obj *sportello.Content) (*sportello.Office, error)
+
+	EventPlace(ctx context.Context, obj *sportello.Content) (*string, error)
+	Translations(ctx context.Context, obj *sportello.Content) ([]*sportello.Content, error)
+
+	LiveRevision(ctx context.Context, obj *sportello.Content) (*int, error)
+}
+type ContentPublishedEventResolver interface {
+	ID(ctx context.Context, obj *sportello.TopicEvent) (string, error)
+	Type(ctx context.Context, obj *sportello.TopicEvent) (sportello.ContentType, error)
+	Language(ctx context.Context, obj *sportello.TopicEvent) (string, error)
+	Slug(ctx context.Context, obj *sportello.TopicEvent) (string, error)
+	Path(ctx context.Context, obj *sportello.TopicEvent) (*string, error)
+	Live(ctx context.Context, obj *sportello.TopicEvent) (bool, error)
+	Content(ctx context.Context, obj *sportello.TopicEvent) (*sportello.Content, error)
+}
+type ContentRevisionResolver interface {
+	RestoredFrom(ctx context.Context, obj *sportello.ContentRevision) (*int, error)
+}
 type DashboardResolver interface {
 	OpenByStatus(ctx context.Context, obj *sportello.Dashboard) ([]*model.StatusCount, error)
 	OpenByOffice(ctx context.Context, obj *sportello.Dashboard) ([]*model.OfficeCount, error)
 
 	FiledToday(ctx context.Context, obj *sportello.Dashboard) ([]*model.ChannelCount, error)
+}
+type DistributionResolver interface {
+	Content(ctx context.Context, obj *sportello.Distribution) (*sportello.Content, error)
+
+	RecordedBy(ctx context.Context, obj *sportello.Distribution) (*sportello.Staff, error)
+}
+type DuplicateCandidateResolver interface {
+	ProtocolNumber(ctx context.Context, obj *sportello.DuplicateCandidate) (string, error)
+
+	FollowerCount(ctx context.Context, obj *sportello.DuplicateCandidate) (int, error)
 }
 type FirstResponseTargetResolver interface {
 	Office(ctx context.Context, obj *sportello.FirstResponseTarget) (*sportello.Office, error)
@@ -672,6 +991,16 @@ type MutationResolver interface {
 	SetActStatus(ctx context.Context, id string, status sportello.CatalogueStatus) (*sportello.Act, error)
 	UpdateMyProfile(ctx context.Context, input model.ProfileInput) (*sportello.Citizen, error)
 	CreateCitizen(ctx context.Context, input model.CitizenInput) (*sportello.Citizen, error)
+	CreateContent(ctx context.Context, input model.NewContentInput) (*sportello.Content, error)
+	UpdateContent(ctx context.Context, id string, input model.ContentInput) (*sportello.Content, error)
+	SubmitContentForReview(ctx context.Context, id string) (*sportello.Content, error)
+	ApproveContent(ctx context.Context, id string) (*sportello.Content, error)
+	PublishContent(ctx context.Context, id string, at *time.Time) (*sportello.Content, error)
+	ArchiveContent(ctx context.Context, id string) (*sportello.Content, error)
+	RestoreContentRevision(ctx context.Context, id string, revision int) (*sportello.Content, error)
+	CreateCampaign(ctx context.Context, input model.CampaignInput) (*sportello.Campaign, error)
+	UpdateCampaign(ctx context.Context, id string, input model.CampaignInput) (*sportello.Campaign, error)
+	RecordDistribution(ctx context.Context, campaignID string, input model.DistributionInput) (*sportello.Distribution, error)
 	SetOpeningHours(ctx context.Context, officeID string, slots []*model.OpeningSlotInput) (*sportello.Office, error)
 	SetFrontDesk(ctx context.Context, officeID string) (*sportello.Office, error)
 	AddClosure(ctx context.Context, input model.ClosureInput) (*sportello.Closure, error)
@@ -679,11 +1008,20 @@ type MutationResolver interface {
 	SetFirstResponseTarget(ctx context.Context, kind sportello.Kind, officeID *string, hours int) (*sportello.FirstResponseTarget, error)
 	MarkNotificationsRead(ctx context.Context, ids []string) (int, error)
 	SetResponseTerm(ctx context.Context, kind sportello.Kind, officeID *string, days int) (*sportello.ResponseTerm, error)
+	RequestErasure(ctx context.Context) (*sportello.Erasure, error)
 	SubmitTicket(ctx context.Context, input model.SubmitTicketInput) (*model.SubmitTicketPayload, error)
 	RegisterTicket(ctx context.Context, input model.RegisterTicketInput) (*model.SubmitTicketPayload, error)
 	AssignTicket(ctx context.Context, ticketID string, officeID string, assigneeID *string) (*sportello.Ticket, error)
 	TransitionTicket(ctx context.Context, ticketID string, to sportello.Status, reason *string) (*sportello.Ticket, error)
 	PostTicketMessage(ctx context.Context, ticketID string, body string, internal *bool) (*sportello.Message, error)
+	CreateRoutingRule(ctx context.Context, input model.RoutingRuleInput) (*sportello.RoutingRule, error)
+	UpdateRoutingRule(ctx context.Context, id string, input model.RoutingRuleInput) (*sportello.RoutingRule, error)
+	SetStaffAvailability(ctx context.Context, userID string, absent bool) (*sportello.Staff, error)
+	SetTicketPriority(ctx context.Context, id string, priority sportello.Priority) (*sportello.Ticket, error)
+	FollowTicket(ctx context.Context, id string) (*sportello.Ticket, error)
+	UnfollowTicket(ctx context.Context, id string) (*sportello.Ticket, error)
+	MergeTickets(ctx context.Context, masterID string, duplicateIds []string) (*sportello.Ticket, error)
+	CreateReplyTemplate(ctx context.Context, input model.ReplyTemplateInput) (*sportello.ReplyTemplate, error)
 	CreateOpportunity(ctx context.Context, input model.OpportunityInput) (*sportello.Opportunity, error)
 	UpdateOpportunity(ctx context.Context, id string, input model.OpportunityInput) (*sportello.Opportunity, error)
 	PublishOpportunity(ctx context.Context, id string) (*sportello.Opportunity, error)
@@ -724,6 +1062,10 @@ type OpportunityAlertResolver interface {
 	Notification(ctx context.Context, obj *sportello.TopicEvent) (*sportello.Notification, error)
 	Opportunity(ctx context.Context, obj *sportello.TopicEvent) (*sportello.Opportunity, error)
 }
+type PersonalDataExportResolver interface {
+	Format(ctx context.Context, obj *sportello.PersonalDataExport) (string, error)
+	Data(ctx context.Context, obj *sportello.PersonalDataExport) (string, error)
+}
 type ProcedureResolver interface {
 	Code(ctx context.Context, obj *sportello.Procedure) (*string, error)
 
@@ -742,6 +1084,15 @@ type QueryResolver interface {
 	Acts(ctx context.Context, filter *model.ActFilter, first *int, after *string) (*model.ActConnection, error)
 	Me(ctx context.Context) (*sportello.Citizen, error)
 	Citizens(ctx context.Context, search string, first *int) ([]*sportello.Citizen, error)
+	Content(ctx context.Context, id string) (*sportello.Content, error)
+	ContentByPath(ctx context.Context, path string, language *string) (*sportello.Content, error)
+	ContentBySlug(ctx context.Context, slug string, language *string) (*sportello.Content, error)
+	Contents(ctx context.Context, filter *model.ContentFilter, first *int, after *string) (*model.ContentConnection, error)
+	ContentTree(ctx context.Context, language *string, root *string) ([]*sportello.Content, error)
+	ContentRevisions(ctx context.Context, id string) ([]*sportello.ContentRevision, error)
+	ContentDiff(ctx context.Context, id string, from int, to int) ([]*sportello.DiffLine, error)
+	Campaigns(ctx context.Context, statuses []sportello.CampaignStatus) ([]*sportello.Campaign, error)
+	Campaign(ctx context.Context, id string) (*sportello.Campaign, error)
 	Office(ctx context.Context, id string) (*sportello.Office, error)
 	FirstResponseTargets(ctx context.Context) ([]*sportello.FirstResponseTarget, error)
 	Dashboard(ctx context.Context) (*sportello.Dashboard, error)
@@ -750,9 +1101,16 @@ type QueryResolver interface {
 	Offices(ctx context.Context) ([]*sportello.Office, error)
 	Staff(ctx context.Context, officeID *string) ([]*sportello.Staff, error)
 	ResponseTerms(ctx context.Context) ([]*sportello.ResponseTerm, error)
+	ExportMyData(ctx context.Context) (*sportello.PersonalDataExport, error)
+	AuditLog(ctx context.Context, filter *model.AuditFilter, first *int, after *string) (*model.AuditEntryConnection, error)
 	Ticket(ctx context.Context, id string) (*sportello.Ticket, error)
-	Tickets(ctx context.Context, filter *model.TicketFilter, first *int, after *string) (*model.TicketConnection, error)
+	Tickets(ctx context.Context, filter *model.TicketFilter, first *int, after *string, orderBy *sportello.TicketOrder) (*model.TicketConnection, error)
 	TicketByReceipt(ctx context.Context, protocolNumber string, receiptCode string) (*sportello.Ticket, error)
+	RoutingRules(ctx context.Context) ([]*sportello.RoutingRule, error)
+	TestRoutingRule(ctx context.Context, input model.RoutingSampleInput) (*sportello.RoutingDecision, error)
+	DuplicateCandidates(ctx context.Context, input model.DuplicateQueryInput) ([]*sportello.DuplicateCandidate, error)
+	ReplyTemplates(ctx context.Context, kind *sportello.Kind, officeID *string) ([]*sportello.ReplyTemplate, error)
+	RenderReplyTemplate(ctx context.Context, templateID string, ticketID string) (string, error)
 	Opportunities(ctx context.Context, filter *model.OpportunityFilter, first *int, after *string) (*model.OpportunityConnection, error)
 	Opportunity(ctx context.Context, id string) (*sportello.Opportunity, error)
 	SavedSearches(ctx context.Context) ([]*sportello.SavedSearch, error)
@@ -771,8 +1129,26 @@ type RecordsAccessResolver interface {
 
 	PublicSubject(ctx context.Context, obj *sportello.RecordsAccess) (*string, error)
 }
+type ReplyTemplateResolver interface {
+	Kind(ctx context.Context, obj *sportello.ReplyTemplate) (*sportello.Kind, error)
+	Office(ctx context.Context, obj *sportello.ReplyTemplate) (*sportello.Office, error)
+}
 type ResponseTermResolver interface {
 	Office(ctx context.Context, obj *sportello.ResponseTerm) (*sportello.Office, error)
+}
+type RoutingAreaResolver interface {
+	RadiusMeters(ctx context.Context, obj *sportello.RoutingArea) (*float64, error)
+}
+type RoutingDecisionResolver interface {
+	Office(ctx context.Context, obj *sportello.RoutingDecision) (*sportello.Office, error)
+	Assignee(ctx context.Context, obj *sportello.RoutingDecision) (*sportello.Staff, error)
+	Priority(ctx context.Context, obj *sportello.RoutingDecision) (sportello.Priority, error)
+}
+type RoutingRuleResolver interface {
+	Office(ctx context.Context, obj *sportello.RoutingRule) (*sportello.Office, error)
+	Assignee(ctx context.Context, obj *sportello.RoutingRule) (*sportello.Staff, error)
+
+	Priority(ctx context.Context, obj *sportello.RoutingRule) (*sportello.Priority, error)
 }
 type SavedSearchCriteriaResolver interface {
 	Text(ctx context.Context, obj *sportello.OpportunityCriteria) (*string, error)
@@ -797,6 +1173,7 @@ type SubscriptionResolver interface {
 	TicketEvents(ctx context.Context, filter *model.TicketEventFilter, after *string) (<-chan *sportello.Event, error)
 	MyTicketEvents(ctx context.Context, after *string) (<-chan *sportello.Event, error)
 	DashboardChanged(ctx context.Context) (<-chan *sportello.Dashboard, error)
+	ContentPublished(ctx context.Context, after *string) (<-chan *sportello.TopicEvent, error)
 	NotificationAdded(ctx context.Context, after *string) (<-chan *sportello.TopicEvent, error)
 	OpportunityAlerts(ctx context.Context, after *string) (<-chan *sportello.TopicEvent, error)
 }
@@ -804,7 +1181,7 @@ type TicketResolver interface {
 	StatusReason(ctx context.Context, obj *sportello.Ticket) (*string, error)
 
 	Citizen(ctx context.Context, obj *sportello.Ticket) (*sportello.Citizen, error)
-
+	Contact(ctx context.Context, obj *sportello.Ticket) (*sportello.Contact, error)
 	Office(ctx context.Context, obj *sportello.Ticket) (*sportello.Office, error)
 	Assignee(ctx context.Context, obj *sportello.Ticket) (*sportello.Staff, error)
 
@@ -814,12 +1191,17 @@ type TicketResolver interface {
 	History(ctx context.Context, obj *sportello.Ticket) ([]*sportello.Event, error)
 	RecordsAccess(ctx context.Context, obj *sportello.Ticket) (*sportello.RecordsAccess, error)
 	SLA(ctx context.Context, obj *sportello.Ticket) (*sportello.TicketSLA, error)
+
+	FollowerCount(ctx context.Context, obj *sportello.Ticket) (int, error)
+	MergedInto(ctx context.Context, obj *sportello.Ticket) (*sportello.Ticket, error)
 }
 type TicketConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.TicketConnection) (int, error)
 }
 type TicketEventResolver interface {
 	ID(ctx context.Context, obj *sportello.Event) (string, error)
+
+	Actor(ctx context.Context, obj *sportello.Event) (*sportello.Actor, error)
 
 	FromStatus(ctx context.Context, obj *sportello.Event) (*sportello.Status, error)
 	ToStatus(ctx context.Context, obj *sportello.Event) (*sportello.Status, error)
@@ -828,6 +1210,13 @@ type TicketEventResolver interface {
 	Assignee(ctx context.Context, obj *sportello.Event) (*sportello.Staff, error)
 	MessageID(ctx context.Context, obj *sportello.Event) (*string, error)
 	Fields(ctx context.Context, obj *sportello.Event) ([]string, error)
+	Rule(ctx context.Context, obj *sportello.Event) (*sportello.RoutingRule, error)
+	Priority(ctx context.Context, obj *sportello.Event) (*sportello.Priority, error)
+	Threshold(ctx context.Context, obj *sportello.Event) (*sportello.Threshold, error)
+	RelatedTicket(ctx context.Context, obj *sportello.Event) (*sportello.Ticket, error)
+}
+type TicketMessageResolver interface {
+	Author(ctx context.Context, obj *sportello.Message) (*sportello.Actor, error)
 }
 type TicketSLAResolver interface {
 	OfficeHoursElapsed(ctx context.Context, obj *sportello.TicketSLA) (float64, error)
@@ -1147,6 +1536,93 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Appointment.Topic(childComplexity), true
 
+	case "AuditEntry.action":
+		if e.ComplexityRoot.AuditEntry.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Action(childComplexity), true
+	case "AuditEntry.actorName":
+		if e.ComplexityRoot.AuditEntry.ActorName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.ActorName(childComplexity), true
+	case "AuditEntry.actorRoles":
+		if e.ComplexityRoot.AuditEntry.ActorRoles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.ActorRoles(childComplexity), true
+	case "AuditEntry.actorSubject":
+		if e.ComplexityRoot.AuditEntry.ActorSubject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.ActorSubject(childComplexity), true
+	case "AuditEntry.at":
+		if e.ComplexityRoot.AuditEntry.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.At(childComplexity), true
+	case "AuditEntry.citizenId":
+		if e.ComplexityRoot.AuditEntry.CitizenID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.CitizenID(childComplexity), true
+	case "AuditEntry.clientAddr":
+		if e.ComplexityRoot.AuditEntry.ClientAddr == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.ClientAddr(childComplexity), true
+	case "AuditEntry.id":
+		if e.ComplexityRoot.AuditEntry.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.ID(childComplexity), true
+	case "AuditEntry.requestId":
+		if e.ComplexityRoot.AuditEntry.RequestID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.RequestID(childComplexity), true
+	case "AuditEntry.what":
+		if e.ComplexityRoot.AuditEntry.What == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.What(childComplexity), true
+
+	case "AuditEntryConnection.edges":
+		if e.ComplexityRoot.AuditEntryConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntryConnection.Edges(childComplexity), true
+	case "AuditEntryConnection.pageInfo":
+		if e.ComplexityRoot.AuditEntryConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntryConnection.PageInfo(childComplexity), true
+
+	case "AuditEntryEdge.cursor":
+		if e.ComplexityRoot.AuditEntryEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntryEdge.Cursor(childComplexity), true
+	case "AuditEntryEdge.node":
+		if e.ComplexityRoot.AuditEntryEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntryEdge.Node(childComplexity), true
+
 	case "AvailableSlot.end":
 		if e.ComplexityRoot.AvailableSlot.End == nil {
 			break
@@ -1196,6 +1672,97 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.BookingSettings.SlotMinutes(childComplexity), true
+
+	case "Campaign.audience":
+		if e.ComplexityRoot.Campaign.Audience == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.Audience(childComplexity), true
+	case "Campaign.channels":
+		if e.ComplexityRoot.Campaign.Channels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.Channels(childComplexity), true
+	case "Campaign.contents":
+		if e.ComplexityRoot.Campaign.Contents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.Contents(childComplexity), true
+	case "Campaign.createdAt":
+		if e.ComplexityRoot.Campaign.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.CreatedAt(childComplexity), true
+	case "Campaign.distributions":
+		if e.ComplexityRoot.Campaign.Distributions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.Distributions(childComplexity), true
+	case "Campaign.endsOn":
+		if e.ComplexityRoot.Campaign.EndsOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.EndsOn(childComplexity), true
+	case "Campaign.goal":
+		if e.ComplexityRoot.Campaign.Goal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.Goal(childComplexity), true
+	case "Campaign.id":
+		if e.ComplexityRoot.Campaign.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.ID(childComplexity), true
+	case "Campaign.name":
+		if e.ComplexityRoot.Campaign.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.Name(childComplexity), true
+	case "Campaign.resultLinks":
+		if e.ComplexityRoot.Campaign.ResultLinks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.ResultLinks(childComplexity), true
+	case "Campaign.startsOn":
+		if e.ComplexityRoot.Campaign.StartsOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.StartsOn(childComplexity), true
+	case "Campaign.status":
+		if e.ComplexityRoot.Campaign.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.Status(childComplexity), true
+	case "Campaign.targetGroups":
+		if e.ComplexityRoot.Campaign.TargetGroups == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.TargetGroups(childComplexity), true
+	case "Campaign.totals":
+		if e.ComplexityRoot.Campaign.Totals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.Totals(childComplexity), true
+	case "Campaign.updatedAt":
+		if e.ComplexityRoot.Campaign.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.UpdatedAt(childComplexity), true
 
 	case "ChannelCount.channel":
 		if e.ComplexityRoot.ChannelCount.Channel == nil {
@@ -1321,6 +1888,293 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Contact.Phone(childComplexity), true
 
+	case "Content.attachments":
+		if e.ComplexityRoot.Content.Attachments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Content.Attachments(childComplexity), true
+	case "Content.body":
+		if e.ComplexityRoot.Content.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Content.Body(childComplexity), true
+	case "Content.bodyHtml":
+		if e.ComplexityRoot.Content.BodyHTML == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Content.BodyHTML(childComplexity), true
+	case "Content.cover":
+		if e.ComplexityRoot.Content.Cover == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Content.Cover(childComplexity), true
+	case "Content.createdAt":
+		if e.ComplexityRoot.Content.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Content.CreatedAt(childComplexity), true
+	case "Content.eventEnd":
+		if e.ComplexityRoot.Content.EventEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Content.EventEnd(childComplexity), true
+	case "Content.eventPlace":
+		if e.ComplexityRoot.Content.EventPlace == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Content.EventPlace(childComplexity), true
+	case "Content.eventStart":
+		if e.ComplexityRoot.Content.EventStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Content.EventStart(childComplexity), true
+	case "Content.id":
+		if e.ComplexityRoot.Content.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Content.ID(childComplexity), true
+	case "Content.language":
+		if e.ComplexityRoot.Content.Language == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Content.Language(childComplexity), true
+	case "Content.live":
+		if e.ComplexityRoot.Content.Live == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Content.Live(childComplexity), true
+	case "Content.liveRevision":
+		if e.ComplexityRoot.Content.LiveRevision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Content.LiveRevision(childComplexity), true
+	case "Content.office":
+		if e.ComplexityRoot.Content.Office == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Content.Office(childComplexity), true
+	case "Content.parentPath":
+		if e.ComplexityRoot.Content.ParentPath == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Content.ParentPath(childComplexity), true
+	case "Content.path":
+		if e.ComplexityRoot.Content.Path == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Content.Path(childComplexity), true
+	case "Content.publishAt":
+		if e.ComplexityRoot.Content.PublishAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Content.PublishAt(childComplexity), true
+	case "Content.publishedAt":
+		if e.ComplexityRoot.Content.PublishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Content.PublishedAt(childComplexity), true
+	case "Content.revision":
+		if e.ComplexityRoot.Content.Revision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Content.Revision(childComplexity), true
+	case "Content.slug":
+		if e.ComplexityRoot.Content.Slug == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Content.Slug(childComplexity), true
+	case "Content.status":
+		if e.ComplexityRoot.Content.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Content.Status(childComplexity), true
+	case "Content.summary":
+		if e.ComplexityRoot.Content.Summary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Content.Summary(childComplexity), true
+	case "Content.title":
+		if e.ComplexityRoot.Content.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Content.Title(childComplexity), true
+	case "Content.topics":
+		if e.ComplexityRoot.Content.Topics == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Content.Topics(childComplexity), true
+	case "Content.translations":
+		if e.ComplexityRoot.Content.Translations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Content.Translations(childComplexity), true
+	case "Content.type":
+		if e.ComplexityRoot.Content.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Content.Type(childComplexity), true
+	case "Content.unpublishAt":
+		if e.ComplexityRoot.Content.UnpublishAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Content.UnpublishAt(childComplexity), true
+	case "Content.updatedAt":
+		if e.ComplexityRoot.Content.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Content.UpdatedAt(childComplexity), true
+
+	case "ContentConnection.edges":
+		if e.ComplexityRoot.ContentConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentConnection.Edges(childComplexity), true
+	case "ContentConnection.pageInfo":
+		if e.ComplexityRoot.ContentConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentConnection.PageInfo(childComplexity), true
+
+	case "ContentEdge.cursor":
+		if e.ComplexityRoot.ContentEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentEdge.Cursor(childComplexity), true
+	case "ContentEdge.node":
+		if e.ComplexityRoot.ContentEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentEdge.Node(childComplexity), true
+
+	case "ContentPublishedEvent.at":
+		if e.ComplexityRoot.ContentPublishedEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentPublishedEvent.At(childComplexity), true
+	case "ContentPublishedEvent.content":
+		if e.ComplexityRoot.ContentPublishedEvent.Content == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentPublishedEvent.Content(childComplexity), true
+	case "ContentPublishedEvent.cursor":
+		if e.ComplexityRoot.ContentPublishedEvent.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentPublishedEvent.Cursor(childComplexity), true
+	case "ContentPublishedEvent.id":
+		if e.ComplexityRoot.ContentPublishedEvent.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentPublishedEvent.ID(childComplexity), true
+	case "ContentPublishedEvent.language":
+		if e.ComplexityRoot.ContentPublishedEvent.Language == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentPublishedEvent.Language(childComplexity), true
+	case "ContentPublishedEvent.live":
+		if e.ComplexityRoot.ContentPublishedEvent.Live == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentPublishedEvent.Live(childComplexity), true
+	case "ContentPublishedEvent.path":
+		if e.ComplexityRoot.ContentPublishedEvent.Path == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentPublishedEvent.Path(childComplexity), true
+	case "ContentPublishedEvent.slug":
+		if e.ComplexityRoot.ContentPublishedEvent.Slug == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentPublishedEvent.Slug(childComplexity), true
+	case "ContentPublishedEvent.type":
+		if e.ComplexityRoot.ContentPublishedEvent.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentPublishedEvent.Type(childComplexity), true
+
+	case "ContentRevision.author":
+		if e.ComplexityRoot.ContentRevision.Author == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentRevision.Author(childComplexity), true
+	case "ContentRevision.body":
+		if e.ComplexityRoot.ContentRevision.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentRevision.Body(childComplexity), true
+	case "ContentRevision.createdAt":
+		if e.ComplexityRoot.ContentRevision.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentRevision.CreatedAt(childComplexity), true
+	case "ContentRevision.number":
+		if e.ComplexityRoot.ContentRevision.Number == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentRevision.Number(childComplexity), true
+	case "ContentRevision.restoredFrom":
+		if e.ComplexityRoot.ContentRevision.RestoredFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentRevision.RestoredFrom(childComplexity), true
+	case "ContentRevision.summary":
+		if e.ComplexityRoot.ContentRevision.Summary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentRevision.Summary(childComplexity), true
+	case "ContentRevision.title":
+		if e.ComplexityRoot.ContentRevision.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentRevision.Title(childComplexity), true
+
 	case "Dashboard.at":
 		if e.ComplexityRoot.Dashboard.At == nil {
 			break
@@ -1352,6 +2206,210 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Dashboard.Overdue(childComplexity), true
 
+	case "DiffLine.op":
+		if e.ComplexityRoot.DiffLine.Op == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiffLine.Op(childComplexity), true
+	case "DiffLine.text":
+		if e.ComplexityRoot.DiffLine.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiffLine.Text(childComplexity), true
+
+	case "Distribution.channel":
+		if e.ComplexityRoot.Distribution.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Distribution.Channel(childComplexity), true
+	case "Distribution.content":
+		if e.ComplexityRoot.Distribution.Content == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Distribution.Content(childComplexity), true
+	case "Distribution.copies":
+		if e.ComplexityRoot.Distribution.Copies == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Distribution.Copies(childComplexity), true
+	case "Distribution.createdAt":
+		if e.ComplexityRoot.Distribution.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Distribution.CreatedAt(childComplexity), true
+	case "Distribution.deliveredBy":
+		if e.ComplexityRoot.Distribution.DeliveredBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Distribution.DeliveredBy(childComplexity), true
+	case "Distribution.deliveredOn":
+		if e.ComplexityRoot.Distribution.DeliveredOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Distribution.DeliveredOn(childComplexity), true
+	case "Distribution.id":
+		if e.ComplexityRoot.Distribution.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Distribution.ID(childComplexity), true
+	case "Distribution.material":
+		if e.ComplexityRoot.Distribution.Material == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Distribution.Material(childComplexity), true
+	case "Distribution.notes":
+		if e.ComplexityRoot.Distribution.Notes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Distribution.Notes(childComplexity), true
+	case "Distribution.place":
+		if e.ComplexityRoot.Distribution.Place == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Distribution.Place(childComplexity), true
+	case "Distribution.recordedBy":
+		if e.ComplexityRoot.Distribution.RecordedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Distribution.RecordedBy(childComplexity), true
+
+	case "DistributionTotal.copies":
+		if e.ComplexityRoot.DistributionTotal.Copies == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DistributionTotal.Copies(childComplexity), true
+	case "DistributionTotal.deliveries":
+		if e.ComplexityRoot.DistributionTotal.Deliveries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DistributionTotal.Deliveries(childComplexity), true
+	case "DistributionTotal.key":
+		if e.ComplexityRoot.DistributionTotal.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DistributionTotal.Key(childComplexity), true
+
+	case "DistributionTotals.byChannel":
+		if e.ComplexityRoot.DistributionTotals.ByChannel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DistributionTotals.ByChannel(childComplexity), true
+	case "DistributionTotals.byMaterial":
+		if e.ComplexityRoot.DistributionTotals.ByMaterial == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DistributionTotals.ByMaterial(childComplexity), true
+	case "DistributionTotals.byPlace":
+		if e.ComplexityRoot.DistributionTotals.ByPlace == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DistributionTotals.ByPlace(childComplexity), true
+	case "DistributionTotals.copies":
+		if e.ComplexityRoot.DistributionTotals.Copies == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DistributionTotals.Copies(childComplexity), true
+	case "DistributionTotals.deliveries":
+		if e.ComplexityRoot.DistributionTotals.Deliveries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DistributionTotals.Deliveries(childComplexity), true
+
+	case "DuplicateCandidate.createdAt":
+		if e.ComplexityRoot.DuplicateCandidate.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidate.CreatedAt(childComplexity), true
+	case "DuplicateCandidate.distanceMeters":
+		if e.ComplexityRoot.DuplicateCandidate.DistanceMeters == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidate.DistanceMeters(childComplexity), true
+	case "DuplicateCandidate.followerCount":
+		if e.ComplexityRoot.DuplicateCandidate.FollowerCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidate.FollowerCount(childComplexity), true
+	case "DuplicateCandidate.protocolNumber":
+		if e.ComplexityRoot.DuplicateCandidate.ProtocolNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidate.ProtocolNumber(childComplexity), true
+	case "DuplicateCandidate.similarity":
+		if e.ComplexityRoot.DuplicateCandidate.Similarity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidate.Similarity(childComplexity), true
+	case "DuplicateCandidate.status":
+		if e.ComplexityRoot.DuplicateCandidate.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidate.Status(childComplexity), true
+	case "DuplicateCandidate.subject":
+		if e.ComplexityRoot.DuplicateCandidate.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidate.Subject(childComplexity), true
+	case "DuplicateCandidate.ticketId":
+		if e.ComplexityRoot.DuplicateCandidate.TicketID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidate.TicketID(childComplexity), true
+
+	case "Erasure.at":
+		if e.ComplexityRoot.Erasure.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Erasure.At(childComplexity), true
+	case "Erasure.cancelledAppointments":
+		if e.ComplexityRoot.Erasure.CancelledAppointments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Erasure.CancelledAppointments(childComplexity), true
+	case "Erasure.keptRecords":
+		if e.ComplexityRoot.Erasure.KeptRecords == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Erasure.KeptRecords(childComplexity), true
+	case "Erasure.outcome":
+		if e.ComplexityRoot.Erasure.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Erasure.Outcome(childComplexity), true
+
 	case "FirstResponseTarget.hours":
 		if e.ComplexityRoot.FirstResponseTarget.Hours == nil {
 			break
@@ -1370,6 +2428,45 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FirstResponseTarget.Office(childComplexity), true
+
+	case "GeoPoint.latitude":
+		if e.ComplexityRoot.GeoPoint.Latitude == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GeoPoint.Latitude(childComplexity), true
+	case "GeoPoint.longitude":
+		if e.ComplexityRoot.GeoPoint.Longitude == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GeoPoint.Longitude(childComplexity), true
+
+	case "Image.alt":
+		if e.ComplexityRoot.Image.Alt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Image.Alt(childComplexity), true
+	case "Image.url":
+		if e.ComplexityRoot.Image.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Image.URL(childComplexity), true
+
+	case "Link.description":
+		if e.ComplexityRoot.Link.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Link.Description(childComplexity), true
+	case "Link.url":
+		if e.ComplexityRoot.Link.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Link.URL(childComplexity), true
 
 	case "Location.address":
 		if e.ComplexityRoot.Location.Address == nil {
@@ -1401,6 +2498,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddClosure(childComplexity, args["input"].(model.ClosureInput)), true
+	case "Mutation.approveContent":
+		if e.ComplexityRoot.Mutation.ApproveContent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_approveContent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApproveContent(childComplexity, args["id"].(string)), true
+	case "Mutation.archiveContent":
+		if e.ComplexityRoot.Mutation.ArchiveContent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_archiveContent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ArchiveContent(childComplexity, args["id"].(string)), true
 	case "Mutation.assignTicket":
 		if e.ComplexityRoot.Mutation.AssignTicket == nil {
 			break
@@ -1456,6 +2575,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateAct(childComplexity, args["input"].(model.ActInput)), true
+	case "Mutation.createCampaign":
+		if e.ComplexityRoot.Mutation.CreateCampaign == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createCampaign_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateCampaign(childComplexity, args["input"].(model.CampaignInput)), true
 	case "Mutation.createCitizen":
 		if e.ComplexityRoot.Mutation.CreateCitizen == nil {
 			break
@@ -1467,6 +2597,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateCitizen(childComplexity, args["input"].(model.CitizenInput)), true
+	case "Mutation.createContent":
+		if e.ComplexityRoot.Mutation.CreateContent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createContent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateContent(childComplexity, args["input"].(model.NewContentInput)), true
 	case "Mutation.createOpportunity":
 		if e.ComplexityRoot.Mutation.CreateOpportunity == nil {
 			break
@@ -1489,6 +2630,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateProcedure(childComplexity, args["input"].(model.ProcedureInput)), true
+	case "Mutation.createReplyTemplate":
+		if e.ComplexityRoot.Mutation.CreateReplyTemplate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createReplyTemplate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateReplyTemplate(childComplexity, args["input"].(model.ReplyTemplateInput)), true
+	case "Mutation.createRoutingRule":
+		if e.ComplexityRoot.Mutation.CreateRoutingRule == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createRoutingRule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateRoutingRule(childComplexity, args["input"].(model.RoutingRuleInput)), true
 	case "Mutation.createService":
 		if e.ComplexityRoot.Mutation.CreateService == nil {
 			break
@@ -1522,6 +2685,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteSavedSearch(childComplexity, args["id"].(string)), true
+	case "Mutation.followTicket":
+		if e.ComplexityRoot.Mutation.FollowTicket == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_followTicket_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.FollowTicket(childComplexity, args["id"].(string)), true
 	case "Mutation.markAttended":
 		if e.ComplexityRoot.Mutation.MarkAttended == nil {
 			break
@@ -1555,6 +2729,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.MarkNotificationsRead(childComplexity, args["ids"].([]string)), true
+	case "Mutation.mergeTickets":
+		if e.ComplexityRoot.Mutation.MergeTickets == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_mergeTickets_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MergeTickets(childComplexity, args["masterId"].(string), args["duplicateIds"].([]string)), true
 	case "Mutation.notifyCounterParties":
 		if e.ComplexityRoot.Mutation.NotifyCounterParties == nil {
 			break
@@ -1588,6 +2773,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PostTicketMessage(childComplexity, args["ticketId"].(string), args["body"].(string), args["internal"].(*bool)), true
+	case "Mutation.publishContent":
+		if e.ComplexityRoot.Mutation.PublishContent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_publishContent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PublishContent(childComplexity, args["id"].(string), args["at"].(*time.Time)), true
 	case "Mutation.publishOpportunity":
 		if e.ComplexityRoot.Mutation.PublishOpportunity == nil {
 			break
@@ -1599,6 +2795,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PublishOpportunity(childComplexity, args["id"].(string)), true
+	case "Mutation.recordDistribution":
+		if e.ComplexityRoot.Mutation.RecordDistribution == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordDistribution_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordDistribution(childComplexity, args["campaignId"].(string), args["input"].(model.DistributionInput)), true
 	case "Mutation.registerTicket":
 		if e.ComplexityRoot.Mutation.RegisterTicket == nil {
 			break
@@ -1621,6 +2828,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveClosure(childComplexity, args["id"].(string)), true
+	case "Mutation.requestErasure":
+		if e.ComplexityRoot.Mutation.RequestErasure == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.RequestErasure(childComplexity), true
 	case "Mutation.rescheduleAppointment":
 		if e.ComplexityRoot.Mutation.RescheduleAppointment == nil {
 			break
@@ -1632,6 +2845,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RescheduleAppointment(childComplexity, args["id"].(string), args["start"].(time.Time)), true
+	case "Mutation.restoreContentRevision":
+		if e.ComplexityRoot.Mutation.RestoreContentRevision == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_restoreContentRevision_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RestoreContentRevision(childComplexity, args["id"].(string), args["revision"].(int)), true
 	case "Mutation.saveOpportunity":
 		if e.ComplexityRoot.Mutation.SaveOpportunity == nil {
 			break
@@ -1742,6 +2966,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetServiceStatus(childComplexity, args["id"].(string), args["status"].(sportello.CatalogueStatus)), true
+	case "Mutation.setStaffAvailability":
+		if e.ComplexityRoot.Mutation.SetStaffAvailability == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setStaffAvailability_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetStaffAvailability(childComplexity, args["userId"].(string), args["absent"].(bool)), true
+	case "Mutation.setTicketPriority":
+		if e.ComplexityRoot.Mutation.SetTicketPriority == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setTicketPriority_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetTicketPriority(childComplexity, args["id"].(string), args["priority"].(sportello.Priority)), true
+	case "Mutation.submitContentForReview":
+		if e.ComplexityRoot.Mutation.SubmitContentForReview == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitContentForReview_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitContentForReview(childComplexity, args["id"].(string)), true
 	case "Mutation.submitTicket":
 		if e.ComplexityRoot.Mutation.SubmitTicket == nil {
 			break
@@ -1764,6 +3021,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.TransitionTicket(childComplexity, args["ticketId"].(string), args["to"].(sportello.Status), args["reason"].(*string)), true
+	case "Mutation.unfollowTicket":
+		if e.ComplexityRoot.Mutation.UnfollowTicket == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unfollowTicket_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnfollowTicket(childComplexity, args["id"].(string)), true
 	case "Mutation.unsaveOpportunity":
 		if e.ComplexityRoot.Mutation.UnsaveOpportunity == nil {
 			break
@@ -1786,6 +3054,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateAct(childComplexity, args["id"].(string), args["input"].(model.ActInput)), true
+	case "Mutation.updateCampaign":
+		if e.ComplexityRoot.Mutation.UpdateCampaign == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateCampaign_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateCampaign(childComplexity, args["id"].(string), args["input"].(model.CampaignInput)), true
+	case "Mutation.updateContent":
+		if e.ComplexityRoot.Mutation.UpdateContent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateContent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateContent(childComplexity, args["id"].(string), args["input"].(model.ContentInput)), true
 	case "Mutation.updateMyProfile":
 		if e.ComplexityRoot.Mutation.UpdateMyProfile == nil {
 			break
@@ -1819,6 +3109,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateProcedure(childComplexity, args["id"].(string), args["input"].(model.ProcedureInput)), true
+	case "Mutation.updateRoutingRule":
+		if e.ComplexityRoot.Mutation.UpdateRoutingRule == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateRoutingRule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateRoutingRule(childComplexity, args["id"].(string), args["input"].(model.RoutingRuleInput)), true
 	case "Mutation.updateService":
 		if e.ComplexityRoot.Mutation.UpdateService == nil {
 			break
@@ -2301,6 +3602,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
 
+	case "PersonalDataExport.data":
+		if e.ComplexityRoot.PersonalDataExport.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonalDataExport.Data(childComplexity), true
+	case "PersonalDataExport.format":
+		if e.ComplexityRoot.PersonalDataExport.Format == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonalDataExport.Format(childComplexity), true
+	case "PersonalDataExport.generatedAt":
+		if e.ComplexityRoot.PersonalDataExport.GeneratedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonalDataExport.GeneratedAt(childComplexity), true
+
 	case "Procedure.code":
 		if e.ComplexityRoot.Procedure.Code == nil {
 			break
@@ -2456,6 +3776,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Appointments(childComplexity, args["officeId"].(string), args["day"].(sportello.Date)), true
+	case "Query.auditLog":
+		if e.ComplexityRoot.Query.AuditLog == nil {
+			break
+		}
+
+		args, err := ec.field_Query_auditLog_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["filter"].(*model.AuditFilter), args["first"].(*int), args["after"].(*string)), true
 	case "Query.availableSlots":
 		if e.ComplexityRoot.Query.AvailableSlots == nil {
 			break
@@ -2467,6 +3798,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AvailableSlots(childComplexity, args["officeId"].(string), args["from"].(sportello.Date), args["to"].(sportello.Date), args["serviceId"].(*string)), true
+	case "Query.campaign":
+		if e.ComplexityRoot.Query.Campaign == nil {
+			break
+		}
+
+		args, err := ec.field_Query_campaign_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Campaign(childComplexity, args["id"].(string)), true
+	case "Query.campaigns":
+		if e.ComplexityRoot.Query.Campaigns == nil {
+			break
+		}
+
+		args, err := ec.field_Query_campaigns_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Campaigns(childComplexity, args["statuses"].([]sportello.CampaignStatus)), true
 	case "Query.citizens":
 		if e.ComplexityRoot.Query.Citizens == nil {
 			break
@@ -2478,12 +3831,106 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Citizens(childComplexity, args["search"].(string), args["first"].(*int)), true
+	case "Query.content":
+		if e.ComplexityRoot.Query.Content == nil {
+			break
+		}
+
+		args, err := ec.field_Query_content_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Content(childComplexity, args["id"].(string)), true
+	case "Query.contentByPath":
+		if e.ComplexityRoot.Query.ContentByPath == nil {
+			break
+		}
+
+		args, err := ec.field_Query_contentByPath_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ContentByPath(childComplexity, args["path"].(string), args["language"].(*string)), true
+	case "Query.contentBySlug":
+		if e.ComplexityRoot.Query.ContentBySlug == nil {
+			break
+		}
+
+		args, err := ec.field_Query_contentBySlug_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ContentBySlug(childComplexity, args["slug"].(string), args["language"].(*string)), true
+	case "Query.contentDiff":
+		if e.ComplexityRoot.Query.ContentDiff == nil {
+			break
+		}
+
+		args, err := ec.field_Query_contentDiff_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ContentDiff(childComplexity, args["id"].(string), args["from"].(int), args["to"].(int)), true
+	case "Query.contentRevisions":
+		if e.ComplexityRoot.Query.ContentRevisions == nil {
+			break
+		}
+
+		args, err := ec.field_Query_contentRevisions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ContentRevisions(childComplexity, args["id"].(string)), true
+	case "Query.contentTree":
+		if e.ComplexityRoot.Query.ContentTree == nil {
+			break
+		}
+
+		args, err := ec.field_Query_contentTree_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ContentTree(childComplexity, args["language"].(*string), args["root"].(*string)), true
+	case "Query.contents":
+		if e.ComplexityRoot.Query.Contents == nil {
+			break
+		}
+
+		args, err := ec.field_Query_contents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Contents(childComplexity, args["filter"].(*model.ContentFilter), args["first"].(*int), args["after"].(*string)), true
 	case "Query.dashboard":
 		if e.ComplexityRoot.Query.Dashboard == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Query.Dashboard(childComplexity), true
+	case "Query.duplicateCandidates":
+		if e.ComplexityRoot.Query.DuplicateCandidates == nil {
+			break
+		}
+
+		args, err := ec.field_Query_duplicateCandidates_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DuplicateCandidates(childComplexity, args["input"].(model.DuplicateQueryInput)), true
+	case "Query.exportMyData":
+		if e.ComplexityRoot.Query.ExportMyData == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ExportMyData(childComplexity), true
 	case "Query.firstResponseTargets":
 		if e.ComplexityRoot.Query.FirstResponseTargets == nil {
 			break
@@ -2564,12 +4011,40 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Procedures(childComplexity, args["filter"].(*model.ProcedureFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.renderReplyTemplate":
+		if e.ComplexityRoot.Query.RenderReplyTemplate == nil {
+			break
+		}
+
+		args, err := ec.field_Query_renderReplyTemplate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RenderReplyTemplate(childComplexity, args["templateId"].(string), args["ticketId"].(string)), true
+	case "Query.replyTemplates":
+		if e.ComplexityRoot.Query.ReplyTemplates == nil {
+			break
+		}
+
+		args, err := ec.field_Query_replyTemplates_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ReplyTemplates(childComplexity, args["kind"].(*sportello.Kind), args["officeId"].(*string)), true
 	case "Query.responseTerms":
 		if e.ComplexityRoot.Query.ResponseTerms == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Query.ResponseTerms(childComplexity), true
+	case "Query.routingRules":
+		if e.ComplexityRoot.Query.RoutingRules == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.RoutingRules(childComplexity), true
 	case "Query.savedOpportunities":
 		if e.ComplexityRoot.Query.SavedOpportunities == nil {
 			break
@@ -2626,6 +4101,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Staff(childComplexity, args["officeId"].(*string)), true
+	case "Query.testRoutingRule":
+		if e.ComplexityRoot.Query.TestRoutingRule == nil {
+			break
+		}
+
+		args, err := ec.field_Query_testRoutingRule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.TestRoutingRule(childComplexity, args["input"].(model.RoutingSampleInput)), true
 	case "Query.ticket":
 		if e.ComplexityRoot.Query.Ticket == nil {
 			break
@@ -2658,7 +4144,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Tickets(childComplexity, args["filter"].(*model.TicketFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Tickets(childComplexity, args["filter"].(*model.TicketFilter), args["first"].(*int), args["after"].(*string), args["orderBy"].(*sportello.TicketOrder)), true
 	case "Query.unreadNotificationCount":
 		if e.ComplexityRoot.Query.UnreadNotificationCount == nil {
 			break
@@ -2751,6 +4237,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RecordsAccess.ViewingUntil(childComplexity), true
 
+	case "ReplyTemplate.body":
+		if e.ComplexityRoot.ReplyTemplate.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReplyTemplate.Body(childComplexity), true
+	case "ReplyTemplate.createdAt":
+		if e.ComplexityRoot.ReplyTemplate.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReplyTemplate.CreatedAt(childComplexity), true
+	case "ReplyTemplate.id":
+		if e.ComplexityRoot.ReplyTemplate.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReplyTemplate.ID(childComplexity), true
+	case "ReplyTemplate.kind":
+		if e.ComplexityRoot.ReplyTemplate.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReplyTemplate.Kind(childComplexity), true
+	case "ReplyTemplate.language":
+		if e.ComplexityRoot.ReplyTemplate.Language == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReplyTemplate.Language(childComplexity), true
+	case "ReplyTemplate.name":
+		if e.ComplexityRoot.ReplyTemplate.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReplyTemplate.Name(childComplexity), true
+	case "ReplyTemplate.office":
+		if e.ComplexityRoot.ReplyTemplate.Office == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReplyTemplate.Office(childComplexity), true
+
 	case "ResponseTerm.days":
 		if e.ComplexityRoot.ResponseTerm.Days == nil {
 			break
@@ -2769,6 +4298,153 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ResponseTerm.Office(childComplexity), true
+
+	case "RoutingArea.center":
+		if e.ComplexityRoot.RoutingArea.Center == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingArea.Center(childComplexity), true
+	case "RoutingArea.polygon":
+		if e.ComplexityRoot.RoutingArea.Polygon == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingArea.Polygon(childComplexity), true
+	case "RoutingArea.radiusMeters":
+		if e.ComplexityRoot.RoutingArea.RadiusMeters == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingArea.RadiusMeters(childComplexity), true
+
+	case "RoutingDecision.assignee":
+		if e.ComplexityRoot.RoutingDecision.Assignee == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingDecision.Assignee(childComplexity), true
+	case "RoutingDecision.office":
+		if e.ComplexityRoot.RoutingDecision.Office == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingDecision.Office(childComplexity), true
+	case "RoutingDecision.priority":
+		if e.ComplexityRoot.RoutingDecision.Priority == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingDecision.Priority(childComplexity), true
+	case "RoutingDecision.reason":
+		if e.ComplexityRoot.RoutingDecision.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingDecision.Reason(childComplexity), true
+	case "RoutingDecision.rule":
+		if e.ComplexityRoot.RoutingDecision.Rule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingDecision.Rule(childComplexity), true
+
+	case "RoutingRule.area":
+		if e.ComplexityRoot.RoutingRule.Area == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingRule.Area(childComplexity), true
+	case "RoutingRule.assignee":
+		if e.ComplexityRoot.RoutingRule.Assignee == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingRule.Assignee(childComplexity), true
+	case "RoutingRule.channels":
+		if e.ComplexityRoot.RoutingRule.Channels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingRule.Channels(childComplexity), true
+	case "RoutingRule.createdAt":
+		if e.ComplexityRoot.RoutingRule.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingRule.CreatedAt(childComplexity), true
+	case "RoutingRule.default":
+		if e.ComplexityRoot.RoutingRule.Default == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingRule.Default(childComplexity), true
+	case "RoutingRule.enabled":
+		if e.ComplexityRoot.RoutingRule.Enabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingRule.Enabled(childComplexity), true
+	case "RoutingRule.id":
+		if e.ComplexityRoot.RoutingRule.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingRule.ID(childComplexity), true
+	case "RoutingRule.keywords":
+		if e.ComplexityRoot.RoutingRule.Keywords == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingRule.Keywords(childComplexity), true
+	case "RoutingRule.kinds":
+		if e.ComplexityRoot.RoutingRule.Kinds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingRule.Kinds(childComplexity), true
+	case "RoutingRule.maxOpenPerOperator":
+		if e.ComplexityRoot.RoutingRule.MaxOpenPerOperator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingRule.MaxOpenPerOperator(childComplexity), true
+	case "RoutingRule.name":
+		if e.ComplexityRoot.RoutingRule.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingRule.Name(childComplexity), true
+	case "RoutingRule.office":
+		if e.ComplexityRoot.RoutingRule.Office == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingRule.Office(childComplexity), true
+	case "RoutingRule.position":
+		if e.ComplexityRoot.RoutingRule.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingRule.Position(childComplexity), true
+	case "RoutingRule.priority":
+		if e.ComplexityRoot.RoutingRule.Priority == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingRule.Priority(childComplexity), true
+	case "RoutingRule.strategy":
+		if e.ComplexityRoot.RoutingRule.Strategy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingRule.Strategy(childComplexity), true
+	case "RoutingRule.updatedAt":
+		if e.ComplexityRoot.RoutingRule.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoutingRule.UpdatedAt(childComplexity), true
 
 	case "SavedArea.latitude":
 		if e.ComplexityRoot.SavedArea.Latitude == nil {
@@ -3041,6 +4717,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ServiceEdge.Node(childComplexity), true
 
+	case "Staff.absent":
+		if e.ComplexityRoot.Staff.Absent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Staff.Absent(childComplexity), true
 	case "Staff.id":
 		if e.ComplexityRoot.Staff.ID == nil {
 			break
@@ -3092,6 +4774,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SubmitTicketPayload.Ticket(childComplexity), true
 
+	case "Subscription.contentPublished":
+		if e.ComplexityRoot.Subscription.ContentPublished == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_contentPublished_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.ContentPublished(childComplexity, args["after"].(*string)), true
 	case "Subscription.dashboardChanged":
 		if e.ComplexityRoot.Subscription.DashboardChanged == nil {
 			break
@@ -3185,6 +4878,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Ticket.DueAt(childComplexity), true
+	case "Ticket.followerCount":
+		if e.ComplexityRoot.Ticket.FollowerCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.FollowerCount(childComplexity), true
 	case "Ticket.history":
 		if e.ComplexityRoot.Ticket.History == nil {
 			break
@@ -3209,6 +4908,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Ticket.Location(childComplexity), true
+	case "Ticket.mergedInto":
+		if e.ComplexityRoot.Ticket.MergedInto == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.MergedInto(childComplexity), true
 	case "Ticket.messages":
 		if e.ComplexityRoot.Ticket.Messages == nil {
 			break
@@ -3227,6 +4932,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Ticket.Overdue(childComplexity), true
+	case "Ticket.priority":
+		if e.ComplexityRoot.Ticket.Priority == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.Priority(childComplexity), true
 	case "Ticket.protocolNumber":
 		if e.ComplexityRoot.Ticket.ProtocolNumber == nil {
 			break
@@ -3368,12 +5079,36 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TicketEvent.Office(childComplexity), true
+	case "TicketEvent.priority":
+		if e.ComplexityRoot.TicketEvent.Priority == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketEvent.Priority(childComplexity), true
 	case "TicketEvent.reason":
 		if e.ComplexityRoot.TicketEvent.Reason == nil {
 			break
 		}
 
 		return e.ComplexityRoot.TicketEvent.Reason(childComplexity), true
+	case "TicketEvent.relatedTicket":
+		if e.ComplexityRoot.TicketEvent.RelatedTicket == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketEvent.RelatedTicket(childComplexity), true
+	case "TicketEvent.rule":
+		if e.ComplexityRoot.TicketEvent.Rule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketEvent.Rule(childComplexity), true
+	case "TicketEvent.threshold":
+		if e.ComplexityRoot.TicketEvent.Threshold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketEvent.Threshold(childComplexity), true
 	case "TicketEvent.ticket":
 		if e.ComplexityRoot.TicketEvent.Ticket == nil {
 			break
@@ -3473,13 +5208,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ActFilter", ec.unmarshalInputActFilter),
 			graphql.NewInputUnmarshaler("ActInput", ec.unmarshalInputActInput),
 			graphql.NewInputUnmarshaler("AreaInput", ec.unmarshalInputAreaInput),
+			graphql.NewInputUnmarshaler("AuditFilter", ec.unmarshalInputAuditFilter),
 			graphql.NewInputUnmarshaler("BookAppointmentInput", ec.unmarshalInputBookAppointmentInput),
 			graphql.NewInputUnmarshaler("BookingSettingsInput", ec.unmarshalInputBookingSettingsInput),
+			graphql.NewInputUnmarshaler("CampaignInput", ec.unmarshalInputCampaignInput),
 			graphql.NewInputUnmarshaler("CitizenInput", ec.unmarshalInputCitizenInput),
 			graphql.NewInputUnmarshaler("ClosureInput", ec.unmarshalInputClosureInput),
 			graphql.NewInputUnmarshaler("ContactInput", ec.unmarshalInputContactInput),
+			graphql.NewInputUnmarshaler("ContentFilter", ec.unmarshalInputContentFilter),
+			graphql.NewInputUnmarshaler("ContentInput", ec.unmarshalInputContentInput),
 			graphql.NewInputUnmarshaler("DecideRecordsAccessInput", ec.unmarshalInputDecideRecordsAccessInput),
+			graphql.NewInputUnmarshaler("DistributionInput", ec.unmarshalInputDistributionInput),
+			graphql.NewInputUnmarshaler("DuplicateQueryInput", ec.unmarshalInputDuplicateQueryInput),
+			graphql.NewInputUnmarshaler("GeoPointInput", ec.unmarshalInputGeoPointInput),
+			graphql.NewInputUnmarshaler("ImageInput", ec.unmarshalInputImageInput),
+			graphql.NewInputUnmarshaler("LinkInput", ec.unmarshalInputLinkInput),
 			graphql.NewInputUnmarshaler("LocationInput", ec.unmarshalInputLocationInput),
+			graphql.NewInputUnmarshaler("NewContentInput", ec.unmarshalInputNewContentInput),
 			graphql.NewInputUnmarshaler("OpeningSlotInput", ec.unmarshalInputOpeningSlotInput),
 			graphql.NewInputUnmarshaler("OpportunityFilter", ec.unmarshalInputOpportunityFilter),
 			graphql.NewInputUnmarshaler("OpportunityInput", ec.unmarshalInputOpportunityInput),
@@ -3488,6 +5233,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ProfileInput", ec.unmarshalInputProfileInput),
 			graphql.NewInputUnmarshaler("RecordsAccessInput", ec.unmarshalInputRecordsAccessInput),
 			graphql.NewInputUnmarshaler("RegisterTicketInput", ec.unmarshalInputRegisterTicketInput),
+			graphql.NewInputUnmarshaler("ReplyTemplateInput", ec.unmarshalInputReplyTemplateInput),
+			graphql.NewInputUnmarshaler("RoutingAreaInput", ec.unmarshalInputRoutingAreaInput),
+			graphql.NewInputUnmarshaler("RoutingRuleInput", ec.unmarshalInputRoutingRuleInput),
+			graphql.NewInputUnmarshaler("RoutingSampleInput", ec.unmarshalInputRoutingSampleInput),
 			graphql.NewInputUnmarshaler("SavedSearchInput", ec.unmarshalInputSavedSearchInput),
 			graphql.NewInputUnmarshaler("ServiceFilter", ec.unmarshalInputServiceFilter),
 			graphql.NewInputUnmarshaler("ServiceInput", ec.unmarshalInputServiceInput),
@@ -4097,15 +5846,17 @@ enum SearchType {
   PROCEDURE
   ACT
   OFFICE
+  "Web content online (editors also find working copies)."
+  CONTENT
 }
 
 "The document a search hit is."
-union SearchItem = Service | Procedure | Act | Office
+union SearchItem = Service | Procedure | Act | Office | Content
 
 "One document found."
 type SearchHit {
   type: SearchType!
-  "The id of the service, procedure, act or office."
+  "The id of the service, procedure, act, office or content item."
   id: ID!
   title: String!
   """
@@ -4288,6 +6039,402 @@ type PageInfo {
 
 type Query
 type Mutation
+`, BuiltIn: false},
+	{Name: "../../schema/content.graphqls", Input: `"The kind of a web content item."
+enum ContentType {
+  "A section of the website, at a path of the section tree (/vivere-il-comune/urp)."
+  PAGE
+  "A news item (notizia)."
+  NEWS
+  "A notice (avviso)."
+  NOTICE
+  "The text of a printable leaflet."
+  BROCHURE
+  "An event, with its dates and place."
+  EVENT
+}
+
+"""
+The editorial workflow: DRAFT → IN_REVIEW → APPROVED → PUBLISHED → ARCHIVED. Any edit sends an
+item back to DRAFT; what is online stays online, as it was approved, until a new revision is
+published over it.
+"""
+enum ContentStatus {
+  DRAFT
+  IN_REVIEW
+  "Approved by an editor or manager who did not write it; publishable now or at a set time."
+  APPROVED
+  PUBLISHED
+  "Taken offline for good (by hand, or at its unpublishAt); its revisions stay."
+  ARCHIVED
+}
+
+"""
+A web content item. Anonymous callers, citizens and operators read what is online now, in its
+live revision; editors (EDITOR, MANAGER, ADMIN) read every item in its working copy: that is the
+preview of a draft.
+"""
+type Content {
+  id: ID!
+  type: ContentType!
+  "it or en."
+  language: String!
+  """
+  The last part of the item's address: unique per language among news, notices, brochures and
+  events; a page's is the last part of its path, which is its address.
+  """
+  slug: String!
+  "Pages only: where the page sits in the section tree."
+  path: String
+  "Pages only: the path of the section the page belongs to; null for top-level pages."
+  parentPath: String
+  title: String!
+  summary: String!
+  "The text as written, in Markdown."
+  body: String!
+  """
+  The text as HTML, safe to insert in a page: rendered and sanitized on the server (no
+  scripts, styles or event handlers; links get rel="nofollow").
+  """
+  bodyHtml: String!
+  topics: [String!]!
+  "The office the item concerns."
+  office: Office
+  attachments: [Link!]!
+  cover: Image
+  "Events only."
+  eventStart: Time
+  eventEnd: Time
+  eventPlace: String
+  "The other languages of the item that the caller may see."
+  translations: [Content!]!
+  "For the public always PUBLISHED; for editors where the working copy stands."
+  status: ContentStatus!
+  "The revision shown: the working copy for editors, the live one for everyone else."
+  revision: Int!
+  "The revision the public sees; null when the item is not online."
+  liveRevision: Int
+  "Whether the public sees the item."
+  live: Boolean!
+  "Editors: when an approved item is scheduled to go online."
+  publishAt: Time
+  "When the item leaves the portal."
+  unpublishAt: Time
+  "When the live revision went online."
+  publishedAt: Time
+  createdAt: Time!
+  updatedAt: Time!
+}
+
+"An address with what it is."
+type Link {
+  url: String!
+  description: String!
+}
+
+"A picture, with the alternative text that screen readers read."
+type Image {
+  url: String!
+  alt: String!
+}
+
+type ContentConnection {
+  edges: [ContentEdge!]!
+  pageInfo: PageInfo!
+}
+
+type ContentEdge {
+  cursor: String!
+  node: Content!
+}
+
+"One save of an item's text."
+type ContentRevision {
+  number: Int!
+  title: String!
+  summary: String!
+  body: String!
+  author: Actor!
+  createdAt: Time!
+  "The revision whose text this one restored."
+  restoredFrom: Int
+}
+
+enum DiffOp {
+  EQUAL
+  "Only in the newer revision."
+  INSERT
+  "Only in the older revision."
+  DELETE
+}
+
+"A line of a diff of two revisions (title, summary and body, line by line)."
+type DiffLine {
+  op: DiffOp!
+  text: String!
+}
+
+"Every field narrows the list."
+input ContentFilter {
+  types: [ContentType!]
+  language: String
+  "One topic (case does not matter)."
+  topic: String
+  officeId: ID
+  "Editors only."
+  statuses: [ContentStatus!]
+  "Published (for editors: last changed) at or after."
+  from: Time
+  "Published (for editors: last changed) before."
+  to: Time
+  "Events ending (or, without an end, starting) at or after: the upcoming events."
+  eventsFrom: Time
+}
+
+input LinkInput {
+  "http or https."
+  url: String!
+  description: String!
+}
+
+input ImageInput {
+  url: String!
+  "Required: describe the picture."
+  alt: String!
+}
+
+"A new item: its type and language do not change afterwards."
+input NewContentInput {
+  type: ContentType!
+  "it (when absent) or en."
+  language: String
+  "The id of the item this one translates."
+  translationOf: ID
+  "Derived from the title when absent; for pages, the last part of the path."
+  slug: String
+  "Pages only, and required for them: /vivere-il-comune/urp."
+  path: String
+  title: String!
+  summary: String
+  "Markdown: headings, lists, tables, links and images."
+  body: String
+  topics: [String!]
+  officeId: ID
+  attachments: [LinkInput!]
+  cover: ImageInput
+  "Events only, and required for them."
+  eventStart: Time
+  eventEnd: Time
+  eventPlace: String
+  "When the item leaves the portal by itself."
+  unpublishAt: Time
+}
+
+"The text of an item and its address. Every save is a new revision."
+input ContentInput {
+  slug: String
+  path: String
+  title: String!
+  summary: String
+  body: String
+  topics: [String!]
+  officeId: ID
+  attachments: [LinkInput!]
+  cover: ImageInput
+  eventStart: Time
+  eventEnd: Time
+  eventPlace: String
+  unpublishAt: Time
+}
+
+"""
+An item went online or left it: the portal and the app refresh what they keep of it. The
+cursor resumes the subscription after this event.
+"""
+type ContentPublishedEvent {
+  cursor: String!
+  at: Time!
+  id: ID!
+  type: ContentType!
+  language: String!
+  slug: String!
+  path: String
+  "False when the item left the portal (archived, or its unpublishAt came)."
+  live: Boolean!
+  "The item as the subscriber may see it now; null once it is offline."
+  content: Content
+}
+
+extend type Subscription {
+  """
+  Web content that went online or left it, for anyone (the portal's and the app's caches):
+  publications by hand and scheduled ones, archiving and unpublishAt. With ` + "`" + `after` + "`" + ` (the cursor
+  of the last event processed), first what happened since, then live.
+  Errors: BAD_USER_INPUT (after).
+  """
+  contentPublished(after: String): ContentPublishedEvent!
+}
+
+enum CampaignAudience {
+  "Citizens, businesses, visitors."
+  EXTERNAL
+  "The municipality's own staff."
+  INTERNAL
+}
+
+enum CampaignChannel {
+  WEBSITE
+  SOCIAL
+  POSTERS
+  LEAFLETS
+  APP_MESSAGE
+  EMAIL
+}
+
+enum CampaignStatus {
+  PLANNED
+  RUNNING
+  DONE
+}
+
+"A communication campaign, for the staff who write content."
+type Campaign {
+  id: ID!
+  name: String!
+  goal: String!
+  audience: CampaignAudience!
+  targetGroups: [String!]!
+  channels: [CampaignChannel!]!
+  startsOn: Date!
+  endsOn: Date!
+  status: CampaignStatus!
+  "The content items that are its material (leaflets, pages, news)."
+  contents: [Content!]!
+  "Satisfaction surveys and other results."
+  resultLinks: [Link!]!
+  "What was delivered where, oldest first."
+  distributions: [Distribution!]!
+  "The distribution log added up."
+  totals: DistributionTotals!
+  createdAt: Time!
+  updatedAt: Time!
+}
+
+"One delivery of a campaign's material: 200 leaflets to the library."
+type Distribution {
+  id: ID!
+  material: String!
+  "The content item the material prints, if any."
+  content: Content
+  channel: CampaignChannel!
+  place: String!
+  copies: Int!
+  deliveredOn: Date!
+  "Who delivered it."
+  deliveredBy: String!
+  "Who recorded it."
+  recordedBy: Staff
+  notes: String!
+  createdAt: Time!
+}
+
+type DistributionTotals {
+  deliveries: Int!
+  copies: Int!
+  "In the order of the channels."
+  byChannel: [DistributionTotal!]!
+  "Most copies first."
+  byPlace: [DistributionTotal!]!
+  "Most copies first."
+  byMaterial: [DistributionTotal!]!
+}
+
+type DistributionTotal {
+  "The channel, place or material."
+  key: String!
+  deliveries: Int!
+  copies: Int!
+}
+
+input CampaignInput {
+  name: String!
+  goal: String
+  audience: CampaignAudience!
+  targetGroups: [String!]
+  channels: [CampaignChannel!]!
+  startsOn: Date!
+  endsOn: Date!
+  contentIds: [ID!]
+  "PLANNED when absent."
+  status: CampaignStatus
+  resultLinks: [LinkInput!]
+}
+
+input DistributionInput {
+  material: String!
+  contentId: ID
+  "One of the campaign's channels."
+  channel: CampaignChannel!
+  place: String!
+  copies: Int!
+  deliveredOn: Date!
+  "Who delivered it; the one who records it when absent."
+  deliveredBy: String
+  notes: String
+}
+
+extend type Query {
+  "An item by id. Errors: NOT_FOUND."
+  content(id: ID!): Content @publicCache
+  "The page at a path, in a language (it when absent). Errors: NOT_FOUND, BAD_USER_INPUT (language)."
+  contentByPath(path: String!, language: String): Content @publicCache
+  "The news item, notice, brochure or event with a slug, in a language (it when absent). Errors: as contentByPath."
+  contentBySlug(slug: String!, language: String): Content @publicCache
+  """
+  Items newest first: by publication for the public, by last change for editors. Errors:
+  BAD_USER_INPUT (first over 100, statuses for the public).
+  """
+  contents(filter: ContentFilter, first: Int = 20, after: String): ContentConnection! @publicCache
+  "The section tree: the pages under root (all when absent), by path; build the tree with parentPath."
+  contentTree(language: String, root: String): [Content!]! @publicCache
+  "An item's revisions, newest first. Errors: NOT_FOUND."
+  contentRevisions(id: ID!): [ContentRevision!]! @hasRole(roles: [EDITOR, MANAGER, ADMIN])
+  "Two revisions of an item compared line by line. Errors: NOT_FOUND (item, revision)."
+  contentDiff(id: ID!, from: Int!, to: Int!): [DiffLine!]! @hasRole(roles: [EDITOR, MANAGER, ADMIN])
+
+  "Campaigns, latest start first."
+  campaigns(statuses: [CampaignStatus!]): [Campaign!]! @hasRole(roles: [EDITOR, MANAGER, ADMIN])
+  "Errors: NOT_FOUND."
+  campaign(id: ID!): Campaign @hasRole(roles: [EDITOR, MANAGER, ADMIN])
+}
+
+extend type Mutation {
+  "A new item, in DRAFT. Errors: BAD_USER_INPUT, CONFLICT (slug, path, translation), NOT_FOUND (office, translationOf)."
+  createContent(input: NewContentInput!): Content! @hasRole(roles: [EDITOR, MANAGER, ADMIN])
+  "Saves a new revision and sends the item back to DRAFT; what is online stays online. Errors: as createContent, NOT_FOUND."
+  updateContent(id: ID!, input: ContentInput!): Content! @hasRole(roles: [EDITOR, MANAGER, ADMIN])
+  "DRAFT → IN_REVIEW. Errors: NOT_FOUND, INVALID_TRANSITION."
+  submitContentForReview(id: ID!): Content! @hasRole(roles: [EDITOR, MANAGER, ADMIN])
+  "IN_REVIEW → APPROVED, by someone who did not write or submit the text. Errors: FORBIDDEN (your own text), NOT_FOUND, INVALID_TRANSITION."
+  approveContent(id: ID!): Content! @hasRole(roles: [EDITOR, MANAGER, ADMIN])
+  """
+  APPROVED → PUBLISHED: now, or at ` + "`" + `at` + "`" + ` (the item stays APPROVED with publishAt until then, and
+  goes online within seconds of it). Errors: BAD_USER_INPUT (at after unpublishAt), NOT_FOUND,
+  INVALID_TRANSITION.
+  """
+  publishContent(id: ID!, at: Time): Content! @hasRole(roles: [EDITOR, MANAGER, ADMIN])
+  "Takes an item offline for good. Errors: NOT_FOUND, INVALID_TRANSITION."
+  archiveContent(id: ID!): Content! @hasRole(roles: [EDITOR, MANAGER, ADMIN])
+  "Saves the text of an old revision as a new one, in DRAFT. Errors: NOT_FOUND (item, revision)."
+  restoreContentRevision(id: ID!, revision: Int!): Content! @hasRole(roles: [EDITOR, MANAGER, ADMIN])
+
+  "Errors: BAD_USER_INPUT, CONFLICT (name), NOT_FOUND (content)."
+  createCampaign(input: CampaignInput!): Campaign! @hasRole(roles: [EDITOR, MANAGER, ADMIN])
+  "Replaces every field. Errors: as createCampaign, NOT_FOUND."
+  updateCampaign(id: ID!, input: CampaignInput!): Campaign! @hasRole(roles: [EDITOR, MANAGER, ADMIN])
+  "Adds a delivery to the campaign's log. Errors: BAD_USER_INPUT (a channel the campaign does not use), NOT_FOUND."
+  recordDistribution(campaignId: ID!, input: DistributionInput!): Distribution! @hasRole(roles: [EDITOR, MANAGER, ADMIN])
+}
 `, BuiltIn: false},
 	{Name: "../../schema/hours.graphqls", Input: `"""
 Days on which an office does not receive the public: a national holiday (computed every year,
@@ -4585,6 +6732,101 @@ extend type Mutation {
   setResponseTerm(kind: TicketKind!, officeId: ID, days: Int!): ResponseTerm! @hasRole(roles: [MANAGER, ADMIN])
 }
 `, BuiltIn: false},
+	{Name: "../../schema/privacy.graphqls", Input: `"Everything the office holds about the signed-in citizen (GDPR art. 15 and 20)."
+type PersonalDataExport {
+  generatedAt: Time!
+  "Always application/json."
+  format: String!
+  """
+  The document, as JSON text: profile, tickets with their public messages, appointments,
+  notifications, and every access to the citizen's data recorded in the audit log.
+  """
+  data: String!
+}
+
+"What an erasure did."
+enum ErasureOutcome {
+  "Nothing was part of a registered record: the account's personal data are gone."
+  ERASED
+  """
+  The citizen filed protocolled records, which the law on records requires the office to keep:
+  their name and fiscal code stay on those records only, hidden from searches; the account and
+  every contact detail are gone.
+  """
+  RESTRICTED
+}
+
+"The receipt of an erasure."
+type Erasure {
+  outcome: ErasureOutcome!
+  at: Time!
+  "The protocol numbers of the records kept."
+  keptRecords: [String!]!
+  "Bookings still to come that were cancelled."
+  cancelledAppointments: Int!
+}
+
+"What was done with a citizen's personal data."
+enum AuditAction {
+  READ
+  CHANGE
+  EXPORT
+  ERASE
+}
+
+"One access to a citizen's personal data."
+type AuditEntry {
+  id: ID!
+  at: Time!
+  "The identity provider's id of who acted."
+  actorSubject: String!
+  actorName: String!
+  actorRoles: [Role!]!
+  action: AuditAction!
+  "The operation, such as citizens.search or tickets.list."
+  what: String!
+  citizenId: ID
+  "The IP address the request came from."
+  clientAddr: String!
+  requestId: String!
+}
+
+type AuditEntryConnection {
+  edges: [AuditEntryEdge!]!
+  pageInfo: PageInfo!
+}
+
+type AuditEntryEdge {
+  cursor: String!
+  node: AuditEntry!
+}
+
+"Every field narrows the log."
+input AuditFilter {
+  citizenId: ID
+  actorSubject: String
+  action: AuditAction
+  "From this instant, included."
+  from: Time
+  "Up to this instant, excluded."
+  to: Time
+}
+
+extend type Query {
+  "Everything the office holds about you, machine-readable."
+  exportMyData: PersonalDataExport! @hasRole(roles: [CITIZEN])
+  "The log of every access to citizens' personal data by staff, newest first. At most 100 a page."
+  auditLog(filter: AuditFilter, first: Int = 20, after: String): AuditEntryConnection! @hasRole(roles: [ADMIN])
+}
+
+extend type Mutation {
+  """
+  Closes your account and erases your personal data, except what registered records must keep
+  (see ErasureOutcome). It cannot be undone; signing in again starts a new, empty profile.
+  """
+  requestErasure: Erasure! @hasRole(roles: [CITIZEN])
+}
+`, BuiltIn: false},
 	{Name: "../../schema/tickets.graphqls", Input: `"What a citizen asks of the office."
 enum TicketKind {
   "A question about services, procedures or acts."
@@ -4820,8 +7062,8 @@ type SubmitTicketPayload {
 extend type Query {
   "One ticket. Errors: NOT_FOUND (also for tickets the caller may not see)."
   ticket(id: ID!): Ticket @hasRole(roles: [CITIZEN, OPERATOR, MANAGER, ADMIN])
-  "Staff: every ticket; citizens: their own. Newest first; ` + "`" + `first` + "`" + ` at most 100. Errors: BAD_USER_INPUT."
-  tickets(filter: TicketFilter, first: Int = 20, after: String): TicketConnection! @hasRole(roles: [CITIZEN, OPERATOR, MANAGER, ADMIN])
+  "Staff: every ticket; citizens: their own. Newest first, or by ` + "`" + `orderBy` + "`" + `; ` + "`" + `first` + "`" + ` at most 100. Errors: BAD_USER_INPUT."
+  tickets(filter: TicketFilter, first: Int = 20, after: String, orderBy: TicketOrder = NEWEST): TicketConnection! @hasRole(roles: [CITIZEN, OPERATOR, MANAGER, ADMIN])
   "An anonymous filing, through its protocol number and receipt code. Errors: NOT_FOUND."
   ticketByReceipt(protocolNumber: String!, receiptCode: String!): Ticket
 }
@@ -4844,6 +7086,271 @@ extend type Mutation {
   INVALID_TRANSITION (closed ticket).
   """
   postTicketMessage(ticketId: ID!, body: String!, internal: Boolean = false): TicketMessage! @hasRole(roles: [CITIZEN, OPERATOR, MANAGER, ADMIN])
+}
+`, BuiltIn: false},
+	{Name: "../../schema/triage.graphqls", Input: `"How urgently a ticket must be handled. Lists sorted by PRIORITY show URGENT first."
+enum Priority {
+  LOW
+  NORMAL
+  HIGH
+  URGENT
+}
+
+"How a list of tickets is sorted."
+enum TicketOrder {
+  "Newest first."
+  NEWEST
+  "Most urgent first, then newest first."
+  PRIORITY
+}
+
+"How a routing rule picks an operator of its office."
+enum AssignStrategy {
+  "Leave the ticket to the office, or give it to the rule's fixed assignee."
+  NONE
+  "The office's operators in turn."
+  ROUND_ROBIN
+  "The operator with the fewest open tickets."
+  LEAST_OPEN
+}
+
+"A point of a ticket's clocks at which it is escalated."
+enum EscalationThreshold {
+  "The configured share (80% by default) of the first-response target in office hours is used without a reply."
+  SLA_WARNING
+  "The configured share of the legal term is used."
+  TERM_WARNING
+  "The legal term passed: managers are told and the priority is raised."
+  OVERDUE
+}
+
+extend enum TicketEventType {
+  "A routing rule sent the new ticket to an office (see ` + "`" + `rule` + "`" + ` and ` + "`" + `reason` + "`" + `)."
+  ROUTED
+  "The priority changed (see ` + "`" + `priority` + "`" + `)."
+  PRIORITY_CHANGED
+  "The ticket reached a threshold of its clocks (see ` + "`" + `threshold` + "`" + `, ` + "`" + `office` + "`" + `, ` + "`" + `assignee` + "`" + `)."
+  ESCALATED
+  "A duplicate was merged into a master (see ` + "`" + `relatedTicket` + "`" + `)."
+  MERGED
+}
+
+"A place, in WGS 84 degrees."
+type GeoPoint {
+  latitude: Float!
+  longitude: Float!
+}
+
+input GeoPointInput {
+  "-90 to 90."
+  latitude: Float!
+  "-180 to 180."
+  longitude: Float!
+}
+
+"Where a rule applies: a circle (center and radiusMeters) or a polygon."
+type RoutingArea {
+  center: GeoPoint
+  radiusMeters: Float
+  polygon: [GeoPoint!]
+}
+
+input RoutingAreaInput {
+  center: GeoPointInput
+  "At most 50,000."
+  radiusMeters: Float
+  "3 to 200 points."
+  polygon: [GeoPointInput!]
+}
+
+"""
+Sends new tickets filed without an office to an office (and optionally an operator), and may set
+their priority. Rules are tried by position; the default rule applies when no other matches.
+Empty conditions do not restrict; every given condition must hold.
+"""
+type RoutingRule {
+  id: ID!
+  name: String!
+  position: Int!
+  enabled: Boolean!
+  default: Boolean!
+  kinds: [TicketKind!]!
+  channels: [Channel!]!
+  "Lowercase words without accents; a trailing * matches words that start with it. Any keyword matches."
+  keywords: [String!]!
+  "Tickets without a location never match a rule with an area."
+  area: RoutingArea
+  office: Office!
+  "The fixed operator, if any."
+  assignee: Staff
+  strategy: AssignStrategy!
+  "Operators with this many open tickets are skipped; 0: no cap."
+  maxOpenPerOperator: Int!
+  "Set on matching tickets; null leaves NORMAL."
+  priority: Priority
+  createdAt: Time!
+  updatedAt: Time!
+}
+
+input RoutingRuleInput {
+  name: String!
+  "Rules are tried from the lowest position."
+  position: Int!
+  enabled: Boolean = true
+  "The rule that applies when no other matches; it takes no conditions. At most one."
+  default: Boolean = false
+  kinds: [TicketKind!]
+  channels: [Channel!]
+  "Matched on the words of subject and body, lowercased and without accents; ` + "`" + `lampion*` + "`" + ` matches lampione and lampioni."
+  keywords: [String!]
+  area: RoutingAreaInput
+  officeId: ID!
+  "A fixed operator; excludes strategy."
+  assigneeId: ID
+  strategy: AssignStrategy = NONE
+  maxOpenPerOperator: Int = 0
+  priority: Priority
+}
+
+"A sample ticket for a dry run of the rules."
+input RoutingSampleInput {
+  kind: TicketKind!
+  channel: Channel = WEB
+  subject: String = ""
+  body: String = ""
+  location: GeoPointInput
+}
+
+"The rule a ticket hits, and what it would do."
+type RoutingDecision {
+  rule: RoutingRule!
+  office: Office!
+  "The operator it would be given to now, if any."
+  assignee: Staff
+  priority: Priority!
+  "Which conditions matched, as the ticket's history records it."
+  reason: String!
+}
+
+"What a citizen is about to file."
+input DuplicateQueryInput {
+  "REPORT or SUGGESTION."
+  kind: TicketKind!
+  subject: String = ""
+  body: String = ""
+  location: GeoPointInput
+  "How near another report must be to be suggested; 100 by default, at most 2,000."
+  radiusMeters: Float
+}
+
+"An open ticket that may be the one a citizen is about to file, with what anyone may see of it."
+type DuplicateCandidate {
+  "Pass to followTicket."
+  ticketId: ID!
+  protocolNumber: String!
+  subject: String!
+  status: TicketStatus!
+  createdAt: Time!
+  followerCount: Int!
+  "Null when either has no location."
+  distanceMeters: Float
+  "Similarity of the subjects, 0 to 1."
+  similarity: Float!
+}
+
+"""
+A reply staff start from. Placeholders, filled by renderReplyTemplate: {{nome}} (or {{name}}),
+{{protocollo}} ({{protocol}}), {{scadenza}} ({{dueDate}}, dd/mm/yyyy), {{ufficio}} ({{office}}),
+{{orari}} ({{hours}}, the office's weekly hours).
+"""
+type ReplyTemplate {
+  id: ID!
+  name: String!
+  "Null: any kind."
+  kind: TicketKind
+  "Null: any office."
+  office: Office
+  "it or en."
+  language: String!
+  body: String!
+  createdAt: Time!
+}
+
+input ReplyTemplateInput {
+  name: String!
+  kind: TicketKind
+  officeId: ID
+  "it (default) or en."
+  language: String = "it"
+  "Unknown placeholders are BAD_USER_INPUT."
+  body: String!
+}
+
+extend type Ticket {
+  priority: Priority!
+  "How many citizens follow the ticket besides its author."
+  followerCount: Int!
+  "The master this duplicate was merged into."
+  mergedInto: Ticket
+}
+
+extend type TicketEvent {
+  "For ROUTED: the rule that fired (staff only)."
+  rule: RoutingRule
+  "For PRIORITY_CHANGED (and ROUTED): the priority set."
+  priority: Priority
+  "For ESCALATED."
+  threshold: EscalationThreshold
+  "For MERGED: the other ticket, when the caller may see it."
+  relatedTicket: Ticket
+}
+
+extend type Staff {
+  "Skipped by automatic assignment."
+  absent: Boolean!
+}
+
+extend type Query {
+  "The routing rules by position. Errors: FORBIDDEN."
+  routingRules: [RoutingRule!]! @hasRole(roles: [OPERATOR, MANAGER, ADMIN])
+  "A dry run: the rule a sample ticket would hit now, or null; changes nothing. Errors: BAD_USER_INPUT."
+  testRoutingRule(input: RoutingSampleInput!): RoutingDecision @hasRole(roles: [OPERATOR, MANAGER, ADMIN])
+  """
+  Open reports or suggestions that may be the one about to be filed: similar subjects (trigrams)
+  or, with a location, within radiusMeters; at most 10. Anyone may ask. Errors: BAD_USER_INPUT.
+  """
+  duplicateCandidates(input: DuplicateQueryInput!): [DuplicateCandidate!]!
+  "The reply templates that apply to a kind and an office (both optional). Errors: FORBIDDEN."
+  replyTemplates(kind: TicketKind, officeId: ID): [ReplyTemplate!]! @hasRole(roles: [OPERATOR, MANAGER, ADMIN])
+  "A template filled for a ticket, to edit and send with postTicketMessage. Errors: NOT_FOUND."
+  renderReplyTemplate(templateId: ID!, ticketId: ID!): String! @hasRole(roles: [OPERATOR, MANAGER, ADMIN])
+}
+
+extend type Mutation {
+  "Adds a routing rule. Errors: BAD_USER_INPUT, FORBIDDEN, NOT_FOUND (office, assignee), CONFLICT (a second default)."
+  createRoutingRule(input: RoutingRuleInput!): RoutingRule! @hasRole(roles: [MANAGER, ADMIN])
+  "Replaces a routing rule. Errors: as createRoutingRule, NOT_FOUND (rule)."
+  updateRoutingRule(id: ID!, input: RoutingRuleInput!): RoutingRule! @hasRole(roles: [MANAGER, ADMIN])
+  "Marks an operator absent (skipped by automatic assignment) or back. Errors: NOT_FOUND."
+  setStaffAvailability(userId: ID!, absent: Boolean!): Staff! @hasRole(roles: [MANAGER, ADMIN])
+  "Sets a ticket's priority; recorded in its history. Errors: NOT_FOUND."
+  setTicketPriority(id: ID!, priority: Priority!): Ticket! @hasRole(roles: [OPERATOR, MANAGER, ADMIN])
+  """
+  Follows a report or suggestion: its public updates arrive on myTicketEvents as for one's own
+  tickets, and it can be read (without internal notes or the author's details).
+  Errors: NOT_FOUND (also for other kinds), CONFLICT (one's own ticket).
+  """
+  followTicket(id: ID!): Ticket! @hasRole(roles: [CITIZEN])
+  "Stops following. Errors: NOT_FOUND."
+  unfollowTicket(id: ID!): Ticket! @hasRole(roles: [CITIZEN])
+  """
+  Closes the duplicates (through the workflow, with a reason naming the master) and links them to
+  the master; their authors and followers follow the master. Protocol numbers do not change.
+  Errors: BAD_USER_INPUT, NOT_FOUND, INVALID_TRANSITION (a closed duplicate, a closed or rejected master).
+  """
+  mergeTickets(masterId: ID!, duplicateIds: [ID!]!): Ticket! @hasRole(roles: [OPERATOR, MANAGER, ADMIN])
+  "Adds a reply template. Errors: BAD_USER_INPUT (unknown placeholder), FORBIDDEN, NOT_FOUND (office)."
+  createReplyTemplate(input: ReplyTemplateInput!): ReplyTemplate! @hasRole(roles: [MANAGER, ADMIN])
 }
 `, BuiltIn: false},
 	{Name: "../../schema/youth.graphqls", Input: `"What kind of opportunity the youth desk (Informagiovani, Eurodesk) offers."
@@ -5260,6 +7767,52 @@ func (ec *executionContext) childFields_Appointment(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type Appointment", field.Name)
 }
 
+func (ec *executionContext) childFields_AuditEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AuditEntry_id(ctx, field)
+	case "at":
+		return ec.fieldContext_AuditEntry_at(ctx, field)
+	case "actorSubject":
+		return ec.fieldContext_AuditEntry_actorSubject(ctx, field)
+	case "actorName":
+		return ec.fieldContext_AuditEntry_actorName(ctx, field)
+	case "actorRoles":
+		return ec.fieldContext_AuditEntry_actorRoles(ctx, field)
+	case "action":
+		return ec.fieldContext_AuditEntry_action(ctx, field)
+	case "what":
+		return ec.fieldContext_AuditEntry_what(ctx, field)
+	case "citizenId":
+		return ec.fieldContext_AuditEntry_citizenId(ctx, field)
+	case "clientAddr":
+		return ec.fieldContext_AuditEntry_clientAddr(ctx, field)
+	case "requestId":
+		return ec.fieldContext_AuditEntry_requestId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditEntryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AuditEntryConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AuditEntryConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEntryConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditEntryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_AuditEntryEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_AuditEntryEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEntryEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_AvailableSlot(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "start":
@@ -5286,6 +7839,42 @@ func (ec *executionContext) childFields_BookingSettings(ctx context.Context, fie
 		return ec.fieldContext_BookingSettings_protocolOnBooking(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type BookingSettings", field.Name)
+}
+
+func (ec *executionContext) childFields_Campaign(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Campaign_id(ctx, field)
+	case "name":
+		return ec.fieldContext_Campaign_name(ctx, field)
+	case "goal":
+		return ec.fieldContext_Campaign_goal(ctx, field)
+	case "audience":
+		return ec.fieldContext_Campaign_audience(ctx, field)
+	case "targetGroups":
+		return ec.fieldContext_Campaign_targetGroups(ctx, field)
+	case "channels":
+		return ec.fieldContext_Campaign_channels(ctx, field)
+	case "startsOn":
+		return ec.fieldContext_Campaign_startsOn(ctx, field)
+	case "endsOn":
+		return ec.fieldContext_Campaign_endsOn(ctx, field)
+	case "status":
+		return ec.fieldContext_Campaign_status(ctx, field)
+	case "contents":
+		return ec.fieldContext_Campaign_contents(ctx, field)
+	case "resultLinks":
+		return ec.fieldContext_Campaign_resultLinks(ctx, field)
+	case "distributions":
+		return ec.fieldContext_Campaign_distributions(ctx, field)
+	case "totals":
+		return ec.fieldContext_Campaign_totals(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Campaign_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Campaign_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Campaign", field.Name)
 }
 
 func (ec *executionContext) childFields_ChannelCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5352,6 +7941,130 @@ func (ec *executionContext) childFields_Contact(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Contact", field.Name)
 }
 
+func (ec *executionContext) childFields_Content(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Content_id(ctx, field)
+	case "type":
+		return ec.fieldContext_Content_type(ctx, field)
+	case "language":
+		return ec.fieldContext_Content_language(ctx, field)
+	case "slug":
+		return ec.fieldContext_Content_slug(ctx, field)
+	case "path":
+		return ec.fieldContext_Content_path(ctx, field)
+	case "parentPath":
+		return ec.fieldContext_Content_parentPath(ctx, field)
+	case "title":
+		return ec.fieldContext_Content_title(ctx, field)
+	case "summary":
+		return ec.fieldContext_Content_summary(ctx, field)
+	case "body":
+		return ec.fieldContext_Content_body(ctx, field)
+	case "bodyHtml":
+		return ec.fieldContext_Content_bodyHtml(ctx, field)
+	case "topics":
+		return ec.fieldContext_Content_topics(ctx, field)
+	case "office":
+		return ec.fieldContext_Content_office(ctx, field)
+	case "attachments":
+		return ec.fieldContext_Content_attachments(ctx, field)
+	case "cover":
+		return ec.fieldContext_Content_cover(ctx, field)
+	case "eventStart":
+		return ec.fieldContext_Content_eventStart(ctx, field)
+	case "eventEnd":
+		return ec.fieldContext_Content_eventEnd(ctx, field)
+	case "eventPlace":
+		return ec.fieldContext_Content_eventPlace(ctx, field)
+	case "translations":
+		return ec.fieldContext_Content_translations(ctx, field)
+	case "status":
+		return ec.fieldContext_Content_status(ctx, field)
+	case "revision":
+		return ec.fieldContext_Content_revision(ctx, field)
+	case "liveRevision":
+		return ec.fieldContext_Content_liveRevision(ctx, field)
+	case "live":
+		return ec.fieldContext_Content_live(ctx, field)
+	case "publishAt":
+		return ec.fieldContext_Content_publishAt(ctx, field)
+	case "unpublishAt":
+		return ec.fieldContext_Content_unpublishAt(ctx, field)
+	case "publishedAt":
+		return ec.fieldContext_Content_publishedAt(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Content_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Content_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Content", field.Name)
+}
+
+func (ec *executionContext) childFields_ContentConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ContentConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ContentConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ContentConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ContentEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ContentEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ContentEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ContentEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ContentPublishedEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ContentPublishedEvent_cursor(ctx, field)
+	case "at":
+		return ec.fieldContext_ContentPublishedEvent_at(ctx, field)
+	case "id":
+		return ec.fieldContext_ContentPublishedEvent_id(ctx, field)
+	case "type":
+		return ec.fieldContext_ContentPublishedEvent_type(ctx, field)
+	case "language":
+		return ec.fieldContext_ContentPublishedEvent_language(ctx, field)
+	case "slug":
+		return ec.fieldContext_ContentPublishedEvent_slug(ctx, field)
+	case "path":
+		return ec.fieldContext_ContentPublishedEvent_path(ctx, field)
+	case "live":
+		return ec.fieldContext_ContentPublishedEvent_live(ctx, field)
+	case "content":
+		return ec.fieldContext_ContentPublishedEvent_content(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ContentPublishedEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_ContentRevision(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "number":
+		return ec.fieldContext_ContentRevision_number(ctx, field)
+	case "title":
+		return ec.fieldContext_ContentRevision_title(ctx, field)
+	case "summary":
+		return ec.fieldContext_ContentRevision_summary(ctx, field)
+	case "body":
+		return ec.fieldContext_ContentRevision_body(ctx, field)
+	case "author":
+		return ec.fieldContext_ContentRevision_author(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ContentRevision_createdAt(ctx, field)
+	case "restoredFrom":
+		return ec.fieldContext_ContentRevision_restoredFrom(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ContentRevision", field.Name)
+}
+
 func (ec *executionContext) childFields_Dashboard(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "at":
@@ -5368,6 +8081,108 @@ func (ec *executionContext) childFields_Dashboard(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type Dashboard", field.Name)
 }
 
+func (ec *executionContext) childFields_DiffLine(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "op":
+		return ec.fieldContext_DiffLine_op(ctx, field)
+	case "text":
+		return ec.fieldContext_DiffLine_text(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DiffLine", field.Name)
+}
+
+func (ec *executionContext) childFields_Distribution(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Distribution_id(ctx, field)
+	case "material":
+		return ec.fieldContext_Distribution_material(ctx, field)
+	case "content":
+		return ec.fieldContext_Distribution_content(ctx, field)
+	case "channel":
+		return ec.fieldContext_Distribution_channel(ctx, field)
+	case "place":
+		return ec.fieldContext_Distribution_place(ctx, field)
+	case "copies":
+		return ec.fieldContext_Distribution_copies(ctx, field)
+	case "deliveredOn":
+		return ec.fieldContext_Distribution_deliveredOn(ctx, field)
+	case "deliveredBy":
+		return ec.fieldContext_Distribution_deliveredBy(ctx, field)
+	case "recordedBy":
+		return ec.fieldContext_Distribution_recordedBy(ctx, field)
+	case "notes":
+		return ec.fieldContext_Distribution_notes(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Distribution_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Distribution", field.Name)
+}
+
+func (ec *executionContext) childFields_DistributionTotal(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_DistributionTotal_key(ctx, field)
+	case "deliveries":
+		return ec.fieldContext_DistributionTotal_deliveries(ctx, field)
+	case "copies":
+		return ec.fieldContext_DistributionTotal_copies(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DistributionTotal", field.Name)
+}
+
+func (ec *executionContext) childFields_DistributionTotals(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deliveries":
+		return ec.fieldContext_DistributionTotals_deliveries(ctx, field)
+	case "copies":
+		return ec.fieldContext_DistributionTotals_copies(ctx, field)
+	case "byChannel":
+		return ec.fieldContext_DistributionTotals_byChannel(ctx, field)
+	case "byPlace":
+		return ec.fieldContext_DistributionTotals_byPlace(ctx, field)
+	case "byMaterial":
+		return ec.fieldContext_DistributionTotals_byMaterial(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DistributionTotals", field.Name)
+}
+
+func (ec *executionContext) childFields_DuplicateCandidate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ticketId":
+		return ec.fieldContext_DuplicateCandidate_ticketId(ctx, field)
+	case "protocolNumber":
+		return ec.fieldContext_DuplicateCandidate_protocolNumber(ctx, field)
+	case "subject":
+		return ec.fieldContext_DuplicateCandidate_subject(ctx, field)
+	case "status":
+		return ec.fieldContext_DuplicateCandidate_status(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_DuplicateCandidate_createdAt(ctx, field)
+	case "followerCount":
+		return ec.fieldContext_DuplicateCandidate_followerCount(ctx, field)
+	case "distanceMeters":
+		return ec.fieldContext_DuplicateCandidate_distanceMeters(ctx, field)
+	case "similarity":
+		return ec.fieldContext_DuplicateCandidate_similarity(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DuplicateCandidate", field.Name)
+}
+
+func (ec *executionContext) childFields_Erasure(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "outcome":
+		return ec.fieldContext_Erasure_outcome(ctx, field)
+	case "at":
+		return ec.fieldContext_Erasure_at(ctx, field)
+	case "keptRecords":
+		return ec.fieldContext_Erasure_keptRecords(ctx, field)
+	case "cancelledAppointments":
+		return ec.fieldContext_Erasure_cancelledAppointments(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Erasure", field.Name)
+}
+
 func (ec *executionContext) childFields_FirstResponseTarget(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "kind":
@@ -5378,6 +8193,36 @@ func (ec *executionContext) childFields_FirstResponseTarget(ctx context.Context,
 		return ec.fieldContext_FirstResponseTarget_hours(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FirstResponseTarget", field.Name)
+}
+
+func (ec *executionContext) childFields_GeoPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "latitude":
+		return ec.fieldContext_GeoPoint_latitude(ctx, field)
+	case "longitude":
+		return ec.fieldContext_GeoPoint_longitude(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GeoPoint", field.Name)
+}
+
+func (ec *executionContext) childFields_Image(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "url":
+		return ec.fieldContext_Image_url(ctx, field)
+	case "alt":
+		return ec.fieldContext_Image_alt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Image", field.Name)
+}
+
+func (ec *executionContext) childFields_Link(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "url":
+		return ec.fieldContext_Link_url(ctx, field)
+	case "description":
+		return ec.fieldContext_Link_description(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Link", field.Name)
 }
 
 func (ec *executionContext) childFields_Location(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5608,6 +8453,18 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_PersonalDataExport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "generatedAt":
+		return ec.fieldContext_PersonalDataExport_generatedAt(ctx, field)
+	case "format":
+		return ec.fieldContext_PersonalDataExport_format(ctx, field)
+	case "data":
+		return ec.fieldContext_PersonalDataExport_data(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PersonalDataExport", field.Name)
+}
+
 func (ec *executionContext) childFields_Procedure(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -5696,6 +8553,26 @@ func (ec *executionContext) childFields_RecordsAccess(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type RecordsAccess", field.Name)
 }
 
+func (ec *executionContext) childFields_ReplyTemplate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ReplyTemplate_id(ctx, field)
+	case "name":
+		return ec.fieldContext_ReplyTemplate_name(ctx, field)
+	case "kind":
+		return ec.fieldContext_ReplyTemplate_kind(ctx, field)
+	case "office":
+		return ec.fieldContext_ReplyTemplate_office(ctx, field)
+	case "language":
+		return ec.fieldContext_ReplyTemplate_language(ctx, field)
+	case "body":
+		return ec.fieldContext_ReplyTemplate_body(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ReplyTemplate_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReplyTemplate", field.Name)
+}
+
 func (ec *executionContext) childFields_ResponseTerm(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "kind":
@@ -5706,6 +8583,72 @@ func (ec *executionContext) childFields_ResponseTerm(ctx context.Context, field 
 		return ec.fieldContext_ResponseTerm_days(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ResponseTerm", field.Name)
+}
+
+func (ec *executionContext) childFields_RoutingArea(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "center":
+		return ec.fieldContext_RoutingArea_center(ctx, field)
+	case "radiusMeters":
+		return ec.fieldContext_RoutingArea_radiusMeters(ctx, field)
+	case "polygon":
+		return ec.fieldContext_RoutingArea_polygon(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RoutingArea", field.Name)
+}
+
+func (ec *executionContext) childFields_RoutingDecision(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "rule":
+		return ec.fieldContext_RoutingDecision_rule(ctx, field)
+	case "office":
+		return ec.fieldContext_RoutingDecision_office(ctx, field)
+	case "assignee":
+		return ec.fieldContext_RoutingDecision_assignee(ctx, field)
+	case "priority":
+		return ec.fieldContext_RoutingDecision_priority(ctx, field)
+	case "reason":
+		return ec.fieldContext_RoutingDecision_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RoutingDecision", field.Name)
+}
+
+func (ec *executionContext) childFields_RoutingRule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_RoutingRule_id(ctx, field)
+	case "name":
+		return ec.fieldContext_RoutingRule_name(ctx, field)
+	case "position":
+		return ec.fieldContext_RoutingRule_position(ctx, field)
+	case "enabled":
+		return ec.fieldContext_RoutingRule_enabled(ctx, field)
+	case "default":
+		return ec.fieldContext_RoutingRule_default(ctx, field)
+	case "kinds":
+		return ec.fieldContext_RoutingRule_kinds(ctx, field)
+	case "channels":
+		return ec.fieldContext_RoutingRule_channels(ctx, field)
+	case "keywords":
+		return ec.fieldContext_RoutingRule_keywords(ctx, field)
+	case "area":
+		return ec.fieldContext_RoutingRule_area(ctx, field)
+	case "office":
+		return ec.fieldContext_RoutingRule_office(ctx, field)
+	case "assignee":
+		return ec.fieldContext_RoutingRule_assignee(ctx, field)
+	case "strategy":
+		return ec.fieldContext_RoutingRule_strategy(ctx, field)
+	case "maxOpenPerOperator":
+		return ec.fieldContext_RoutingRule_maxOpenPerOperator(ctx, field)
+	case "priority":
+		return ec.fieldContext_RoutingRule_priority(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_RoutingRule_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_RoutingRule_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RoutingRule", field.Name)
 }
 
 func (ec *executionContext) childFields_SavedArea(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5846,6 +8789,8 @@ func (ec *executionContext) childFields_Staff(ctx context.Context, field graphql
 		return ec.fieldContext_Staff_name(ctx, field)
 	case "office":
 		return ec.fieldContext_Staff_office(ctx, field)
+	case "absent":
+		return ec.fieldContext_Staff_absent(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Staff", field.Name)
 }
@@ -5918,6 +8863,12 @@ func (ec *executionContext) childFields_Ticket(ctx context.Context, field graphq
 		return ec.fieldContext_Ticket_recordsAccess(ctx, field)
 	case "sla":
 		return ec.fieldContext_Ticket_sla(ctx, field)
+	case "priority":
+		return ec.fieldContext_Ticket_priority(ctx, field)
+	case "followerCount":
+		return ec.fieldContext_Ticket_followerCount(ctx, field)
+	case "mergedInto":
+		return ec.fieldContext_Ticket_mergedInto(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Ticket", field.Name)
 }
@@ -5974,6 +8925,14 @@ func (ec *executionContext) childFields_TicketEvent(ctx context.Context, field g
 		return ec.fieldContext_TicketEvent_messageId(ctx, field)
 	case "fields":
 		return ec.fieldContext_TicketEvent_fields(ctx, field)
+	case "rule":
+		return ec.fieldContext_TicketEvent_rule(ctx, field)
+	case "priority":
+		return ec.fieldContext_TicketEvent_priority(ctx, field)
+	case "threshold":
+		return ec.fieldContext_TicketEvent_threshold(ctx, field)
+	case "relatedTicket":
+		return ec.fieldContext_TicketEvent_relatedTicket(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TicketEvent", field.Name)
 }
@@ -6156,6 +9115,34 @@ func (ec *executionContext) field_Mutation_addClosure_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_approveContent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_archiveContent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_assignTicket_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6242,12 +9229,40 @@ func (ec *executionContext) field_Mutation_createAct_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createCampaign_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CampaignInput, error) {
+			return ec.unmarshalNCampaignInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐCampaignInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createCitizen_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.CitizenInput, error) {
 			return ec.unmarshalNCitizenInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐCitizenInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createContent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.NewContentInput, error) {
+			return ec.unmarshalNNewContentInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐNewContentInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6276,6 +9291,34 @@ func (ec *executionContext) field_Mutation_createProcedure_args(ctx context.Cont
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.ProcedureInput, error) {
 			return ec.unmarshalNProcedureInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐProcedureInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createReplyTemplate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ReplyTemplateInput, error) {
+			return ec.unmarshalNReplyTemplateInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐReplyTemplateInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createRoutingRule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RoutingRuleInput, error) {
+			return ec.unmarshalNRoutingRuleInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐRoutingRuleInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6313,6 +9356,20 @@ func (ec *executionContext) field_Mutation_decideRecordsAccess_args(ctx context.
 }
 
 func (ec *executionContext) field_Mutation_deleteSavedSearch_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_followTicket_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -6365,6 +9422,28 @@ func (ec *executionContext) field_Mutation_markNotificationsRead_args(ctx contex
 		return nil, err
 	}
 	args["ids"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_mergeTickets_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "masterId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["masterId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "duplicateIds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["duplicateIds"] = arg1
 	return args, nil
 }
 
@@ -6442,6 +9521,28 @@ func (ec *executionContext) field_Mutation_postTicketMessage_args(ctx context.Co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_publishContent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "at",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["at"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_publishOpportunity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6453,6 +9554,28 @@ func (ec *executionContext) field_Mutation_publishOpportunity_args(ctx context.C
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_recordDistribution_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "campaignId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["campaignId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DistributionInput, error) {
+			return ec.unmarshalNDistributionInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐDistributionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
 	return args, nil
 }
 
@@ -6503,6 +9626,28 @@ func (ec *executionContext) field_Mutation_rescheduleAppointment_args(ctx contex
 		return nil, err
 	}
 	args["start"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_restoreContentRevision_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "revision",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["revision"] = arg1
 	return args, nil
 }
 
@@ -6718,6 +9863,64 @@ func (ec *executionContext) field_Mutation_setServiceStatus_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_setStaffAvailability_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "absent",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalNBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["absent"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setTicketPriority_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "priority",
+		func(ctx context.Context, v any) (sportello.Priority, error) {
+			return ec.unmarshalNPriority2githubᚗcomᚋsportelloᚋsportelloᚐPriority(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["priority"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_submitContentForReview_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_submitTicket_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6762,6 +9965,20 @@ func (ec *executionContext) field_Mutation_transitionTicket_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_unfollowTicket_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_unsaveOpportunity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6790,6 +10007,50 @@ func (ec *executionContext) field_Mutation_updateAct_args(ctx context.Context, r
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.ActInput, error) {
 			return ec.unmarshalNActInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐActInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateCampaign_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CampaignInput, error) {
+			return ec.unmarshalNCampaignInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐCampaignInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateContent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ContentInput, error) {
+			return ec.unmarshalNContentInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐContentInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6848,6 +10109,28 @@ func (ec *executionContext) field_Mutation_updateProcedure_args(ctx context.Cont
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.ProcedureInput, error) {
 			return ec.unmarshalNProcedureInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐProcedureInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateRoutingRule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RoutingRuleInput, error) {
+			return ec.unmarshalNRoutingRuleInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐRoutingRuleInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -7044,6 +10327,36 @@ func (ec *executionContext) field_Query_appointments_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_auditLog_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.AuditFilter, error) {
+			return ec.unmarshalOAuditFilter2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐAuditFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_availableSlots_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7082,6 +10395,34 @@ func (ec *executionContext) field_Query_availableSlots_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_campaign_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_campaigns_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "statuses",
+		func(ctx context.Context, v any) ([]sportello.CampaignStatus, error) {
+			return ec.unmarshalOCampaignStatus2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐCampaignStatusᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["statuses"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_citizens_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7101,6 +10442,174 @@ func (ec *executionContext) field_Query_citizens_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["first"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_contentByPath_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "path",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["path"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "language",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["language"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_contentBySlug_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "slug",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["slug"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "language",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["language"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_contentDiff_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_contentRevisions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_contentTree_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "language",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["language"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "root",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["root"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_content_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_contents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.ContentFilter, error) {
+			return ec.unmarshalOContentFilter2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐContentFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_duplicateCandidates_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DuplicateQueryInput, error) {
+			return ec.unmarshalNDuplicateQueryInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐDuplicateQueryInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -7222,6 +10731,50 @@ func (ec *executionContext) field_Query_procedures_args(ctx context.Context, raw
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_renderReplyTemplate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "templateId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["templateId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "ticketId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ticketId"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_replyTemplates_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "kind",
+		func(ctx context.Context, v any) (*sportello.Kind, error) {
+			return ec.unmarshalOTicketKind2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐKind(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kind"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "officeId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["officeId"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_search_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7310,6 +10863,20 @@ func (ec *executionContext) field_Query_staff_args(ctx context.Context, rawArgs 
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_testRoutingRule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RoutingSampleInput, error) {
+			return ec.unmarshalNRoutingSampleInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐRoutingSampleInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_ticketByReceipt_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7373,6 +10940,28 @@ func (ec *executionContext) field_Query_tickets_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*sportello.TicketOrder, error) {
+			return ec.unmarshalOTicketOrder2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐTicketOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_contentPublished_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
 	return args, nil
 }
 
@@ -8690,6 +12279,355 @@ func (ec *executionContext) fieldContext_Appointment_createdAt(_ context.Context
 	return graphql.NewScalarFieldContext("Appointment", field, false, false, "Time")
 }
 
+func (ec *executionContext) _AuditEntry_id(ctx context.Context, field graphql.CollectedField, obj *sportello.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AuditEntry_at(ctx context.Context, field graphql.CollectedField, obj *sportello.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AuditEntry_actorSubject(ctx context.Context, field graphql.CollectedField, obj *sportello.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_actorSubject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActorSubject, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_actorSubject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEntry_actorName(ctx context.Context, field graphql.CollectedField, obj *sportello.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_actorName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActorName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_actorName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEntry_actorRoles(ctx context.Context, field graphql.CollectedField, obj *sportello.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_actorRoles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActorRoles, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []sportello.Role) graphql.Marshaler {
+			return ec.marshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_actorRoles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "Role")
+}
+
+func (ec *executionContext) _AuditEntry_action(ctx context.Context, field graphql.CollectedField, obj *sportello.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.AuditAction) graphql.Marshaler {
+			return ec.marshalNAuditAction2githubᚗcomᚋsportelloᚋsportelloᚐAuditAction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "AuditAction")
+}
+
+func (ec *executionContext) _AuditEntry_what(ctx context.Context, field graphql.CollectedField, obj *sportello.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_what(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.What, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_what(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEntry_citizenId(ctx context.Context, field graphql.CollectedField, obj *sportello.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_citizenId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AuditEntry().CitizenID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_citizenId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, true, true, "ID")
+}
+
+func (ec *executionContext) _AuditEntry_clientAddr(ctx context.Context, field graphql.CollectedField, obj *sportello.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_clientAddr(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AuditEntry().ClientAddr(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_clientAddr(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, true, true, "String")
+}
+
+func (ec *executionContext) _AuditEntry_requestId(ctx context.Context, field graphql.CollectedField, obj *sportello.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_requestId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AuditEntry().RequestID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_requestId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, true, true, "String")
+}
+
+func (ec *executionContext) _AuditEntryConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntryConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AuditEntryEdge) graphql.Marshaler {
+			return ec.marshalNAuditEntryEdge2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐAuditEntryEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntryConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEntryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEntryEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEntryConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntryConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntryConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEntryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEntryEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntryEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntryEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntryEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntryEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEntryEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntryEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntryEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.AuditEntry) graphql.Marshaler {
+			return ec.marshalNAuditEntry2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐAuditEntry(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntryEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEntryEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _AvailableSlot_start(ctx context.Context, field graphql.CollectedField, obj *sportello.Slot) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8872,6 +12810,387 @@ func (ec *executionContext) _BookingSettings_protocolOnBooking(ctx context.Conte
 }
 func (ec *executionContext) fieldContext_BookingSettings_protocolOnBooking(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("BookingSettings", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Campaign_id(ctx context.Context, field graphql.CollectedField, obj *sportello.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Campaign_name(ctx context.Context, field graphql.CollectedField, obj *sportello.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, false, false, "String")
+}
+
+func (ec *executionContext) _Campaign_goal(ctx context.Context, field graphql.CollectedField, obj *sportello.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_goal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Goal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_goal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, false, false, "String")
+}
+
+func (ec *executionContext) _Campaign_audience(ctx context.Context, field graphql.CollectedField, obj *sportello.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_audience(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Audience, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.CampaignAudience) graphql.Marshaler {
+			return ec.marshalNCampaignAudience2githubᚗcomᚋsportelloᚋsportelloᚐCampaignAudience(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_audience(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, false, false, "CampaignAudience")
+}
+
+func (ec *executionContext) _Campaign_targetGroups(ctx context.Context, field graphql.CollectedField, obj *sportello.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_targetGroups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TargetGroups, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_targetGroups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, false, false, "String")
+}
+
+func (ec *executionContext) _Campaign_channels(ctx context.Context, field graphql.CollectedField, obj *sportello.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_channels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Channels, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []sportello.CampaignChannel) graphql.Marshaler {
+			return ec.marshalNCampaignChannel2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐCampaignChannelᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_channels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, false, false, "CampaignChannel")
+}
+
+func (ec *executionContext) _Campaign_startsOn(ctx context.Context, field graphql.CollectedField, obj *sportello.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_startsOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartsOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.Date) graphql.Marshaler {
+			return ec.marshalNDate2githubᚗcomᚋsportelloᚋsportelloᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_startsOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Campaign_endsOn(ctx context.Context, field graphql.CollectedField, obj *sportello.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_endsOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndsOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.Date) graphql.Marshaler {
+			return ec.marshalNDate2githubᚗcomᚋsportelloᚋsportelloᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_endsOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Campaign_status(ctx context.Context, field graphql.CollectedField, obj *sportello.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.CampaignStatus) graphql.Marshaler {
+			return ec.marshalNCampaignStatus2githubᚗcomᚋsportelloᚋsportelloᚐCampaignStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, false, false, "CampaignStatus")
+}
+
+func (ec *executionContext) _Campaign_contents(ctx context.Context, field graphql.CollectedField, obj *sportello.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_contents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Campaign().Contents(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*sportello.Content) graphql.Marshaler {
+			return ec.marshalNContent2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐContentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_contents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Campaign",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Content(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Campaign_resultLinks(ctx context.Context, field graphql.CollectedField, obj *sportello.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_resultLinks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResultLinks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []sportello.Link) graphql.Marshaler {
+			return ec.marshalNLink2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐLinkᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_resultLinks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Campaign",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Link(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Campaign_distributions(ctx context.Context, field graphql.CollectedField, obj *sportello.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_distributions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Campaign().Distributions(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*sportello.Distribution) graphql.Marshaler {
+			return ec.marshalNDistribution2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐDistributionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_distributions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Campaign",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Distribution(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Campaign_totals(ctx context.Context, field graphql.CollectedField, obj *sportello.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_totals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Campaign().Totals(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.DistributionTotals) graphql.Marshaler {
+			return ec.marshalNDistributionTotals2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐDistributionTotals(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_totals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Campaign",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DistributionTotals(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Campaign_createdAt(ctx context.Context, field graphql.CollectedField, obj *sportello.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Campaign_updatedAt(ctx context.Context, field graphql.CollectedField, obj *sportello.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, false, false, "Time")
 }
 
 func (ec *executionContext) _ChannelCount_channel(ctx context.Context, field graphql.CollectedField, obj *model.ChannelCount) (ret graphql.Marshaler) {
@@ -9343,6 +13662,1168 @@ func (ec *executionContext) fieldContext_Contact_phone(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Contact", field, true, true, "String")
 }
 
+func (ec *executionContext) _Content_id(ctx context.Context, field graphql.CollectedField, obj *sportello.Content) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Content_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Content_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Content", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Content_type(ctx context.Context, field graphql.CollectedField, obj *sportello.Content) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Content_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.ContentType) graphql.Marshaler {
+			return ec.marshalNContentType2githubᚗcomᚋsportelloᚋsportelloᚐContentType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Content_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Content", field, false, false, "ContentType")
+}
+
+func (ec *executionContext) _Content_language(ctx context.Context, field graphql.CollectedField, obj *sportello.Content) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Content_language(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Language, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Content_language(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Content", field, false, false, "String")
+}
+
+func (ec *executionContext) _Content_slug(ctx context.Context, field graphql.CollectedField, obj *sportello.Content) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Content_slug(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Slug, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Content_slug(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Content", field, false, false, "String")
+}
+
+func (ec *executionContext) _Content_path(ctx context.Context, field graphql.CollectedField, obj *sportello.Content) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Content_path(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Content().Path(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Content_path(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Content", field, true, true, "String")
+}
+
+func (ec *executionContext) _Content_parentPath(ctx context.Context, field graphql.CollectedField, obj *sportello.Content) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Content_parentPath(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Content().ParentPath(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Content_parentPath(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Content", field, true, true, "String")
+}
+
+func (ec *executionContext) _Content_title(ctx context.Context, field graphql.CollectedField, obj *sportello.Content) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Content_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Content_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Content", field, false, false, "String")
+}
+
+func (ec *executionContext) _Content_summary(ctx context.Context, field graphql.CollectedField, obj *sportello.Content) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Content_summary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Summary, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Content_summary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Content", field, false, false, "String")
+}
+
+func (ec *executionContext) _Content_body(ctx context.Context, field graphql.CollectedField, obj *sportello.Content) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Content_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Content_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Content", field, false, false, "String")
+}
+
+func (ec *executionContext) _Content_bodyHtml(ctx context.Context, field graphql.CollectedField, obj *sportello.Content) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Content_bodyHtml(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BodyHTML, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Content_bodyHtml(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Content", field, false, false, "String")
+}
+
+func (ec *executionContext) _Content_topics(ctx context.Context, field graphql.CollectedField, obj *sportello.Content) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Content_topics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Topics, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Content_topics(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Content", field, false, false, "String")
+}
+
+func (ec *executionContext) _Content_office(ctx context.Context, field graphql.CollectedField, obj *sportello.Content) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Content_office(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Content().Office(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Office) graphql.Marshaler {
+			return ec.marshalOOffice2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐOffice(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Content_office(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Content",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Office(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Content_attachments(ctx context.Context, field graphql.CollectedField, obj *sportello.Content) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Content_attachments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attachments, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []sportello.Link) graphql.Marshaler {
+			return ec.marshalNLink2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐLinkᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Content_attachments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Content",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Link(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Content_cover(ctx context.Context, field graphql.CollectedField, obj *sportello.Content) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Content_cover(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cover, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Image) graphql.Marshaler {
+			return ec.marshalOImage2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐImage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Content_cover(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Content",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Image(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Content_eventStart(ctx context.Context, field graphql.CollectedField, obj *sportello.Content) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Content_eventStart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EventStart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Content_eventStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Content", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Content_eventEnd(ctx context.Context, field graphql.CollectedField, obj *sportello.Content) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Content_eventEnd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EventEnd, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Content_eventEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Content", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Content_eventPlace(ctx context.Context, field graphql.CollectedField, obj *sportello.Content) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Content_eventPlace(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Content().EventPlace(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Content_eventPlace(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Content", field, true, true, "String")
+}
+
+func (ec *executionContext) _Content_translations(ctx context.Context, field graphql.CollectedField, obj *sportello.Content) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Content_translations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Content().Translations(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*sportello.Content) graphql.Marshaler {
+			return ec.marshalNContent2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐContentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Content_translations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Content",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Content(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Content_status(ctx context.Context, field graphql.CollectedField, obj *sportello.Content) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Content_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.ContentStatus) graphql.Marshaler {
+			return ec.marshalNContentStatus2githubᚗcomᚋsportelloᚋsportelloᚐContentStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Content_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Content", field, false, false, "ContentStatus")
+}
+
+func (ec *executionContext) _Content_revision(ctx context.Context, field graphql.CollectedField, obj *sportello.Content) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Content_revision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Revision, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Content_revision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Content", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Content_liveRevision(ctx context.Context, field graphql.CollectedField, obj *sportello.Content) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Content_liveRevision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Content().LiveRevision(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Content_liveRevision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Content", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Content_live(ctx context.Context, field graphql.CollectedField, obj *sportello.Content) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Content_live(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Live(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Content_live(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Content", field, true, false, "Boolean")
+}
+
+func (ec *executionContext) _Content_publishAt(ctx context.Context, field graphql.CollectedField, obj *sportello.Content) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Content_publishAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublishAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Content_publishAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Content", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Content_unpublishAt(ctx context.Context, field graphql.CollectedField, obj *sportello.Content) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Content_unpublishAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnpublishAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Content_unpublishAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Content", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Content_publishedAt(ctx context.Context, field graphql.CollectedField, obj *sportello.Content) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Content_publishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Content_publishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Content", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Content_createdAt(ctx context.Context, field graphql.CollectedField, obj *sportello.Content) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Content_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Content_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Content", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Content_updatedAt(ctx context.Context, field graphql.CollectedField, obj *sportello.Content) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Content_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Content_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Content", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ContentConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ContentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ContentEdge) graphql.Marshaler {
+			return ec.marshalNContentEdge2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐContentEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ContentConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContentEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ContentConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ContentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ContentConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ContentEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ContentEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ContentEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ContentEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Content) graphql.Marshaler {
+			return ec.marshalNContent2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐContent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ContentEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Content(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ContentPublishedEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *sportello.TopicEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentPublishedEvent_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentPublishedEvent_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentPublishedEvent", field, true, false, "String")
+}
+
+func (ec *executionContext) _ContentPublishedEvent_at(ctx context.Context, field graphql.CollectedField, obj *sportello.TopicEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentPublishedEvent_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentPublishedEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentPublishedEvent", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ContentPublishedEvent_id(ctx context.Context, field graphql.CollectedField, obj *sportello.TopicEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentPublishedEvent_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ContentPublishedEvent().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentPublishedEvent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentPublishedEvent", field, true, true, "ID")
+}
+
+func (ec *executionContext) _ContentPublishedEvent_type(ctx context.Context, field graphql.CollectedField, obj *sportello.TopicEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentPublishedEvent_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ContentPublishedEvent().Type(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.ContentType) graphql.Marshaler {
+			return ec.marshalNContentType2githubᚗcomᚋsportelloᚋsportelloᚐContentType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentPublishedEvent_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentPublishedEvent", field, true, true, "ContentType")
+}
+
+func (ec *executionContext) _ContentPublishedEvent_language(ctx context.Context, field graphql.CollectedField, obj *sportello.TopicEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentPublishedEvent_language(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ContentPublishedEvent().Language(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentPublishedEvent_language(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentPublishedEvent", field, true, true, "String")
+}
+
+func (ec *executionContext) _ContentPublishedEvent_slug(ctx context.Context, field graphql.CollectedField, obj *sportello.TopicEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentPublishedEvent_slug(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ContentPublishedEvent().Slug(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentPublishedEvent_slug(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentPublishedEvent", field, true, true, "String")
+}
+
+func (ec *executionContext) _ContentPublishedEvent_path(ctx context.Context, field graphql.CollectedField, obj *sportello.TopicEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentPublishedEvent_path(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ContentPublishedEvent().Path(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ContentPublishedEvent_path(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentPublishedEvent", field, true, true, "String")
+}
+
+func (ec *executionContext) _ContentPublishedEvent_live(ctx context.Context, field graphql.CollectedField, obj *sportello.TopicEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentPublishedEvent_live(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ContentPublishedEvent().Live(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentPublishedEvent_live(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentPublishedEvent", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _ContentPublishedEvent_content(ctx context.Context, field graphql.CollectedField, obj *sportello.TopicEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentPublishedEvent_content(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ContentPublishedEvent().Content(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Content) graphql.Marshaler {
+			return ec.marshalOContent2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐContent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ContentPublishedEvent_content(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ContentPublishedEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Content(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ContentRevision_number(ctx context.Context, field graphql.CollectedField, obj *sportello.ContentRevision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentRevision_number(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Number, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentRevision_number(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentRevision", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ContentRevision_title(ctx context.Context, field graphql.CollectedField, obj *sportello.ContentRevision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentRevision_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentRevision_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentRevision", field, false, false, "String")
+}
+
+func (ec *executionContext) _ContentRevision_summary(ctx context.Context, field graphql.CollectedField, obj *sportello.ContentRevision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentRevision_summary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Summary, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentRevision_summary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentRevision", field, false, false, "String")
+}
+
+func (ec *executionContext) _ContentRevision_body(ctx context.Context, field graphql.CollectedField, obj *sportello.ContentRevision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentRevision_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentRevision_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentRevision", field, false, false, "String")
+}
+
+func (ec *executionContext) _ContentRevision_author(ctx context.Context, field graphql.CollectedField, obj *sportello.ContentRevision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentRevision_author(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Author, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.Actor) graphql.Marshaler {
+			return ec.marshalNActor2githubᚗcomᚋsportelloᚋsportelloᚐActor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentRevision_author(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ContentRevision",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Actor(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ContentRevision_createdAt(ctx context.Context, field graphql.CollectedField, obj *sportello.ContentRevision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentRevision_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentRevision_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentRevision", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ContentRevision_restoredFrom(ctx context.Context, field graphql.CollectedField, obj *sportello.ContentRevision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentRevision_restoredFrom(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ContentRevision().RestoredFrom(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ContentRevision_restoredFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentRevision", field, true, true, "Int")
+}
+
 func (ec *executionContext) _Dashboard_at(ctx context.Context, field graphql.CollectedField, obj *sportello.Dashboard) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9485,6 +14966,810 @@ func (ec *executionContext) fieldContext_Dashboard_filedToday(_ context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _DiffLine_op(ctx context.Context, field graphql.CollectedField, obj *sportello.DiffLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiffLine_op(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Op, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.DiffOp) graphql.Marshaler {
+			return ec.marshalNDiffOp2githubᚗcomᚋsportelloᚋsportelloᚐDiffOp(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiffLine_op(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiffLine", field, false, false, "DiffOp")
+}
+
+func (ec *executionContext) _DiffLine_text(ctx context.Context, field graphql.CollectedField, obj *sportello.DiffLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiffLine_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiffLine_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DiffLine", field, false, false, "String")
+}
+
+func (ec *executionContext) _Distribution_id(ctx context.Context, field graphql.CollectedField, obj *sportello.Distribution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Distribution_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Distribution_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Distribution", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Distribution_material(ctx context.Context, field graphql.CollectedField, obj *sportello.Distribution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Distribution_material(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Material, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Distribution_material(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Distribution", field, false, false, "String")
+}
+
+func (ec *executionContext) _Distribution_content(ctx context.Context, field graphql.CollectedField, obj *sportello.Distribution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Distribution_content(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Distribution().Content(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Content) graphql.Marshaler {
+			return ec.marshalOContent2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐContent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Distribution_content(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Distribution",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Content(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Distribution_channel(ctx context.Context, field graphql.CollectedField, obj *sportello.Distribution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Distribution_channel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Channel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.CampaignChannel) graphql.Marshaler {
+			return ec.marshalNCampaignChannel2githubᚗcomᚋsportelloᚋsportelloᚐCampaignChannel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Distribution_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Distribution", field, false, false, "CampaignChannel")
+}
+
+func (ec *executionContext) _Distribution_place(ctx context.Context, field graphql.CollectedField, obj *sportello.Distribution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Distribution_place(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Place, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Distribution_place(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Distribution", field, false, false, "String")
+}
+
+func (ec *executionContext) _Distribution_copies(ctx context.Context, field graphql.CollectedField, obj *sportello.Distribution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Distribution_copies(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Copies, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Distribution_copies(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Distribution", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Distribution_deliveredOn(ctx context.Context, field graphql.CollectedField, obj *sportello.Distribution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Distribution_deliveredOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeliveredOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.Date) graphql.Marshaler {
+			return ec.marshalNDate2githubᚗcomᚋsportelloᚋsportelloᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Distribution_deliveredOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Distribution", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Distribution_deliveredBy(ctx context.Context, field graphql.CollectedField, obj *sportello.Distribution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Distribution_deliveredBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeliveredBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Distribution_deliveredBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Distribution", field, false, false, "String")
+}
+
+func (ec *executionContext) _Distribution_recordedBy(ctx context.Context, field graphql.CollectedField, obj *sportello.Distribution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Distribution_recordedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Distribution().RecordedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Staff) graphql.Marshaler {
+			return ec.marshalOStaff2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐStaff(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Distribution_recordedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Distribution",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Staff(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Distribution_notes(ctx context.Context, field graphql.CollectedField, obj *sportello.Distribution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Distribution_notes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Notes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Distribution_notes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Distribution", field, false, false, "String")
+}
+
+func (ec *executionContext) _Distribution_createdAt(ctx context.Context, field graphql.CollectedField, obj *sportello.Distribution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Distribution_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Distribution_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Distribution", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DistributionTotal_key(ctx context.Context, field graphql.CollectedField, obj *sportello.DistributionTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DistributionTotal_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DistributionTotal_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DistributionTotal", field, false, false, "String")
+}
+
+func (ec *executionContext) _DistributionTotal_deliveries(ctx context.Context, field graphql.CollectedField, obj *sportello.DistributionTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DistributionTotal_deliveries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Deliveries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DistributionTotal_deliveries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DistributionTotal", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DistributionTotal_copies(ctx context.Context, field graphql.CollectedField, obj *sportello.DistributionTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DistributionTotal_copies(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Copies, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DistributionTotal_copies(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DistributionTotal", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DistributionTotals_deliveries(ctx context.Context, field graphql.CollectedField, obj *sportello.DistributionTotals) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DistributionTotals_deliveries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Deliveries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DistributionTotals_deliveries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DistributionTotals", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DistributionTotals_copies(ctx context.Context, field graphql.CollectedField, obj *sportello.DistributionTotals) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DistributionTotals_copies(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Copies, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DistributionTotals_copies(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DistributionTotals", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DistributionTotals_byChannel(ctx context.Context, field graphql.CollectedField, obj *sportello.DistributionTotals) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DistributionTotals_byChannel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByChannel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []sportello.DistributionTotal) graphql.Marshaler {
+			return ec.marshalNDistributionTotal2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐDistributionTotalᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DistributionTotals_byChannel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DistributionTotals",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DistributionTotal(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DistributionTotals_byPlace(ctx context.Context, field graphql.CollectedField, obj *sportello.DistributionTotals) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DistributionTotals_byPlace(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByPlace, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []sportello.DistributionTotal) graphql.Marshaler {
+			return ec.marshalNDistributionTotal2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐDistributionTotalᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DistributionTotals_byPlace(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DistributionTotals",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DistributionTotal(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DistributionTotals_byMaterial(ctx context.Context, field graphql.CollectedField, obj *sportello.DistributionTotals) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DistributionTotals_byMaterial(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByMaterial, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []sportello.DistributionTotal) graphql.Marshaler {
+			return ec.marshalNDistributionTotal2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐDistributionTotalᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DistributionTotals_byMaterial(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DistributionTotals",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DistributionTotal(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DuplicateCandidate_ticketId(ctx context.Context, field graphql.CollectedField, obj *sportello.DuplicateCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidate_ticketId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TicketID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidate_ticketId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DuplicateCandidate", field, false, false, "ID")
+}
+
+func (ec *executionContext) _DuplicateCandidate_protocolNumber(ctx context.Context, field graphql.CollectedField, obj *sportello.DuplicateCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidate_protocolNumber(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DuplicateCandidate().ProtocolNumber(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidate_protocolNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DuplicateCandidate", field, true, true, "String")
+}
+
+func (ec *executionContext) _DuplicateCandidate_subject(ctx context.Context, field graphql.CollectedField, obj *sportello.DuplicateCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidate_subject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subject, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidate_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DuplicateCandidate", field, false, false, "String")
+}
+
+func (ec *executionContext) _DuplicateCandidate_status(ctx context.Context, field graphql.CollectedField, obj *sportello.DuplicateCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidate_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.Status) graphql.Marshaler {
+			return ec.marshalNTicketStatus2githubᚗcomᚋsportelloᚋsportelloᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidate_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DuplicateCandidate", field, false, false, "TicketStatus")
+}
+
+func (ec *executionContext) _DuplicateCandidate_createdAt(ctx context.Context, field graphql.CollectedField, obj *sportello.DuplicateCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidate_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidate_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DuplicateCandidate", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DuplicateCandidate_followerCount(ctx context.Context, field graphql.CollectedField, obj *sportello.DuplicateCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidate_followerCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DuplicateCandidate().FollowerCount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidate_followerCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DuplicateCandidate", field, true, true, "Int")
+}
+
+func (ec *executionContext) _DuplicateCandidate_distanceMeters(ctx context.Context, field graphql.CollectedField, obj *sportello.DuplicateCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidate_distanceMeters(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DistanceMeters, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidate_distanceMeters(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DuplicateCandidate", field, false, false, "Float")
+}
+
+func (ec *executionContext) _DuplicateCandidate_similarity(ctx context.Context, field graphql.CollectedField, obj *sportello.DuplicateCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidate_similarity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Similarity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidate_similarity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DuplicateCandidate", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Erasure_outcome(ctx context.Context, field graphql.CollectedField, obj *sportello.Erasure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Erasure_outcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outcome, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.ErasureOutcome) graphql.Marshaler {
+			return ec.marshalNErasureOutcome2githubᚗcomᚋsportelloᚋsportelloᚐErasureOutcome(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Erasure_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Erasure", field, false, false, "ErasureOutcome")
+}
+
+func (ec *executionContext) _Erasure_at(ctx context.Context, field graphql.CollectedField, obj *sportello.Erasure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Erasure_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Erasure_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Erasure", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Erasure_keptRecords(ctx context.Context, field graphql.CollectedField, obj *sportello.Erasure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Erasure_keptRecords(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.KeptRecords, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Erasure_keptRecords(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Erasure", field, false, false, "String")
+}
+
+func (ec *executionContext) _Erasure_cancelledAppointments(ctx context.Context, field graphql.CollectedField, obj *sportello.Erasure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Erasure_cancelledAppointments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CancelledAppointments, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Erasure_cancelledAppointments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Erasure", field, false, false, "Int")
+}
+
 func (ec *executionContext) _FirstResponseTarget_kind(ctx context.Context, field graphql.CollectedField, obj *sportello.FirstResponseTarget) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9561,6 +15846,144 @@ func (ec *executionContext) _FirstResponseTarget_hours(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_FirstResponseTarget_hours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FirstResponseTarget", field, false, false, "Int")
+}
+
+func (ec *executionContext) _GeoPoint_latitude(ctx context.Context, field graphql.CollectedField, obj *sportello.Point) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GeoPoint_latitude(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Latitude, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GeoPoint_latitude(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GeoPoint", field, false, false, "Float")
+}
+
+func (ec *executionContext) _GeoPoint_longitude(ctx context.Context, field graphql.CollectedField, obj *sportello.Point) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GeoPoint_longitude(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Longitude, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GeoPoint_longitude(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GeoPoint", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Image_url(ctx context.Context, field graphql.CollectedField, obj *sportello.Image) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Image_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Image_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Image", field, false, false, "String")
+}
+
+func (ec *executionContext) _Image_alt(ctx context.Context, field graphql.CollectedField, obj *sportello.Image) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Image_alt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Alt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Image_alt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Image", field, false, false, "String")
+}
+
+func (ec *executionContext) _Link_url(ctx context.Context, field graphql.CollectedField, obj *sportello.Link) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Link_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Link_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Link", field, false, false, "String")
+}
+
+func (ec *executionContext) _Link_description(ctx context.Context, field graphql.CollectedField, obj *sportello.Link) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Link_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Link_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Link", field, false, false, "String")
 }
 
 func (ec *executionContext) _Location_latitude(ctx context.Context, field graphql.CollectedField, obj *sportello.Location) (ret graphql.Marshaler) {
@@ -10934,6 +17357,626 @@ func (ec *executionContext) fieldContext_Mutation_createCitizen(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createContent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createContent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateContent(ctx, fc.Args["input"].(model.NewContentInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"EDITOR", "MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.Content
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Content
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Content) graphql.Marshaler {
+			return ec.marshalNContent2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐContent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createContent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Content(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createContent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateContent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateContent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateContent(ctx, fc.Args["id"].(string), fc.Args["input"].(model.ContentInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"EDITOR", "MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.Content
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Content
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Content) graphql.Marshaler {
+			return ec.marshalNContent2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐContent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateContent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Content(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateContent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_submitContentForReview(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_submitContentForReview(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SubmitContentForReview(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"EDITOR", "MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.Content
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Content
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Content) graphql.Marshaler {
+			return ec.marshalNContent2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐContent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_submitContentForReview(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Content(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_submitContentForReview_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_approveContent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_approveContent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ApproveContent(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"EDITOR", "MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.Content
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Content
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Content) graphql.Marshaler {
+			return ec.marshalNContent2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐContent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_approveContent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Content(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_approveContent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_publishContent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_publishContent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PublishContent(ctx, fc.Args["id"].(string), fc.Args["at"].(*time.Time))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"EDITOR", "MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.Content
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Content
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Content) graphql.Marshaler {
+			return ec.marshalNContent2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐContent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_publishContent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Content(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_publishContent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_archiveContent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_archiveContent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ArchiveContent(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"EDITOR", "MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.Content
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Content
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Content) graphql.Marshaler {
+			return ec.marshalNContent2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐContent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_archiveContent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Content(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_archiveContent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_restoreContentRevision(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_restoreContentRevision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RestoreContentRevision(ctx, fc.Args["id"].(string), fc.Args["revision"].(int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"EDITOR", "MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.Content
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Content
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Content) graphql.Marshaler {
+			return ec.marshalNContent2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐContent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_restoreContentRevision(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Content(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_restoreContentRevision_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createCampaign(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createCampaign(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateCampaign(ctx, fc.Args["input"].(model.CampaignInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"EDITOR", "MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.Campaign
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Campaign
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Campaign) graphql.Marshaler {
+			return ec.marshalNCampaign2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐCampaign(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createCampaign(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Campaign(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createCampaign_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateCampaign(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateCampaign(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateCampaign(ctx, fc.Args["id"].(string), fc.Args["input"].(model.CampaignInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"EDITOR", "MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.Campaign
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Campaign
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Campaign) graphql.Marshaler {
+			return ec.marshalNCampaign2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐCampaign(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateCampaign(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Campaign(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateCampaign_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_recordDistribution(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordDistribution(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordDistribution(ctx, fc.Args["campaignId"].(string), fc.Args["input"].(model.DistributionInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"EDITOR", "MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.Distribution
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Distribution
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Distribution) graphql.Marshaler {
+			return ec.marshalNDistribution2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐDistribution(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordDistribution(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Distribution(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordDistribution_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_setOpeningHours(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11368,6 +18411,56 @@ func (ec *executionContext) fieldContext_Mutation_setResponseTerm(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_requestErasure(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_requestErasure(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().RequestErasure(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"CITIZEN"})
+				if err != nil {
+					var zeroVal *sportello.Erasure
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Erasure
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Erasure) graphql.Marshaler {
+			return ec.marshalNErasure2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐErasure(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_requestErasure(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Erasure(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_submitTicket(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11654,6 +18747,502 @@ func (ec *executionContext) fieldContext_Mutation_postTicketMessage(ctx context.
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_postTicketMessage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createRoutingRule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createRoutingRule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateRoutingRule(ctx, fc.Args["input"].(model.RoutingRuleInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.RoutingRule
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.RoutingRule
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.RoutingRule) graphql.Marshaler {
+			return ec.marshalNRoutingRule2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐRoutingRule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createRoutingRule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RoutingRule(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createRoutingRule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateRoutingRule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateRoutingRule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateRoutingRule(ctx, fc.Args["id"].(string), fc.Args["input"].(model.RoutingRuleInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.RoutingRule
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.RoutingRule
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.RoutingRule) graphql.Marshaler {
+			return ec.marshalNRoutingRule2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐRoutingRule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateRoutingRule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RoutingRule(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateRoutingRule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setStaffAvailability(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setStaffAvailability(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetStaffAvailability(ctx, fc.Args["userId"].(string), fc.Args["absent"].(bool))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.Staff
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Staff
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Staff) graphql.Marshaler {
+			return ec.marshalNStaff2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐStaff(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setStaffAvailability(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Staff(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setStaffAvailability_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setTicketPriority(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setTicketPriority(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetTicketPriority(ctx, fc.Args["id"].(string), fc.Args["priority"].(sportello.Priority))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"OPERATOR", "MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.Ticket
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Ticket
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Ticket) graphql.Marshaler {
+			return ec.marshalNTicket2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐTicket(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setTicketPriority(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ticket(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setTicketPriority_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_followTicket(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_followTicket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().FollowTicket(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"CITIZEN"})
+				if err != nil {
+					var zeroVal *sportello.Ticket
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Ticket
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Ticket) graphql.Marshaler {
+			return ec.marshalNTicket2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐTicket(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_followTicket(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ticket(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_followTicket_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unfollowTicket(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unfollowTicket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnfollowTicket(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"CITIZEN"})
+				if err != nil {
+					var zeroVal *sportello.Ticket
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Ticket
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Ticket) graphql.Marshaler {
+			return ec.marshalNTicket2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐTicket(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unfollowTicket(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ticket(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unfollowTicket_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_mergeTickets(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_mergeTickets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MergeTickets(ctx, fc.Args["masterId"].(string), fc.Args["duplicateIds"].([]string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"OPERATOR", "MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.Ticket
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Ticket
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Ticket) graphql.Marshaler {
+			return ec.marshalNTicket2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐTicket(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_mergeTickets(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ticket(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_mergeTickets_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createReplyTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createReplyTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateReplyTemplate(ctx, fc.Args["input"].(model.ReplyTemplateInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.ReplyTemplate
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.ReplyTemplate
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.ReplyTemplate) graphql.Marshaler {
+			return ec.marshalNReplyTemplate2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐReplyTemplate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createReplyTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReplyTemplate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createReplyTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -14010,6 +21599,75 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
 }
 
+func (ec *executionContext) _PersonalDataExport_generatedAt(ctx context.Context, field graphql.CollectedField, obj *sportello.PersonalDataExport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PersonalDataExport_generatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GeneratedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PersonalDataExport_generatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PersonalDataExport", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PersonalDataExport_format(ctx context.Context, field graphql.CollectedField, obj *sportello.PersonalDataExport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PersonalDataExport_format(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PersonalDataExport().Format(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PersonalDataExport_format(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PersonalDataExport", field, true, true, "String")
+}
+
+func (ec *executionContext) _PersonalDataExport_data(ctx context.Context, field graphql.CollectedField, obj *sportello.PersonalDataExport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PersonalDataExport_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PersonalDataExport().Data(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PersonalDataExport_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PersonalDataExport", field, true, true, "String")
+}
+
 func (ec *executionContext) _Procedure_id(ctx context.Context, field graphql.CollectedField, obj *sportello.Procedure) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15054,6 +22712,474 @@ func (ec *executionContext) fieldContext_Query_citizens(ctx context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_content(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_content(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Content(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Content) graphql.Marshaler {
+			return ec.marshalOContent2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐContent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_content(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Content(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_content_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_contentByPath(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_contentByPath(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ContentByPath(ctx, fc.Args["path"].(string), fc.Args["language"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Content) graphql.Marshaler {
+			return ec.marshalOContent2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐContent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_contentByPath(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Content(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_contentByPath_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_contentBySlug(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_contentBySlug(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ContentBySlug(ctx, fc.Args["slug"].(string), fc.Args["language"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Content) graphql.Marshaler {
+			return ec.marshalOContent2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐContent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_contentBySlug(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Content(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_contentBySlug_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_contents(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_contents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Contents(ctx, fc.Args["filter"].(*model.ContentFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ContentConnection) graphql.Marshaler {
+			return ec.marshalNContentConnection2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐContentConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_contents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContentConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_contents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_contentTree(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_contentTree(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ContentTree(ctx, fc.Args["language"].(*string), fc.Args["root"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*sportello.Content) graphql.Marshaler {
+			return ec.marshalNContent2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐContentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_contentTree(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Content(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_contentTree_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_contentRevisions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_contentRevisions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ContentRevisions(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"EDITOR", "MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal []*sportello.ContentRevision
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*sportello.ContentRevision
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*sportello.ContentRevision) graphql.Marshaler {
+			return ec.marshalNContentRevision2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐContentRevisionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_contentRevisions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContentRevision(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_contentRevisions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_contentDiff(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_contentDiff(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ContentDiff(ctx, fc.Args["id"].(string), fc.Args["from"].(int), fc.Args["to"].(int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"EDITOR", "MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal []*sportello.DiffLine
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*sportello.DiffLine
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*sportello.DiffLine) graphql.Marshaler {
+			return ec.marshalNDiffLine2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐDiffLineᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_contentDiff(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DiffLine(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_contentDiff_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_campaigns(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_campaigns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Campaigns(ctx, fc.Args["statuses"].([]sportello.CampaignStatus))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"EDITOR", "MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal []*sportello.Campaign
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*sportello.Campaign
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*sportello.Campaign) graphql.Marshaler {
+			return ec.marshalNCampaign2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐCampaignᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_campaigns(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Campaign(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_campaigns_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_campaign(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_campaign(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Campaign(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"EDITOR", "MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.Campaign
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Campaign
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Campaign) graphql.Marshaler {
+			return ec.marshalOCampaign2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐCampaign(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_campaign(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Campaign(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_campaign_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_office(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15445,6 +23571,118 @@ func (ec *executionContext) fieldContext_Query_responseTerms(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_exportMyData(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_exportMyData(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().ExportMyData(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"CITIZEN"})
+				if err != nil {
+					var zeroVal *sportello.PersonalDataExport
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.PersonalDataExport
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.PersonalDataExport) graphql.Marshaler {
+			return ec.marshalNPersonalDataExport2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐPersonalDataExport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_exportMyData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PersonalDataExport(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_auditLog(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_auditLog(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AuditLog(ctx, fc.Args["filter"].(*model.AuditFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *model.AuditEntryConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.AuditEntryConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditEntryConnection) graphql.Marshaler {
+			return ec.marshalNAuditEntryConnection2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐAuditEntryConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_auditLog(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEntryConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_auditLog_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_ticket(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15517,7 +23755,7 @@ func (ec *executionContext) _Query_tickets(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Tickets(ctx, fc.Args["filter"].(*model.TicketFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Tickets(ctx, fc.Args["filter"].(*model.TicketFilter), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["orderBy"].(*sportello.TicketOrder))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -15607,6 +23845,286 @@ func (ec *executionContext) fieldContext_Query_ticketByReceipt(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_ticketByReceipt_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_routingRules(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_routingRules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().RoutingRules(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"OPERATOR", "MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal []*sportello.RoutingRule
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*sportello.RoutingRule
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*sportello.RoutingRule) graphql.Marshaler {
+			return ec.marshalNRoutingRule2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐRoutingRuleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_routingRules(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RoutingRule(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_testRoutingRule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_testRoutingRule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().TestRoutingRule(ctx, fc.Args["input"].(model.RoutingSampleInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"OPERATOR", "MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.RoutingDecision
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.RoutingDecision
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.RoutingDecision) graphql.Marshaler {
+			return ec.marshalORoutingDecision2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐRoutingDecision(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_testRoutingRule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RoutingDecision(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_testRoutingRule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_duplicateCandidates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_duplicateCandidates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().DuplicateCandidates(ctx, fc.Args["input"].(model.DuplicateQueryInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*sportello.DuplicateCandidate) graphql.Marshaler {
+			return ec.marshalNDuplicateCandidate2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐDuplicateCandidateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_duplicateCandidates(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DuplicateCandidate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_duplicateCandidates_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_replyTemplates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_replyTemplates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ReplyTemplates(ctx, fc.Args["kind"].(*sportello.Kind), fc.Args["officeId"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"OPERATOR", "MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal []*sportello.ReplyTemplate
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*sportello.ReplyTemplate
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*sportello.ReplyTemplate) graphql.Marshaler {
+			return ec.marshalNReplyTemplate2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐReplyTemplateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_replyTemplates(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReplyTemplate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_replyTemplates_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_renderReplyTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_renderReplyTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().RenderReplyTemplate(ctx, fc.Args["templateId"].(string), fc.Args["ticketId"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"OPERATOR", "MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal string
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_renderReplyTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_renderReplyTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -16217,6 +24735,176 @@ func (ec *executionContext) fieldContext_RecordsAccess_publicSubject(_ context.C
 	return graphql.NewScalarFieldContext("RecordsAccess", field, true, true, "String")
 }
 
+func (ec *executionContext) _ReplyTemplate_id(ctx context.Context, field graphql.CollectedField, obj *sportello.ReplyTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReplyTemplate_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReplyTemplate_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReplyTemplate", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ReplyTemplate_name(ctx context.Context, field graphql.CollectedField, obj *sportello.ReplyTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReplyTemplate_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReplyTemplate_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReplyTemplate", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReplyTemplate_kind(ctx context.Context, field graphql.CollectedField, obj *sportello.ReplyTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReplyTemplate_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReplyTemplate().Kind(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Kind) graphql.Marshaler {
+			return ec.marshalOTicketKind2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐKind(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReplyTemplate_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReplyTemplate", field, true, true, "TicketKind")
+}
+
+func (ec *executionContext) _ReplyTemplate_office(ctx context.Context, field graphql.CollectedField, obj *sportello.ReplyTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReplyTemplate_office(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReplyTemplate().Office(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Office) graphql.Marshaler {
+			return ec.marshalOOffice2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐOffice(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReplyTemplate_office(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReplyTemplate",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Office(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReplyTemplate_language(ctx context.Context, field graphql.CollectedField, obj *sportello.ReplyTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReplyTemplate_language(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Language, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReplyTemplate_language(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReplyTemplate", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReplyTemplate_body(ctx context.Context, field graphql.CollectedField, obj *sportello.ReplyTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReplyTemplate_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReplyTemplate_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReplyTemplate", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReplyTemplate_createdAt(ctx context.Context, field graphql.CollectedField, obj *sportello.ReplyTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReplyTemplate_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReplyTemplate_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReplyTemplate", field, false, false, "Time")
+}
+
 func (ec *executionContext) _ResponseTerm_kind(ctx context.Context, field graphql.CollectedField, obj *sportello.ResponseTerm) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16293,6 +24981,630 @@ func (ec *executionContext) _ResponseTerm_days(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_ResponseTerm_days(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ResponseTerm", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RoutingArea_center(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingArea) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingArea_center(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Center, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Point) graphql.Marshaler {
+			return ec.marshalOGeoPoint2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐPoint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingArea_center(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RoutingArea",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GeoPoint(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RoutingArea_radiusMeters(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingArea) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingArea_radiusMeters(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RoutingArea().RadiusMeters(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingArea_radiusMeters(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoutingArea", field, true, true, "Float")
+}
+
+func (ec *executionContext) _RoutingArea_polygon(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingArea) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingArea_polygon(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Polygon, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []sportello.Point) graphql.Marshaler {
+			return ec.marshalOGeoPoint2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐPointᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingArea_polygon(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RoutingArea",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GeoPoint(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RoutingDecision_rule(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingDecision_rule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rule, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.RoutingRule) graphql.Marshaler {
+			return ec.marshalNRoutingRule2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐRoutingRule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingDecision_rule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RoutingDecision",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RoutingRule(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RoutingDecision_office(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingDecision_office(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RoutingDecision().Office(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Office) graphql.Marshaler {
+			return ec.marshalNOffice2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐOffice(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingDecision_office(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RoutingDecision",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Office(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RoutingDecision_assignee(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingDecision_assignee(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RoutingDecision().Assignee(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Staff) graphql.Marshaler {
+			return ec.marshalOStaff2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐStaff(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingDecision_assignee(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RoutingDecision",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Staff(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RoutingDecision_priority(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingDecision_priority(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RoutingDecision().Priority(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.Priority) graphql.Marshaler {
+			return ec.marshalNPriority2githubᚗcomᚋsportelloᚋsportelloᚐPriority(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingDecision_priority(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoutingDecision", field, true, true, "Priority")
+}
+
+func (ec *executionContext) _RoutingDecision_reason(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingDecision_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingDecision_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoutingDecision", field, false, false, "String")
+}
+
+func (ec *executionContext) _RoutingRule_id(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingRule_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingRule_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoutingRule", field, false, false, "ID")
+}
+
+func (ec *executionContext) _RoutingRule_name(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingRule_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingRule_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoutingRule", field, false, false, "String")
+}
+
+func (ec *executionContext) _RoutingRule_position(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingRule_position(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Position, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingRule_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoutingRule", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RoutingRule_enabled(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingRule_enabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Enabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingRule_enabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoutingRule", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RoutingRule_default(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingRule_default(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Default, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingRule_default(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoutingRule", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RoutingRule_kinds(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingRule_kinds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kinds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []sportello.Kind) graphql.Marshaler {
+			return ec.marshalNTicketKind2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐKindᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingRule_kinds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoutingRule", field, false, false, "TicketKind")
+}
+
+func (ec *executionContext) _RoutingRule_channels(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingRule_channels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Channels, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []sportello.Channel) graphql.Marshaler {
+			return ec.marshalNChannel2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐChannelᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingRule_channels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoutingRule", field, false, false, "Channel")
+}
+
+func (ec *executionContext) _RoutingRule_keywords(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingRule_keywords(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Keywords, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingRule_keywords(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoutingRule", field, false, false, "String")
+}
+
+func (ec *executionContext) _RoutingRule_area(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingRule_area(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Area, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.RoutingArea) graphql.Marshaler {
+			return ec.marshalORoutingArea2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐRoutingArea(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingRule_area(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RoutingRule",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RoutingArea(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RoutingRule_office(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingRule_office(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RoutingRule().Office(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Office) graphql.Marshaler {
+			return ec.marshalNOffice2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐOffice(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingRule_office(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RoutingRule",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Office(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RoutingRule_assignee(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingRule_assignee(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RoutingRule().Assignee(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Staff) graphql.Marshaler {
+			return ec.marshalOStaff2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐStaff(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingRule_assignee(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RoutingRule",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Staff(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RoutingRule_strategy(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingRule_strategy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Strategy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.AssignStrategy) graphql.Marshaler {
+			return ec.marshalNAssignStrategy2githubᚗcomᚋsportelloᚋsportelloᚐAssignStrategy(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingRule_strategy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoutingRule", field, false, false, "AssignStrategy")
+}
+
+func (ec *executionContext) _RoutingRule_maxOpenPerOperator(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingRule_maxOpenPerOperator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxOpenPerOperator, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingRule_maxOpenPerOperator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoutingRule", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RoutingRule_priority(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingRule_priority(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RoutingRule().Priority(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Priority) graphql.Marshaler {
+			return ec.marshalOPriority2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐPriority(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingRule_priority(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoutingRule", field, true, true, "Priority")
+}
+
+func (ec *executionContext) _RoutingRule_createdAt(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingRule_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingRule_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoutingRule", field, false, false, "Time")
+}
+
+func (ec *executionContext) _RoutingRule_updatedAt(ctx context.Context, field graphql.CollectedField, obj *sportello.RoutingRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoutingRule_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoutingRule_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoutingRule", field, false, false, "Time")
 }
 
 func (ec *executionContext) _SavedArea_latitude(ctx context.Context, field graphql.CollectedField, obj *sportello.Area) (ret graphql.Marshaler) {
@@ -17439,6 +26751,29 @@ func (ec *executionContext) fieldContext_Staff_office(_ context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _Staff_absent(ctx context.Context, field graphql.CollectedField, obj *sportello.Staff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Staff_absent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Absent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Staff_absent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Staff", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _StatusCount_status(ctx context.Context, field graphql.CollectedField, obj *model.StatusCount) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17733,6 +27068,50 @@ func (ec *executionContext) fieldContext_Subscription_dashboardChanged(_ context
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Dashboard(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_contentPublished(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_contentPublished(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().ContentPublished(ctx, fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.TopicEvent) graphql.Marshaler {
+			return ec.marshalNContentPublishedEvent2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐTopicEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_contentPublished(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContentPublishedEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_contentPublished_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -18086,7 +27465,7 @@ func (ec *executionContext) _Ticket_contact(ctx context.Context, field graphql.C
 			return ec.fieldContext_Ticket_contact(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Contact, nil
+			return ec.Resolvers.Ticket().Contact(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Contact) graphql.Marshaler {
@@ -18100,8 +27479,8 @@ func (ec *executionContext) fieldContext_Ticket_contact(_ context.Context, field
 	fc = &graphql.FieldContext{
 		Object:     "Ticket",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Contact(ctx, field)
 		},
@@ -18448,6 +27827,84 @@ func (ec *executionContext) fieldContext_Ticket_sla(_ context.Context, field gra
 	return fc, nil
 }
 
+func (ec *executionContext) _Ticket_priority(ctx context.Context, field graphql.CollectedField, obj *sportello.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ticket_priority(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Priority, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.Priority) graphql.Marshaler {
+			return ec.marshalNPriority2githubᚗcomᚋsportelloᚋsportelloᚐPriority(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ticket_priority(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ticket", field, false, false, "Priority")
+}
+
+func (ec *executionContext) _Ticket_followerCount(ctx context.Context, field graphql.CollectedField, obj *sportello.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ticket_followerCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Ticket().FollowerCount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ticket_followerCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ticket", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Ticket_mergedInto(ctx context.Context, field graphql.CollectedField, obj *sportello.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ticket_mergedInto(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Ticket().MergedInto(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Ticket) graphql.Marshaler {
+			return ec.marshalOTicket2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐTicket(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Ticket_mergedInto(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Ticket",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ticket(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _TicketConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.TicketConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18723,11 +28180,11 @@ func (ec *executionContext) _TicketEvent_actor(ctx context.Context, field graphq
 			return ec.fieldContext_TicketEvent_actor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Actor, nil
+			return ec.Resolvers.TicketEvent().Actor(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v sportello.Actor) graphql.Marshaler {
-			return ec.marshalNActor2githubᚗcomᚋsportelloᚋsportelloᚐActor(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Actor) graphql.Marshaler {
+			return ec.marshalNActor2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐActor(ctx, selections, v)
 		},
 		true,
 		true,
@@ -18737,8 +28194,8 @@ func (ec *executionContext) fieldContext_TicketEvent_actor(_ context.Context, fi
 	fc = &graphql.FieldContext{
 		Object:     "TicketEvent",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Actor(ctx, field)
 		},
@@ -18948,6 +28405,116 @@ func (ec *executionContext) fieldContext_TicketEvent_fields(_ context.Context, f
 	return graphql.NewScalarFieldContext("TicketEvent", field, true, true, "String")
 }
 
+func (ec *executionContext) _TicketEvent_rule(ctx context.Context, field graphql.CollectedField, obj *sportello.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketEvent_rule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TicketEvent().Rule(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.RoutingRule) graphql.Marshaler {
+			return ec.marshalORoutingRule2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐRoutingRule(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketEvent_rule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TicketEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RoutingRule(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TicketEvent_priority(ctx context.Context, field graphql.CollectedField, obj *sportello.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketEvent_priority(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TicketEvent().Priority(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Priority) graphql.Marshaler {
+			return ec.marshalOPriority2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐPriority(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketEvent_priority(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketEvent", field, true, true, "Priority")
+}
+
+func (ec *executionContext) _TicketEvent_threshold(ctx context.Context, field graphql.CollectedField, obj *sportello.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketEvent_threshold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TicketEvent().Threshold(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Threshold) graphql.Marshaler {
+			return ec.marshalOEscalationThreshold2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐThreshold(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketEvent_threshold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketEvent", field, true, true, "EscalationThreshold")
+}
+
+func (ec *executionContext) _TicketEvent_relatedTicket(ctx context.Context, field graphql.CollectedField, obj *sportello.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketEvent_relatedTicket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TicketEvent().RelatedTicket(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Ticket) graphql.Marshaler {
+			return ec.marshalOTicket2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐTicket(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketEvent_relatedTicket(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TicketEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ticket(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _TicketMessage_id(ctx context.Context, field graphql.CollectedField, obj *sportello.Message) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18980,11 +28547,11 @@ func (ec *executionContext) _TicketMessage_author(ctx context.Context, field gra
 			return ec.fieldContext_TicketMessage_author(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Author, nil
+			return ec.Resolvers.TicketMessage().Author(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v sportello.Actor) graphql.Marshaler {
-			return ec.marshalNActor2githubᚗcomᚋsportelloᚋsportelloᚐActor(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Actor) graphql.Marshaler {
+			return ec.marshalNActor2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐActor(ctx, selections, v)
 		},
 		true,
 		true,
@@ -18994,8 +28561,8 @@ func (ec *executionContext) fieldContext_TicketMessage_author(_ context.Context,
 	fc = &graphql.FieldContext{
 		Object:     "TicketMessage",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Actor(ctx, field)
 		},
@@ -20521,6 +30088,76 @@ func UnmarshalAreaInput(ctx context.Context, raw any) (model.AreaInput, error) {
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputAuditFilter(ctx context.Context, obj any) (model.AuditFilter, error) {
+	var it model.AuditFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"citizenId", "actorSubject", "action", "from", "to"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "citizenId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("citizenId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CitizenID = data
+		case "actorSubject":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorSubject"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorSubject = data
+		case "action":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("action"))
+			data, err := ec.unmarshalOAuditAction2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐAuditAction(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Action = data
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAuditFilter unmarshals raw into the AuditFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAuditFilter(ctx context.Context, raw any) (model.AuditFilter, error) {
+	var out model.AuditFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AuditFilter", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputBookAppointmentInput(ctx context.Context, obj any) (model.BookAppointmentInput, error) {
 	var it model.BookAppointmentInput
 	if obj == nil {
@@ -20665,6 +30302,111 @@ func (ec *executionContext) unmarshalInputBookingSettingsInput(ctx context.Conte
 func UnmarshalBookingSettingsInput(ctx context.Context, raw any) (model.BookingSettingsInput, error) {
 	var out model.BookingSettingsInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "BookingSettingsInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCampaignInput(ctx context.Context, obj any) (model.CampaignInput, error) {
+	var it model.CampaignInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "goal", "audience", "targetGroups", "channels", "startsOn", "endsOn", "contentIds", "status", "resultLinks"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "goal":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("goal"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Goal = data
+		case "audience":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("audience"))
+			data, err := ec.unmarshalNCampaignAudience2githubᚗcomᚋsportelloᚋsportelloᚐCampaignAudience(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Audience = data
+		case "targetGroups":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("targetGroups"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TargetGroups = data
+		case "channels":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channels"))
+			data, err := ec.unmarshalNCampaignChannel2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐCampaignChannelᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Channels = data
+		case "startsOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsOn"))
+			data, err := ec.unmarshalNDate2githubᚗcomᚋsportelloᚋsportelloᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartsOn = data
+		case "endsOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsOn"))
+			data, err := ec.unmarshalNDate2githubᚗcomᚋsportelloᚋsportelloᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndsOn = data
+		case "contentIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contentIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContentIds = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOCampaignStatus2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐCampaignStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "resultLinks":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resultLinks"))
+			data, err := ec.unmarshalOLinkInput2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐLinkInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResultLinks = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCampaignInput unmarshals raw into the CampaignInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCampaignInput(ctx context.Context, raw any) (model.CampaignInput, error) {
+	var out model.CampaignInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CampaignInput", raw, &out)
 	return out, err
 }
 
@@ -20857,6 +30599,223 @@ func UnmarshalContactInput(ctx context.Context, raw any) (model.ContactInput, er
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputContentFilter(ctx context.Context, obj any) (model.ContentFilter, error) {
+	var it model.ContentFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"types", "language", "topic", "officeId", "statuses", "from", "to", "eventsFrom"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "types":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("types"))
+			data, err := ec.unmarshalOContentType2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐContentTypeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Types = data
+		case "language":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("language"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Language = data
+		case "topic":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("topic"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Topic = data
+		case "officeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("officeId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OfficeID = data
+		case "statuses":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statuses"))
+			data, err := ec.unmarshalOContentStatus2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐContentStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Statuses = data
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		case "eventsFrom":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eventsFrom"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EventsFrom = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalContentFilter unmarshals raw into the ContentFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalContentFilter(ctx context.Context, raw any) (model.ContentFilter, error) {
+	var out model.ContentFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ContentFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputContentInput(ctx context.Context, obj any) (model.ContentInput, error) {
+	var it model.ContentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"slug", "path", "title", "summary", "body", "topics", "officeId", "attachments", "cover", "eventStart", "eventEnd", "eventPlace", "unpublishAt"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "slug":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("slug"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Slug = data
+		case "path":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("path"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Path = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "summary":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("summary"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Summary = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		case "topics":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("topics"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Topics = data
+		case "officeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("officeId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OfficeID = data
+		case "attachments":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attachments"))
+			data, err := ec.unmarshalOLinkInput2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐLinkInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Attachments = data
+		case "cover":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cover"))
+			data, err := ec.unmarshalOImageInput2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐImageInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Cover = data
+		case "eventStart":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eventStart"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EventStart = data
+		case "eventEnd":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eventEnd"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EventEnd = data
+		case "eventPlace":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eventPlace"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EventPlace = data
+		case "unpublishAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unpublishAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnpublishAt = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalContentInput unmarshals raw into the ContentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalContentInput(ctx context.Context, raw any) (model.ContentInput, error) {
+	var out model.ContentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ContentInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputDecideRecordsAccessInput(ctx context.Context, obj any) (model.DecideRecordsAccessInput, error) {
 	var it model.DecideRecordsAccessInput
 	if obj == nil {
@@ -20934,6 +30893,321 @@ func UnmarshalDecideRecordsAccessInput(ctx context.Context, raw any) (model.Deci
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputDistributionInput(ctx context.Context, obj any) (model.DistributionInput, error) {
+	var it model.DistributionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"material", "contentId", "channel", "place", "copies", "deliveredOn", "deliveredBy", "notes"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "material":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("material"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Material = data
+		case "contentId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contentId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContentID = data
+		case "channel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channel"))
+			data, err := ec.unmarshalNCampaignChannel2githubᚗcomᚋsportelloᚋsportelloᚐCampaignChannel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Channel = data
+		case "place":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("place"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Place = data
+		case "copies":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("copies"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Copies = data
+		case "deliveredOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deliveredOn"))
+			data, err := ec.unmarshalNDate2githubᚗcomᚋsportelloᚋsportelloᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeliveredOn = data
+		case "deliveredBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deliveredBy"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeliveredBy = data
+		case "notes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("notes"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Notes = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDistributionInput unmarshals raw into the DistributionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDistributionInput(ctx context.Context, raw any) (model.DistributionInput, error) {
+	var out model.DistributionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DistributionInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDuplicateQueryInput(ctx context.Context, obj any) (model.DuplicateQueryInput, error) {
+	var it model.DuplicateQueryInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["subject"]; !present {
+		asMap["subject"] = ""
+	}
+	if _, present := asMap["body"]; !present {
+		asMap["body"] = ""
+	}
+
+	fieldsInOrder := [...]string{"kind", "subject", "body", "location", "radiusMeters"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNTicketKind2githubᚗcomᚋsportelloᚋsportelloᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "subject":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subject"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Subject = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		case "location":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("location"))
+			data, err := ec.unmarshalOGeoPointInput2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐGeoPointInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Location = data
+		case "radiusMeters":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("radiusMeters"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RadiusMeters = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDuplicateQueryInput unmarshals raw into the DuplicateQueryInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDuplicateQueryInput(ctx context.Context, raw any) (model.DuplicateQueryInput, error) {
+	var out model.DuplicateQueryInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DuplicateQueryInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputGeoPointInput(ctx context.Context, obj any) (model.GeoPointInput, error) {
+	var it model.GeoPointInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"latitude", "longitude"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "latitude":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("latitude"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Latitude = data
+		case "longitude":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("longitude"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Longitude = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalGeoPointInput unmarshals raw into the GeoPointInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalGeoPointInput(ctx context.Context, raw any) (model.GeoPointInput, error) {
+	var out model.GeoPointInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "GeoPointInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputImageInput(ctx context.Context, obj any) (model.ImageInput, error) {
+	var it model.ImageInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"url", "alt"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "url":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("url"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.URL = data
+		case "alt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("alt"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Alt = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalImageInput unmarshals raw into the ImageInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalImageInput(ctx context.Context, raw any) (model.ImageInput, error) {
+	var out model.ImageInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ImageInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputLinkInput(ctx context.Context, obj any) (model.LinkInput, error) {
+	var it model.LinkInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"url", "description"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "url":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("url"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.URL = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalLinkInput unmarshals raw into the LinkInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalLinkInput(ctx context.Context, raw any) (model.LinkInput, error) {
+	var out model.LinkInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "LinkInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputLocationInput(ctx context.Context, obj any) (model.LocationInput, error) {
 	var it model.LocationInput
 	if obj == nil {
@@ -20987,6 +31261,153 @@ func (ec *executionContext) unmarshalInputLocationInput(ctx context.Context, obj
 func UnmarshalLocationInput(ctx context.Context, raw any) (model.LocationInput, error) {
 	var out model.LocationInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "LocationInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputNewContentInput(ctx context.Context, obj any) (model.NewContentInput, error) {
+	var it model.NewContentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"type", "language", "translationOf", "slug", "path", "title", "summary", "body", "topics", "officeId", "attachments", "cover", "eventStart", "eventEnd", "eventPlace", "unpublishAt"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "type":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
+			data, err := ec.unmarshalNContentType2githubᚗcomᚋsportelloᚋsportelloᚐContentType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Type = data
+		case "language":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("language"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Language = data
+		case "translationOf":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("translationOf"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TranslationOf = data
+		case "slug":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("slug"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Slug = data
+		case "path":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("path"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Path = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "summary":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("summary"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Summary = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		case "topics":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("topics"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Topics = data
+		case "officeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("officeId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OfficeID = data
+		case "attachments":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attachments"))
+			data, err := ec.unmarshalOLinkInput2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐLinkInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Attachments = data
+		case "cover":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cover"))
+			data, err := ec.unmarshalOImageInput2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐImageInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Cover = data
+		case "eventStart":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eventStart"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EventStart = data
+		case "eventEnd":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eventEnd"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EventEnd = data
+		case "eventPlace":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eventPlace"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EventPlace = data
+		case "unpublishAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unpublishAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnpublishAt = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalNewContentInput unmarshals raw into the NewContentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalNewContentInput(ctx context.Context, raw any) (model.NewContentInput, error) {
+	var out model.NewContentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "NewContentInput", raw, &out)
 	return out, err
 }
 
@@ -21767,6 +32188,355 @@ func UnmarshalRegisterTicketInput(ctx context.Context, raw any) (model.RegisterT
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputReplyTemplateInput(ctx context.Context, obj any) (model.ReplyTemplateInput, error) {
+	var it model.ReplyTemplateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["language"]; !present {
+		asMap["language"] = "it"
+	}
+
+	fieldsInOrder := [...]string{"name", "kind", "officeId", "language", "body"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalOTicketKind2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "officeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("officeId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OfficeID = data
+		case "language":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("language"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Language = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalReplyTemplateInput unmarshals raw into the ReplyTemplateInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReplyTemplateInput(ctx context.Context, raw any) (model.ReplyTemplateInput, error) {
+	var out model.ReplyTemplateInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReplyTemplateInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRoutingAreaInput(ctx context.Context, obj any) (model.RoutingAreaInput, error) {
+	var it model.RoutingAreaInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"center", "radiusMeters", "polygon"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "center":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("center"))
+			data, err := ec.unmarshalOGeoPointInput2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐGeoPointInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Center = data
+		case "radiusMeters":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("radiusMeters"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RadiusMeters = data
+		case "polygon":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("polygon"))
+			data, err := ec.unmarshalOGeoPointInput2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐGeoPointInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Polygon = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRoutingAreaInput unmarshals raw into the RoutingAreaInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRoutingAreaInput(ctx context.Context, raw any) (model.RoutingAreaInput, error) {
+	var out model.RoutingAreaInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RoutingAreaInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRoutingRuleInput(ctx context.Context, obj any) (model.RoutingRuleInput, error) {
+	var it model.RoutingRuleInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["enabled"]; !present {
+		asMap["enabled"] = true
+	}
+	if _, present := asMap["default"]; !present {
+		asMap["default"] = false
+	}
+	if _, present := asMap["strategy"]; !present {
+		asMap["strategy"] = "NONE"
+	}
+	if _, present := asMap["maxOpenPerOperator"]; !present {
+		asMap["maxOpenPerOperator"] = 0
+	}
+
+	fieldsInOrder := [...]string{"name", "position", "enabled", "default", "kinds", "channels", "keywords", "area", "officeId", "assigneeId", "strategy", "maxOpenPerOperator", "priority"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "position":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("position"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Position = data
+		case "enabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Enabled = data
+		case "default":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("default"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Default = data
+		case "kinds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kinds"))
+			data, err := ec.unmarshalOTicketKind2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kinds = data
+		case "channels":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channels"))
+			data, err := ec.unmarshalOChannel2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐChannelᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Channels = data
+		case "keywords":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("keywords"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Keywords = data
+		case "area":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("area"))
+			data, err := ec.unmarshalORoutingAreaInput2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐRoutingAreaInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Area = data
+		case "officeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("officeId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OfficeID = data
+		case "assigneeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assigneeId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssigneeID = data
+		case "strategy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("strategy"))
+			data, err := ec.unmarshalOAssignStrategy2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐAssignStrategy(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Strategy = data
+		case "maxOpenPerOperator":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxOpenPerOperator"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxOpenPerOperator = data
+		case "priority":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("priority"))
+			data, err := ec.unmarshalOPriority2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐPriority(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Priority = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRoutingRuleInput unmarshals raw into the RoutingRuleInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRoutingRuleInput(ctx context.Context, raw any) (model.RoutingRuleInput, error) {
+	var out model.RoutingRuleInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RoutingRuleInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRoutingSampleInput(ctx context.Context, obj any) (model.RoutingSampleInput, error) {
+	var it model.RoutingSampleInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["channel"]; !present {
+		asMap["channel"] = "WEB"
+	}
+	if _, present := asMap["subject"]; !present {
+		asMap["subject"] = ""
+	}
+	if _, present := asMap["body"]; !present {
+		asMap["body"] = ""
+	}
+
+	fieldsInOrder := [...]string{"kind", "channel", "subject", "body", "location"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNTicketKind2githubᚗcomᚋsportelloᚋsportelloᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "channel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channel"))
+			data, err := ec.unmarshalOChannel2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐChannel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Channel = data
+		case "subject":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subject"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Subject = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		case "location":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("location"))
+			data, err := ec.unmarshalOGeoPointInput2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐGeoPointInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Location = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRoutingSampleInput unmarshals raw into the RoutingSampleInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRoutingSampleInput(ctx context.Context, raw any) (model.RoutingSampleInput, error) {
+	var out model.RoutingSampleInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RoutingSampleInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSavedSearchInput(ctx context.Context, obj any) (model.SavedSearchInput, error) {
 	var it model.SavedSearchInput
 	if obj == nil {
@@ -22359,6 +33129,11 @@ func (ec *executionContext) _SearchItem(ctx context.Context, sel ast.SelectionSe
 			return graphql.Null
 		}
 		return ec._Office(ctx, sel, obj)
+	case *sportello.Content:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Content(ctx, sel, obj)
 	case *sportello.Act:
 		if obj == nil {
 			return graphql.Null
@@ -22851,6 +33626,163 @@ func (ec *executionContext) _Appointment(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var auditEntryImplementors = []string{"AuditEntry"}
+
+func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSet, obj *sportello.AuditEntry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditEntry")
+		case "id":
+			out.Values[i] = ec._AuditEntry_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "at":
+			out.Values[i] = ec._AuditEntry_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actorSubject":
+			out.Values[i] = ec._AuditEntry_actorSubject(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actorName":
+			out.Values[i] = ec._AuditEntry_actorName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actorRoles":
+			out.Values[i] = ec._AuditEntry_actorRoles(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "action":
+			out.Values[i] = ec._AuditEntry_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "what":
+			out.Values[i] = ec._AuditEntry_what(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "citizenId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AuditEntry_citizenId(ctx, field, obj)
+				})
+		case "clientAddr":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AuditEntry_clientAddr(ctx, field, obj)
+				})
+		case "requestId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AuditEntry_requestId(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var auditEntryConnectionImplementors = []string{"AuditEntryConnection"}
+
+func (ec *executionContext) _AuditEntryConnection(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEntryConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditEntryConnection")
+		case "edges":
+			out.Values[i] = ec._AuditEntryConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._AuditEntryConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var auditEntryEdgeImplementors = []string{"AuditEntryEdge"}
+
+func (ec *executionContext) _AuditEntryEdge(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEntryEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditEntryEdge")
+		case "cursor":
+			out.Values[i] = ec._AuditEntryEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._AuditEntryEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var availableSlotImplementors = []string{"AvailableSlot"}
 
 func (ec *executionContext) _AvailableSlot(ctx context.Context, sel ast.SelectionSet, obj *sportello.Slot) graphql.Marshaler {
@@ -22929,6 +33861,112 @@ func (ec *executionContext) _BookingSettings(ctx context.Context, sel ast.Select
 			out.Values[i] = ec._BookingSettings_protocolOnBooking(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var campaignImplementors = []string{"Campaign"}
+
+func (ec *executionContext) _Campaign(ctx context.Context, sel ast.SelectionSet, obj *sportello.Campaign) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, campaignImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Campaign")
+		case "id":
+			out.Values[i] = ec._Campaign_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._Campaign_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "goal":
+			out.Values[i] = ec._Campaign_goal(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "audience":
+			out.Values[i] = ec._Campaign_audience(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "targetGroups":
+			out.Values[i] = ec._Campaign_targetGroups(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "channels":
+			out.Values[i] = ec._Campaign_channels(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "startsOn":
+			out.Values[i] = ec._Campaign_startsOn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "endsOn":
+			out.Values[i] = ec._Campaign_endsOn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._Campaign_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "contents":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Campaign_contents(ctx, field, obj)
+				})
+		case "resultLinks":
+			out.Values[i] = ec._Campaign_resultLinks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "distributions":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Campaign_distributions(ctx, field, obj)
+				})
+		case "totals":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Campaign_totals(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._Campaign_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Campaign_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -23168,6 +34206,395 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+var contentImplementors = []string{"Content", "SearchItem"}
+
+func (ec *executionContext) _Content(ctx context.Context, sel ast.SelectionSet, obj *sportello.Content) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, contentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Content")
+		case "id":
+			out.Values[i] = ec._Content_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "type":
+			out.Values[i] = ec._Content_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "language":
+			out.Values[i] = ec._Content_language(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "slug":
+			out.Values[i] = ec._Content_slug(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "path":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Content_path(ctx, field, obj)
+				})
+		case "parentPath":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Content_parentPath(ctx, field, obj)
+				})
+		case "title":
+			out.Values[i] = ec._Content_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "summary":
+			out.Values[i] = ec._Content_summary(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "body":
+			out.Values[i] = ec._Content_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "bodyHtml":
+			out.Values[i] = ec._Content_bodyHtml(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "topics":
+			out.Values[i] = ec._Content_topics(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "office":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Content_office(ctx, field, obj)
+				})
+		case "attachments":
+			out.Values[i] = ec._Content_attachments(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cover":
+			out.Values[i] = ec._Content_cover(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "eventStart":
+			out.Values[i] = ec._Content_eventStart(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "eventEnd":
+			out.Values[i] = ec._Content_eventEnd(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "eventPlace":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Content_eventPlace(ctx, field, obj)
+				})
+		case "translations":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Content_translations(ctx, field, obj)
+				})
+		case "status":
+			out.Values[i] = ec._Content_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "revision":
+			out.Values[i] = ec._Content_revision(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "liveRevision":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Content_liveRevision(ctx, field, obj)
+				})
+		case "live":
+			out.Values[i] = ec._Content_live(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "publishAt":
+			out.Values[i] = ec._Content_publishAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "unpublishAt":
+			out.Values[i] = ec._Content_unpublishAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "publishedAt":
+			out.Values[i] = ec._Content_publishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Content_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Content_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var contentConnectionImplementors = []string{"ContentConnection"}
+
+func (ec *executionContext) _ContentConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ContentConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, contentConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ContentConnection")
+		case "edges":
+			out.Values[i] = ec._ContentConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ContentConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var contentEdgeImplementors = []string{"ContentEdge"}
+
+func (ec *executionContext) _ContentEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ContentEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, contentEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ContentEdge")
+		case "cursor":
+			out.Values[i] = ec._ContentEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ContentEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var contentPublishedEventImplementors = []string{"ContentPublishedEvent"}
+
+func (ec *executionContext) _ContentPublishedEvent(ctx context.Context, sel ast.SelectionSet, obj *sportello.TopicEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, contentPublishedEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ContentPublishedEvent")
+		case "cursor":
+			out.Values[i] = ec._ContentPublishedEvent_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "at":
+			out.Values[i] = ec._ContentPublishedEvent_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ContentPublishedEvent_id(ctx, field, obj)
+				})
+		case "type":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ContentPublishedEvent_type(ctx, field, obj)
+				})
+		case "language":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ContentPublishedEvent_language(ctx, field, obj)
+				})
+		case "slug":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ContentPublishedEvent_slug(ctx, field, obj)
+				})
+		case "path":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ContentPublishedEvent_path(ctx, field, obj)
+				})
+		case "live":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ContentPublishedEvent_live(ctx, field, obj)
+				})
+		case "content":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ContentPublishedEvent_content(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var contentRevisionImplementors = []string{"ContentRevision"}
+
+func (ec *executionContext) _ContentRevision(ctx context.Context, sel ast.SelectionSet, obj *sportello.ContentRevision) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, contentRevisionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ContentRevision")
+		case "number":
+			out.Values[i] = ec._ContentRevision_number(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._ContentRevision_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "summary":
+			out.Values[i] = ec._ContentRevision_summary(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "body":
+			out.Values[i] = ec._ContentRevision_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "author":
+			out.Values[i] = ec._ContentRevision_author(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._ContentRevision_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "restoredFrom":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ContentRevision_restoredFrom(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var dashboardImplementors = []string{"Dashboard"}
 
 func (ec *executionContext) _Dashboard(ctx context.Context, sel ast.SelectionSet, obj *sportello.Dashboard) graphql.Marshaler {
@@ -23224,6 +34651,343 @@ func (ec *executionContext) _Dashboard(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var diffLineImplementors = []string{"DiffLine"}
+
+func (ec *executionContext) _DiffLine(ctx context.Context, sel ast.SelectionSet, obj *sportello.DiffLine) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, diffLineImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DiffLine")
+		case "op":
+			out.Values[i] = ec._DiffLine_op(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "text":
+			out.Values[i] = ec._DiffLine_text(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var distributionImplementors = []string{"Distribution"}
+
+func (ec *executionContext) _Distribution(ctx context.Context, sel ast.SelectionSet, obj *sportello.Distribution) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, distributionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Distribution")
+		case "id":
+			out.Values[i] = ec._Distribution_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "material":
+			out.Values[i] = ec._Distribution_material(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "content":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Distribution_content(ctx, field, obj)
+				})
+		case "channel":
+			out.Values[i] = ec._Distribution_channel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "place":
+			out.Values[i] = ec._Distribution_place(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "copies":
+			out.Values[i] = ec._Distribution_copies(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "deliveredOn":
+			out.Values[i] = ec._Distribution_deliveredOn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "deliveredBy":
+			out.Values[i] = ec._Distribution_deliveredBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "recordedBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Distribution_recordedBy(ctx, field, obj)
+				})
+		case "notes":
+			out.Values[i] = ec._Distribution_notes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Distribution_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var distributionTotalImplementors = []string{"DistributionTotal"}
+
+func (ec *executionContext) _DistributionTotal(ctx context.Context, sel ast.SelectionSet, obj *sportello.DistributionTotal) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, distributionTotalImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DistributionTotal")
+		case "key":
+			out.Values[i] = ec._DistributionTotal_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deliveries":
+			out.Values[i] = ec._DistributionTotal_deliveries(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "copies":
+			out.Values[i] = ec._DistributionTotal_copies(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var distributionTotalsImplementors = []string{"DistributionTotals"}
+
+func (ec *executionContext) _DistributionTotals(ctx context.Context, sel ast.SelectionSet, obj *sportello.DistributionTotals) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, distributionTotalsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DistributionTotals")
+		case "deliveries":
+			out.Values[i] = ec._DistributionTotals_deliveries(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "copies":
+			out.Values[i] = ec._DistributionTotals_copies(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byChannel":
+			out.Values[i] = ec._DistributionTotals_byChannel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byPlace":
+			out.Values[i] = ec._DistributionTotals_byPlace(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byMaterial":
+			out.Values[i] = ec._DistributionTotals_byMaterial(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var duplicateCandidateImplementors = []string{"DuplicateCandidate"}
+
+func (ec *executionContext) _DuplicateCandidate(ctx context.Context, sel ast.SelectionSet, obj *sportello.DuplicateCandidate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, duplicateCandidateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DuplicateCandidate")
+		case "ticketId":
+			out.Values[i] = ec._DuplicateCandidate_ticketId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "protocolNumber":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DuplicateCandidate_protocolNumber(ctx, field, obj)
+				})
+		case "subject":
+			out.Values[i] = ec._DuplicateCandidate_subject(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._DuplicateCandidate_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._DuplicateCandidate_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "followerCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DuplicateCandidate_followerCount(ctx, field, obj)
+				})
+		case "distanceMeters":
+			out.Values[i] = ec._DuplicateCandidate_distanceMeters(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "similarity":
+			out.Values[i] = ec._DuplicateCandidate_similarity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var erasureImplementors = []string{"Erasure"}
+
+func (ec *executionContext) _Erasure(ctx context.Context, sel ast.SelectionSet, obj *sportello.Erasure) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, erasureImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Erasure")
+		case "outcome":
+			out.Values[i] = ec._Erasure_outcome(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._Erasure_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "keptRecords":
+			out.Values[i] = ec._Erasure_keptRecords(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelledAppointments":
+			out.Values[i] = ec._Erasure_cancelledAppointments(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var firstResponseTargetImplementors = []string{"FirstResponseTarget"}
 
 func (ec *executionContext) _FirstResponseTarget(ctx context.Context, sel ast.SelectionSet, obj *sportello.FirstResponseTarget) graphql.Marshaler {
@@ -23250,6 +35014,120 @@ func (ec *executionContext) _FirstResponseTarget(ctx context.Context, sel ast.Se
 			out.Values[i] = ec._FirstResponseTarget_hours(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var geoPointImplementors = []string{"GeoPoint"}
+
+func (ec *executionContext) _GeoPoint(ctx context.Context, sel ast.SelectionSet, obj *sportello.Point) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, geoPointImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GeoPoint")
+		case "latitude":
+			out.Values[i] = ec._GeoPoint_latitude(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "longitude":
+			out.Values[i] = ec._GeoPoint_longitude(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var imageImplementors = []string{"Image"}
+
+func (ec *executionContext) _Image(ctx context.Context, sel ast.SelectionSet, obj *sportello.Image) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, imageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Image")
+		case "url":
+			out.Values[i] = ec._Image_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "alt":
+			out.Values[i] = ec._Image_alt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var linkImplementors = []string{"Link"}
+
+func (ec *executionContext) _Link(ctx context.Context, sel ast.SelectionSet, obj *sportello.Link) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, linkImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Link")
+		case "url":
+			out.Values[i] = ec._Link_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._Link_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -23480,6 +35358,76 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createContent":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createContent(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateContent":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateContent(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "submitContentForReview":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_submitContentForReview(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "approveContent":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_approveContent(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "publishContent":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_publishContent(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "archiveContent":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_archiveContent(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "restoreContentRevision":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_restoreContentRevision(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createCampaign":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createCampaign(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateCampaign":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateCampaign(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordDistribution":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordDistribution(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "setOpeningHours":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setOpeningHours(ctx, field)
@@ -23529,6 +35477,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "requestErasure":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_requestErasure(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "submitTicket":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_submitTicket(ctx, field)
@@ -23560,6 +35515,62 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "postTicketMessage":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_postTicketMessage(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createRoutingRule":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createRoutingRule(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateRoutingRule":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateRoutingRule(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setStaffAvailability":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setStaffAvailability(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setTicketPriority":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setTicketPriority(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "followTicket":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_followTicket(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unfollowTicket":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unfollowTicket(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mergeTickets":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_mergeTickets(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createReplyTemplate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createReplyTemplate(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -24349,6 +36360,51 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var personalDataExportImplementors = []string{"PersonalDataExport"}
+
+func (ec *executionContext) _PersonalDataExport(ctx context.Context, sel ast.SelectionSet, obj *sportello.PersonalDataExport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, personalDataExportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PersonalDataExport")
+		case "generatedAt":
+			out.Values[i] = ec._PersonalDataExport_generatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "format":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PersonalDataExport_format(ctx, field, obj)
+				})
+		case "data":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PersonalDataExport_data(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var procedureImplementors = []string{"Procedure", "SearchItem"}
 
 func (ec *executionContext) _Procedure(ctx context.Context, sel ast.SelectionSet, obj *sportello.Procedure) graphql.Marshaler {
@@ -24616,6 +36672,60 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_citizens(ctx, field)
 				})
+		case "content":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_content(ctx, field)
+				})
+		case "contentByPath":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_contentByPath(ctx, field)
+				})
+		case "contentBySlug":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_contentBySlug(ctx, field)
+				})
+		case "contents":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_contents(ctx, field)
+				})
+		case "contentTree":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_contentTree(ctx, field)
+				})
+		case "contentRevisions":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_contentRevisions(ctx, field)
+				})
+		case "contentDiff":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_contentDiff(ctx, field)
+				})
+		case "campaigns":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_campaigns(ctx, field)
+				})
+		case "campaign":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_campaign(ctx, field)
+				})
 		case "office":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -24664,6 +36774,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_responseTerms(ctx, field)
 				})
+		case "exportMyData":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_exportMyData(ctx, field)
+				})
+		case "auditLog":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_auditLog(ctx, field)
+				})
 		case "ticket":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -24681,6 +36803,36 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_ticketByReceipt(ctx, field)
+				})
+		case "routingRules":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_routingRules(ctx, field)
+				})
+		case "testRoutingRule":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_testRoutingRule(ctx, field)
+				})
+		case "duplicateCandidates":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_duplicateCandidates(ctx, field)
+				})
+		case "replyTemplates":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_replyTemplates(ctx, field)
+				})
+		case "renderReplyTemplate":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_renderReplyTemplate(ctx, field)
 				})
 		case "opportunities":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -24843,6 +36995,71 @@ func (ec *executionContext) _RecordsAccess(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var replyTemplateImplementors = []string{"ReplyTemplate"}
+
+func (ec *executionContext) _ReplyTemplate(ctx context.Context, sel ast.SelectionSet, obj *sportello.ReplyTemplate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, replyTemplateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReplyTemplate")
+		case "id":
+			out.Values[i] = ec._ReplyTemplate_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._ReplyTemplate_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReplyTemplate_kind(ctx, field, obj)
+				})
+		case "office":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReplyTemplate_office(ctx, field, obj)
+				})
+		case "language":
+			out.Values[i] = ec._ReplyTemplate_language(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "body":
+			out.Values[i] = ec._ReplyTemplate_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._ReplyTemplate_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var responseTermImplementors = []string{"ResponseTerm"}
 
 func (ec *executionContext) _ResponseTerm(ctx context.Context, sel ast.SelectionSet, obj *sportello.ResponseTerm) graphql.Marshaler {
@@ -24867,6 +37084,217 @@ func (ec *executionContext) _ResponseTerm(ctx context.Context, sel ast.Selection
 				})
 		case "days":
 			out.Values[i] = ec._ResponseTerm_days(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var routingAreaImplementors = []string{"RoutingArea"}
+
+func (ec *executionContext) _RoutingArea(ctx context.Context, sel ast.SelectionSet, obj *sportello.RoutingArea) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, routingAreaImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RoutingArea")
+		case "center":
+			out.Values[i] = ec._RoutingArea_center(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "radiusMeters":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RoutingArea_radiusMeters(ctx, field, obj)
+				})
+		case "polygon":
+			out.Values[i] = ec._RoutingArea_polygon(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var routingDecisionImplementors = []string{"RoutingDecision"}
+
+func (ec *executionContext) _RoutingDecision(ctx context.Context, sel ast.SelectionSet, obj *sportello.RoutingDecision) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, routingDecisionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RoutingDecision")
+		case "rule":
+			out.Values[i] = ec._RoutingDecision_rule(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "office":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RoutingDecision_office(ctx, field, obj)
+				})
+		case "assignee":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RoutingDecision_assignee(ctx, field, obj)
+				})
+		case "priority":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RoutingDecision_priority(ctx, field, obj)
+				})
+		case "reason":
+			out.Values[i] = ec._RoutingDecision_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var routingRuleImplementors = []string{"RoutingRule"}
+
+func (ec *executionContext) _RoutingRule(ctx context.Context, sel ast.SelectionSet, obj *sportello.RoutingRule) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, routingRuleImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RoutingRule")
+		case "id":
+			out.Values[i] = ec._RoutingRule_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._RoutingRule_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "position":
+			out.Values[i] = ec._RoutingRule_position(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "enabled":
+			out.Values[i] = ec._RoutingRule_enabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "default":
+			out.Values[i] = ec._RoutingRule_default(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kinds":
+			out.Values[i] = ec._RoutingRule_kinds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "channels":
+			out.Values[i] = ec._RoutingRule_channels(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "keywords":
+			out.Values[i] = ec._RoutingRule_keywords(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "area":
+			out.Values[i] = ec._RoutingRule_area(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "office":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RoutingRule_office(ctx, field, obj)
+				})
+		case "assignee":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RoutingRule_assignee(ctx, field, obj)
+				})
+		case "strategy":
+			out.Values[i] = ec._RoutingRule_strategy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "maxOpenPerOperator":
+			out.Values[i] = ec._RoutingRule_maxOpenPerOperator(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "priority":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RoutingRule_priority(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._RoutingRule_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._RoutingRule_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -25337,6 +37765,11 @@ func (ec *executionContext) _Staff(ctx context.Context, sel ast.SelectionSet, ob
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Staff_office(ctx, field, obj)
 				})
+		case "absent":
+			out.Values[i] = ec._Staff_absent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -25454,6 +37887,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_myTicketEvents(ctx, fields[0])
 	case "dashboardChanged":
 		return ec._Subscription_dashboardChanged(ctx, fields[0])
+	case "contentPublished":
+		return ec._Subscription_contentPublished(ctx, fields[0])
 	case "notificationAdded":
 		return ec._Subscription_notificationAdded(ctx, fields[0])
 	case "opportunityAlerts":
@@ -25522,10 +37957,11 @@ func (ec *executionContext) _Ticket(ctx context.Context, sel ast.SelectionSet, o
 					return ec._Ticket_citizen(ctx, field, obj)
 				})
 		case "contact":
-			out.Values[i] = ec._Ticket_contact(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Ticket_contact(ctx, field, obj)
+				})
 		case "office":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -25592,6 +38028,23 @@ func (ec *executionContext) _Ticket(ctx context.Context, sel ast.SelectionSet, o
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Ticket_sla(ctx, field, obj)
+				})
+		case "priority":
+			out.Values[i] = ec._Ticket_priority(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "followerCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Ticket_followerCount(ctx, field, obj)
+				})
+		case "mergedInto":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Ticket_mergedInto(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -25730,10 +38183,11 @@ func (ec *executionContext) _TicketEvent(ctx context.Context, sel ast.SelectionS
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "actor":
-			out.Values[i] = ec._TicketEvent_actor(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TicketEvent_actor(ctx, field, obj)
+				})
 		case "internal":
 			out.Values[i] = ec._TicketEvent_internal(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -25781,6 +38235,30 @@ func (ec *executionContext) _TicketEvent(ctx context.Context, sel ast.SelectionS
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._TicketEvent_fields(ctx, field, obj)
 				})
+		case "rule":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TicketEvent_rule(ctx, field, obj)
+				})
+		case "priority":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TicketEvent_priority(ctx, field, obj)
+				})
+		case "threshold":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TicketEvent_threshold(ctx, field, obj)
+				})
+		case "relatedTicket":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TicketEvent_relatedTicket(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -25812,27 +38290,28 @@ func (ec *executionContext) _TicketMessage(ctx context.Context, sel ast.Selectio
 		case "id":
 			out.Values[i] = ec._TicketMessage_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "author":
-			out.Values[i] = ec._TicketMessage_author(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TicketMessage_author(ctx, field, obj)
+				})
 		case "body":
 			out.Values[i] = ec._TicketMessage_body(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "internal":
 			out.Values[i] = ec._TicketMessage_internal(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._TicketMessage_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -26433,6 +38912,14 @@ func (ec *executionContext) marshalNActor2githubᚗcomᚋsportelloᚋsportello�
 	return ec._Actor(ctx, sel, &v)
 }
 
+func (ec *executionContext) marshalNActor2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐActor(ctx context.Context, sel ast.SelectionSet, v *sportello.Actor) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Actor!")
+		return graphql.Null
+	}
+	return ec._Actor(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNActorKind2githubᚗcomᚋsportelloᚋsportelloᚐActorKind(ctx context.Context, v any) (sportello.ActorKind, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := sportello.ActorKind(tmp)
@@ -26487,6 +38974,76 @@ func (ec *executionContext) marshalNAppointmentStatus2githubᚗcomᚋsportello�
 	return res
 }
 
+func (ec *executionContext) unmarshalNAssignStrategy2githubᚗcomᚋsportelloᚋsportelloᚐAssignStrategy(ctx context.Context, v any) (sportello.AssignStrategy, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := sportello.AssignStrategy(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAssignStrategy2githubᚗcomᚋsportelloᚋsportelloᚐAssignStrategy(ctx context.Context, sel ast.SelectionSet, v sportello.AssignStrategy) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "AssignStrategy!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNAuditAction2githubᚗcomᚋsportelloᚋsportelloᚐAuditAction(ctx context.Context, v any) (sportello.AuditAction, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := sportello.AuditAction(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAuditAction2githubᚗcomᚋsportelloᚋsportelloᚐAuditAction(ctx context.Context, sel ast.SelectionSet, v sportello.AuditAction) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "AuditAction!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNAuditEntry2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐAuditEntry(ctx context.Context, sel ast.SelectionSet, v *sportello.AuditEntry) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AuditEntry!")
+		return graphql.Null
+	}
+	return ec._AuditEntry(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAuditEntryConnection2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐAuditEntryConnection(ctx context.Context, sel ast.SelectionSet, v *model.AuditEntryConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AuditEntryConnection!")
+		return graphql.Null
+	}
+	return ec._AuditEntryConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAuditEntryEdge2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐAuditEntryEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AuditEntryEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAuditEntryEdge2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐAuditEntryEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAuditEntryEdge2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐAuditEntryEdge(ctx context.Context, sel ast.SelectionSet, v *model.AuditEntryEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AuditEntryEdge!")
+		return graphql.Null
+	}
+	return ec._AuditEntryEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNAvailableSlot2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐSlotᚄ(ctx context.Context, sel ast.SelectionSet, v []*sportello.Slot) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -26539,6 +39096,110 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	res := graphql.MarshalBoolean(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Boolean!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNCampaign2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐCampaignᚄ(ctx context.Context, sel ast.SelectionSet, v []*sportello.Campaign) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCampaign2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐCampaign(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCampaign2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐCampaign(ctx context.Context, sel ast.SelectionSet, v *sportello.Campaign) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Campaign!")
+		return graphql.Null
+	}
+	return ec._Campaign(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCampaignAudience2githubᚗcomᚋsportelloᚋsportelloᚐCampaignAudience(ctx context.Context, v any) (sportello.CampaignAudience, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := sportello.CampaignAudience(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCampaignAudience2githubᚗcomᚋsportelloᚋsportelloᚐCampaignAudience(ctx context.Context, sel ast.SelectionSet, v sportello.CampaignAudience) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "CampaignAudience!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNCampaignChannel2githubᚗcomᚋsportelloᚋsportelloᚐCampaignChannel(ctx context.Context, v any) (sportello.CampaignChannel, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := sportello.CampaignChannel(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCampaignChannel2githubᚗcomᚋsportelloᚋsportelloᚐCampaignChannel(ctx context.Context, sel ast.SelectionSet, v sportello.CampaignChannel) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "CampaignChannel!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNCampaignChannel2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐCampaignChannelᚄ(ctx context.Context, v any) ([]sportello.CampaignChannel, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]sportello.CampaignChannel, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCampaignChannel2githubᚗcomᚋsportelloᚋsportelloᚐCampaignChannel(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNCampaignChannel2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐCampaignChannelᚄ(ctx context.Context, sel ast.SelectionSet, v []sportello.CampaignChannel) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCampaignChannel2githubᚗcomᚋsportelloᚋsportelloᚐCampaignChannel(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNCampaignInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐCampaignInput(ctx context.Context, v any) (model.CampaignInput, error) {
+	res, err := ec.unmarshalInputCampaignInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCampaignStatus2githubᚗcomᚋsportelloᚋsportelloᚐCampaignStatus(ctx context.Context, v any) (sportello.CampaignStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := sportello.CampaignStatus(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCampaignStatus2githubᚗcomᚋsportelloᚋsportelloᚐCampaignStatus(ctx context.Context, sel ast.SelectionSet, v sportello.CampaignStatus) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "CampaignStatus!")
 	}
 	return res
 }
@@ -26685,6 +39346,129 @@ func (ec *executionContext) unmarshalNClosureInput2githubᚗcomᚋsportelloᚋsp
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNContent2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐContentᚄ(ctx context.Context, sel ast.SelectionSet, v []*sportello.Content) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNContent2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐContent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNContent2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐContent(ctx context.Context, sel ast.SelectionSet, v *sportello.Content) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Content!")
+		return graphql.Null
+	}
+	return ec._Content(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNContentConnection2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐContentConnection(ctx context.Context, sel ast.SelectionSet, v *model.ContentConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ContentConnection!")
+		return graphql.Null
+	}
+	return ec._ContentConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNContentEdge2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐContentEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ContentEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNContentEdge2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐContentEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNContentEdge2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐContentEdge(ctx context.Context, sel ast.SelectionSet, v *model.ContentEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ContentEdge!")
+		return graphql.Null
+	}
+	return ec._ContentEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNContentInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐContentInput(ctx context.Context, v any) (model.ContentInput, error) {
+	res, err := ec.unmarshalInputContentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNContentPublishedEvent2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐTopicEvent(ctx context.Context, sel ast.SelectionSet, v *sportello.TopicEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ContentPublishedEvent!")
+		return graphql.Null
+	}
+	return ec._ContentPublishedEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNContentRevision2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐContentRevisionᚄ(ctx context.Context, sel ast.SelectionSet, v []*sportello.ContentRevision) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNContentRevision2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐContentRevision(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNContentRevision2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐContentRevision(ctx context.Context, sel ast.SelectionSet, v *sportello.ContentRevision) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ContentRevision!")
+		return graphql.Null
+	}
+	return ec._ContentRevision(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNContentStatus2githubᚗcomᚋsportelloᚋsportelloᚐContentStatus(ctx context.Context, v any) (sportello.ContentStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := sportello.ContentStatus(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNContentStatus2githubᚗcomᚋsportelloᚋsportelloᚐContentStatus(ctx context.Context, sel ast.SelectionSet, v sportello.ContentStatus) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ContentStatus!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNContentType2githubᚗcomᚋsportelloᚋsportelloᚐContentType(ctx context.Context, v any) (sportello.ContentType, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := sportello.ContentType(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNContentType2githubᚗcomᚋsportelloᚋsportelloᚐContentType(ctx context.Context, sel ast.SelectionSet, v sportello.ContentType) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ContentType!")
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNDashboard2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐDashboard(ctx context.Context, sel ast.SelectionSet, v *sportello.Dashboard) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Dashboard!")
@@ -26710,6 +39494,154 @@ func (ec *executionContext) marshalNDate2githubᚗcomᚋsportelloᚋsportelloᚐ
 func (ec *executionContext) unmarshalNDecideRecordsAccessInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐDecideRecordsAccessInput(ctx context.Context, v any) (model.DecideRecordsAccessInput, error) {
 	res, err := ec.unmarshalInputDecideRecordsAccessInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDiffLine2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐDiffLineᚄ(ctx context.Context, sel ast.SelectionSet, v []*sportello.DiffLine) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDiffLine2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐDiffLine(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDiffLine2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐDiffLine(ctx context.Context, sel ast.SelectionSet, v *sportello.DiffLine) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DiffLine!")
+		return graphql.Null
+	}
+	return ec._DiffLine(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDiffOp2githubᚗcomᚋsportelloᚋsportelloᚐDiffOp(ctx context.Context, v any) (sportello.DiffOp, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := sportello.DiffOp(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDiffOp2githubᚗcomᚋsportelloᚋsportelloᚐDiffOp(ctx context.Context, sel ast.SelectionSet, v sportello.DiffOp) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "DiffOp!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNDistribution2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐDistributionᚄ(ctx context.Context, sel ast.SelectionSet, v []*sportello.Distribution) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDistribution2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐDistribution(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDistribution2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐDistribution(ctx context.Context, sel ast.SelectionSet, v *sportello.Distribution) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Distribution!")
+		return graphql.Null
+	}
+	return ec._Distribution(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDistributionInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐDistributionInput(ctx context.Context, v any) (model.DistributionInput, error) {
+	res, err := ec.unmarshalInputDistributionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDistributionTotal2githubᚗcomᚋsportelloᚋsportelloᚐDistributionTotal(ctx context.Context, sel ast.SelectionSet, v sportello.DistributionTotal) graphql.Marshaler {
+	return ec._DistributionTotal(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDistributionTotal2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐDistributionTotalᚄ(ctx context.Context, sel ast.SelectionSet, v []sportello.DistributionTotal) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDistributionTotal2githubᚗcomᚋsportelloᚋsportelloᚐDistributionTotal(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDistributionTotals2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐDistributionTotals(ctx context.Context, sel ast.SelectionSet, v *sportello.DistributionTotals) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DistributionTotals!")
+		return graphql.Null
+	}
+	return ec._DistributionTotals(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDuplicateCandidate2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐDuplicateCandidateᚄ(ctx context.Context, sel ast.SelectionSet, v []*sportello.DuplicateCandidate) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDuplicateCandidate2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐDuplicateCandidate(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDuplicateCandidate2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐDuplicateCandidate(ctx context.Context, sel ast.SelectionSet, v *sportello.DuplicateCandidate) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DuplicateCandidate!")
+		return graphql.Null
+	}
+	return ec._DuplicateCandidate(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDuplicateQueryInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐDuplicateQueryInput(ctx context.Context, v any) (model.DuplicateQueryInput, error) {
+	res, err := ec.unmarshalInputDuplicateQueryInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNErasure2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐErasure(ctx context.Context, sel ast.SelectionSet, v *sportello.Erasure) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Erasure!")
+		return graphql.Null
+	}
+	return ec._Erasure(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNErasureOutcome2githubᚗcomᚋsportelloᚋsportelloᚐErasureOutcome(ctx context.Context, v any) (sportello.ErasureOutcome, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := sportello.ErasureOutcome(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNErasureOutcome2githubᚗcomᚋsportelloᚋsportelloᚐErasureOutcome(ctx context.Context, sel ast.SelectionSet, v sportello.ErasureOutcome) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ErasureOutcome!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNFirstResponseTarget2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐFirstResponseTargetᚄ(ctx context.Context, sel ast.SelectionSet, v []*sportello.FirstResponseTarget) graphql.Marshaler {
@@ -26750,6 +39682,15 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
+func (ec *executionContext) marshalNGeoPoint2githubᚗcomᚋsportelloᚋsportelloᚐPoint(ctx context.Context, sel ast.SelectionSet, v sportello.Point) graphql.Marshaler {
+	return ec._GeoPoint(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNGeoPointInput2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐGeoPointInput(ctx context.Context, v any) (*model.GeoPointInput, error) {
+	res, err := ec.unmarshalInputGeoPointInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -26764,6 +39705,35 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 	return res
 }
 
+func (ec *executionContext) unmarshalNID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
 	res, err := graphql.UnmarshalInt(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -26776,6 +39746,36 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNLink2githubᚗcomᚋsportelloᚋsportelloᚐLink(ctx context.Context, sel ast.SelectionSet, v sportello.Link) graphql.Marshaler {
+	return ec._Link(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNLink2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐLinkᚄ(ctx context.Context, sel ast.SelectionSet, v []sportello.Link) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLink2githubᚗcomᚋsportelloᚋsportelloᚐLink(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNLinkInput2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐLinkInput(ctx context.Context, v any) (*model.LinkInput, error) {
+	res, err := ec.unmarshalInputLinkInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNNewContentInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐNewContentInput(ctx context.Context, v any) (model.NewContentInput, error) {
+	res, err := ec.unmarshalInputNewContentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNNotification2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐNotification(ctx context.Context, sel ast.SelectionSet, v *sportello.Notification) graphql.Marshaler {
@@ -27089,6 +40089,29 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋsportelloᚋsport
 	return ec._PageInfo(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNPersonalDataExport2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐPersonalDataExport(ctx context.Context, sel ast.SelectionSet, v *sportello.PersonalDataExport) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PersonalDataExport!")
+		return graphql.Null
+	}
+	return ec._PersonalDataExport(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPriority2githubᚗcomᚋsportelloᚋsportelloᚐPriority(ctx context.Context, v any) (sportello.Priority, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := sportello.Priority(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPriority2githubᚗcomᚋsportelloᚋsportelloᚐPriority(ctx context.Context, sel ast.SelectionSet, v sportello.Priority) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Priority!")
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNProcedure2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐProcedure(ctx context.Context, sel ast.SelectionSet, v *sportello.Procedure) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Procedure!")
@@ -27141,6 +40164,35 @@ func (ec *executionContext) unmarshalNProfileInput2githubᚗcomᚋsportelloᚋsp
 
 func (ec *executionContext) unmarshalNRegisterTicketInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐRegisterTicketInput(ctx context.Context, v any) (model.RegisterTicketInput, error) {
 	res, err := ec.unmarshalInputRegisterTicketInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReplyTemplate2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐReplyTemplateᚄ(ctx context.Context, sel ast.SelectionSet, v []*sportello.ReplyTemplate) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReplyTemplate2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐReplyTemplate(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReplyTemplate2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐReplyTemplate(ctx context.Context, sel ast.SelectionSet, v *sportello.ReplyTemplate) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReplyTemplate!")
+		return graphql.Null
+	}
+	return ec._ReplyTemplate(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNReplyTemplateInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐReplyTemplateInput(ctx context.Context, v any) (model.ReplyTemplateInput, error) {
+	res, err := ec.unmarshalInputReplyTemplateInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -27211,6 +40263,40 @@ func (ec *executionContext) marshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportello
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNRoutingRule2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐRoutingRuleᚄ(ctx context.Context, sel ast.SelectionSet, v []*sportello.RoutingRule) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRoutingRule2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐRoutingRule(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRoutingRule2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐRoutingRule(ctx context.Context, sel ast.SelectionSet, v *sportello.RoutingRule) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RoutingRule!")
+		return graphql.Null
+	}
+	return ec._RoutingRule(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRoutingRuleInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐRoutingRuleInput(ctx context.Context, v any) (model.RoutingRuleInput, error) {
+	res, err := ec.unmarshalInputRoutingRuleInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNRoutingSampleInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐRoutingSampleInput(ctx context.Context, v any) (model.RoutingSampleInput, error) {
+	res, err := ec.unmarshalInputRoutingSampleInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNSavedSearch2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐSavedSearchᚄ(ctx context.Context, sel ast.SelectionSet, v []*sportello.SavedSearch) graphql.Marshaler {
@@ -27528,6 +40614,36 @@ func (ec *executionContext) marshalNTicketKind2githubᚗcomᚋsportelloᚋsporte
 	return res
 }
 
+func (ec *executionContext) unmarshalNTicketKind2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐKindᚄ(ctx context.Context, v any) ([]sportello.Kind, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]sportello.Kind, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNTicketKind2githubᚗcomᚋsportelloᚋsportelloᚐKind(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNTicketKind2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐKindᚄ(ctx context.Context, sel ast.SelectionSet, v []sportello.Kind) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTicketKind2githubᚗcomᚋsportelloᚋsportelloᚐKind(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNTicketMessage2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐMessageᚄ(ctx context.Context, sel ast.SelectionSet, v []*sportello.Message) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -27826,6 +40942,52 @@ func (ec *executionContext) unmarshalOAreaInput2ᚖgithubᚗcomᚋsportelloᚋsp
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalOAssignStrategy2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐAssignStrategy(ctx context.Context, v any) (*sportello.AssignStrategy, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := sportello.AssignStrategy(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAssignStrategy2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐAssignStrategy(ctx context.Context, sel ast.SelectionSet, v *sportello.AssignStrategy) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
+func (ec *executionContext) unmarshalOAuditAction2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐAuditAction(ctx context.Context, v any) (*sportello.AuditAction, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := sportello.AuditAction(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAuditAction2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐAuditAction(ctx context.Context, sel ast.SelectionSet, v *sportello.AuditAction) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
+func (ec *executionContext) unmarshalOAuditFilter2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐAuditFilter(ctx context.Context, v any) (*model.AuditFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAuditFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -27853,6 +41015,68 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	_ = sel
 	_ = ctx
 	res := graphql.MarshalBoolean(*v)
+	return res
+}
+
+func (ec *executionContext) marshalOCampaign2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐCampaign(ctx context.Context, sel ast.SelectionSet, v *sportello.Campaign) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Campaign(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOCampaignStatus2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐCampaignStatusᚄ(ctx context.Context, v any) ([]sportello.CampaignStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]sportello.CampaignStatus, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCampaignStatus2githubᚗcomᚋsportelloᚋsportelloᚐCampaignStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOCampaignStatus2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐCampaignStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []sportello.CampaignStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCampaignStatus2githubᚗcomᚋsportelloᚋsportelloᚐCampaignStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOCampaignStatus2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐCampaignStatus(ctx context.Context, v any) (*sportello.CampaignStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := sportello.CampaignStatus(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCampaignStatus2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐCampaignStatus(ctx context.Context, sel ast.SelectionSet, v *sportello.CampaignStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
 	return res
 }
 
@@ -27988,6 +41212,93 @@ func (ec *executionContext) unmarshalOContactInput2ᚖgithubᚗcomᚋsportello�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOContent2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐContent(ctx context.Context, sel ast.SelectionSet, v *sportello.Content) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Content(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOContentFilter2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐContentFilter(ctx context.Context, v any) (*model.ContentFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputContentFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOContentStatus2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐContentStatusᚄ(ctx context.Context, v any) ([]sportello.ContentStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]sportello.ContentStatus, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNContentStatus2githubᚗcomᚋsportelloᚋsportelloᚐContentStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOContentStatus2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐContentStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []sportello.ContentStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNContentStatus2githubᚗcomᚋsportelloᚋsportelloᚐContentStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOContentType2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐContentTypeᚄ(ctx context.Context, v any) ([]sportello.ContentType, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]sportello.ContentType, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNContentType2githubᚗcomᚋsportelloᚋsportelloᚐContentType(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOContentType2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐContentTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []sportello.ContentType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNContentType2githubᚗcomᚋsportelloᚋsportelloᚐContentType(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalODate2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐDate(ctx context.Context, v any) (*sportello.Date, error) {
 	if v == nil {
 		return nil, nil
@@ -28006,6 +41317,25 @@ func (ec *executionContext) marshalODate2ᚖgithubᚗcomᚋsportelloᚋsportello
 	return res
 }
 
+func (ec *executionContext) unmarshalOEscalationThreshold2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐThreshold(ctx context.Context, v any) (*sportello.Threshold, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := sportello.Threshold(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOEscalationThreshold2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐThreshold(ctx context.Context, sel ast.SelectionSet, v *sportello.Threshold) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
 func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
 	if v == nil {
 		return nil, nil
@@ -28021,6 +41351,57 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	_ = sel
 	res := graphql.MarshalFloatContext(*v)
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) marshalOGeoPoint2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐPointᚄ(ctx context.Context, sel ast.SelectionSet, v []sportello.Point) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNGeoPoint2githubᚗcomᚋsportelloᚋsportelloᚐPoint(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOGeoPoint2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐPoint(ctx context.Context, sel ast.SelectionSet, v *sportello.Point) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._GeoPoint(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOGeoPointInput2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐGeoPointInputᚄ(ctx context.Context, v any) ([]*model.GeoPointInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.GeoPointInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNGeoPointInput2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐGeoPointInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOGeoPointInput2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐGeoPointInput(ctx context.Context, v any) (*model.GeoPointInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputGeoPointInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOID2string(ctx context.Context, v any) (string, error) {
@@ -28088,6 +41469,21 @@ func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalOImage2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐImage(ctx context.Context, sel ast.SelectionSet, v *sportello.Image) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Image(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOImageInput2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐImageInput(ctx context.Context, v any) (*model.ImageInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputImageInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {
 	if v == nil {
 		return nil, nil
@@ -28104,6 +41500,23 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	_ = ctx
 	res := graphql.MarshalInt(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOLinkInput2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐLinkInputᚄ(ctx context.Context, v any) ([]*model.LinkInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.LinkInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNLinkInput2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐLinkInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) marshalOLocation2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐLocation(ctx context.Context, sel ast.SelectionSet, v *sportello.Location) graphql.Marshaler {
@@ -28253,6 +41666,25 @@ func (ec *executionContext) marshalOOpportunityStatus2ᚕgithubᚗcomᚋsportell
 	return ret
 }
 
+func (ec *executionContext) unmarshalOPriority2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐPriority(ctx context.Context, v any) (*sportello.Priority, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := sportello.Priority(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPriority2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐPriority(ctx context.Context, sel ast.SelectionSet, v *sportello.Priority) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
 func (ec *executionContext) unmarshalOProcedureFilter2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐProcedureFilter(ctx context.Context, v any) (*model.ProcedureFilter, error) {
 	if v == nil {
 		return nil, nil
@@ -28274,6 +41706,35 @@ func (ec *executionContext) unmarshalORecordsAccessInput2ᚖgithubᚗcomᚋsport
 	}
 	res, err := ec.unmarshalInputRecordsAccessInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORoutingArea2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐRoutingArea(ctx context.Context, sel ast.SelectionSet, v *sportello.RoutingArea) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RoutingArea(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalORoutingAreaInput2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐRoutingAreaInput(ctx context.Context, v any) (*model.RoutingAreaInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputRoutingAreaInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORoutingDecision2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐRoutingDecision(ctx context.Context, sel ast.SelectionSet, v *sportello.RoutingDecision) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RoutingDecision(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalORoutingRule2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐRoutingRule(ctx context.Context, sel ast.SelectionSet, v *sportello.RoutingRule) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RoutingRule(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOSavedArea2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐArea(ctx context.Context, sel ast.SelectionSet, v *sportello.Area) graphql.Marshaler {
@@ -28458,6 +41919,44 @@ func (ec *executionContext) marshalOTicketKind2ᚕgithubᚗcomᚋsportelloᚋspo
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalOTicketKind2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐKind(ctx context.Context, v any) (*sportello.Kind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := sportello.Kind(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTicketKind2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐKind(ctx context.Context, sel ast.SelectionSet, v *sportello.Kind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
+func (ec *executionContext) unmarshalOTicketOrder2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐTicketOrder(ctx context.Context, v any) (*sportello.TicketOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := sportello.TicketOrder(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTicketOrder2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐTicketOrder(ctx context.Context, sel ast.SelectionSet, v *sportello.TicketOrder) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
 }
 
 func (ec *executionContext) unmarshalOTicketStatus2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐStatusᚄ(ctx context.Context, v any) ([]sportello.Status, error) {

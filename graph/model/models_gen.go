@@ -55,6 +55,27 @@ type AreaInput struct {
 	RadiusMeters float64 `json:"radiusMeters"`
 }
 
+type AuditEntryConnection struct {
+	Edges    []*AuditEntryEdge `json:"edges"`
+	PageInfo *PageInfo         `json:"pageInfo"`
+}
+
+type AuditEntryEdge struct {
+	Cursor string                `json:"cursor"`
+	Node   *sportello.AuditEntry `json:"node"`
+}
+
+// Every field narrows the log.
+type AuditFilter struct {
+	CitizenID    *string                `json:"citizenId,omitempty"`
+	ActorSubject *string                `json:"actorSubject,omitempty"`
+	Action       *sportello.AuditAction `json:"action,omitempty"`
+	// From this instant, included.
+	From *time.Time `json:"from,omitempty"`
+	// Up to this instant, excluded.
+	To *time.Time `json:"to,omitempty"`
+}
+
 type BookAppointmentInput struct {
 	OfficeID string `json:"officeId"`
 	// The start of one of the office's free slots, as availableSlots lists them.
@@ -80,6 +101,20 @@ type BookingSettingsInput struct {
 	// 0 to 20160 (two weeks).
 	MinNoticeMinutes  *int  `json:"minNoticeMinutes,omitempty"`
 	ProtocolOnBooking *bool `json:"protocolOnBooking,omitempty"`
+}
+
+type CampaignInput struct {
+	Name         string                      `json:"name"`
+	Goal         *string                     `json:"goal,omitempty"`
+	Audience     sportello.CampaignAudience  `json:"audience"`
+	TargetGroups []string                    `json:"targetGroups,omitempty"`
+	Channels     []sportello.CampaignChannel `json:"channels"`
+	StartsOn     sportello.Date              `json:"startsOn"`
+	EndsOn       sportello.Date              `json:"endsOn"`
+	ContentIds   []string                    `json:"contentIds,omitempty"`
+	// PLANNED when absent.
+	Status      *sportello.CampaignStatus `json:"status,omitempty"`
+	ResultLinks []*LinkInput              `json:"resultLinks,omitempty"`
 }
 
 type ChannelCount struct {
@@ -112,6 +147,50 @@ type ContactInput struct {
 	Phone *string `json:"phone,omitempty"`
 }
 
+type ContentConnection struct {
+	Edges    []*ContentEdge `json:"edges"`
+	PageInfo *PageInfo      `json:"pageInfo"`
+}
+
+type ContentEdge struct {
+	Cursor string             `json:"cursor"`
+	Node   *sportello.Content `json:"node"`
+}
+
+// Every field narrows the list.
+type ContentFilter struct {
+	Types    []sportello.ContentType `json:"types,omitempty"`
+	Language *string                 `json:"language,omitempty"`
+	// One topic (case does not matter).
+	Topic    *string `json:"topic,omitempty"`
+	OfficeID *string `json:"officeId,omitempty"`
+	// Editors only.
+	Statuses []sportello.ContentStatus `json:"statuses,omitempty"`
+	// Published (for editors: last changed) at or after.
+	From *time.Time `json:"from,omitempty"`
+	// Published (for editors: last changed) before.
+	To *time.Time `json:"to,omitempty"`
+	// Events ending (or, without an end, starting) at or after: the upcoming events.
+	EventsFrom *time.Time `json:"eventsFrom,omitempty"`
+}
+
+// The text of an item and its address. Every save is a new revision.
+type ContentInput struct {
+	Slug        *string      `json:"slug,omitempty"`
+	Path        *string      `json:"path,omitempty"`
+	Title       string       `json:"title"`
+	Summary     *string      `json:"summary,omitempty"`
+	Body        *string      `json:"body,omitempty"`
+	Topics      []string     `json:"topics,omitempty"`
+	OfficeID    *string      `json:"officeId,omitempty"`
+	Attachments []*LinkInput `json:"attachments,omitempty"`
+	Cover       *ImageInput  `json:"cover,omitempty"`
+	EventStart  *time.Time   `json:"eventStart,omitempty"`
+	EventEnd    *time.Time   `json:"eventEnd,omitempty"`
+	EventPlace  *string      `json:"eventPlace,omitempty"`
+	UnpublishAt *time.Time   `json:"unpublishAt,omitempty"`
+}
+
 type DecideRecordsAccessInput struct {
 	TicketID string                  `json:"ticketId"`
 	Outcome  sportello.AccessOutcome `json:"outcome"`
@@ -127,6 +206,49 @@ type DecideRecordsAccessInput struct {
 	PublicSubject *string `json:"publicSubject,omitempty"`
 }
 
+type DistributionInput struct {
+	Material  string  `json:"material"`
+	ContentID *string `json:"contentId,omitempty"`
+	// One of the campaign's channels.
+	Channel     sportello.CampaignChannel `json:"channel"`
+	Place       string                    `json:"place"`
+	Copies      int                       `json:"copies"`
+	DeliveredOn sportello.Date            `json:"deliveredOn"`
+	// Who delivered it; the one who records it when absent.
+	DeliveredBy *string `json:"deliveredBy,omitempty"`
+	Notes       *string `json:"notes,omitempty"`
+}
+
+// What a citizen is about to file.
+type DuplicateQueryInput struct {
+	// REPORT or SUGGESTION.
+	Kind     sportello.Kind `json:"kind"`
+	Subject  *string        `json:"subject,omitempty"`
+	Body     *string        `json:"body,omitempty"`
+	Location *GeoPointInput `json:"location,omitempty"`
+	// How near another report must be to be suggested; 100 by default, at most 2,000.
+	RadiusMeters *float64 `json:"radiusMeters,omitempty"`
+}
+
+type GeoPointInput struct {
+	// -90 to 90.
+	Latitude float64 `json:"latitude"`
+	// -180 to 180.
+	Longitude float64 `json:"longitude"`
+}
+
+type ImageInput struct {
+	URL string `json:"url"`
+	// Required: describe the picture.
+	Alt string `json:"alt"`
+}
+
+type LinkInput struct {
+	// http or https.
+	URL         string `json:"url"`
+	Description string `json:"description"`
+}
+
 // Coordinates (both), an address, or both. Latitude −90..90, longitude −180..180; the address at most 300 characters.
 type LocationInput struct {
 	Latitude  *float64 `json:"latitude,omitempty"`
@@ -135,6 +257,33 @@ type LocationInput struct {
 }
 
 type Mutation struct {
+}
+
+// A new item: its type and language do not change afterwards.
+type NewContentInput struct {
+	Type sportello.ContentType `json:"type"`
+	// it (when absent) or en.
+	Language *string `json:"language,omitempty"`
+	// The id of the item this one translates.
+	TranslationOf *string `json:"translationOf,omitempty"`
+	// Derived from the title when absent; for pages, the last part of the path.
+	Slug *string `json:"slug,omitempty"`
+	// Pages only, and required for them: /vivere-il-comune/urp.
+	Path    *string `json:"path,omitempty"`
+	Title   string  `json:"title"`
+	Summary *string `json:"summary,omitempty"`
+	// Markdown: headings, lists, tables, links and images.
+	Body        *string      `json:"body,omitempty"`
+	Topics      []string     `json:"topics,omitempty"`
+	OfficeID    *string      `json:"officeId,omitempty"`
+	Attachments []*LinkInput `json:"attachments,omitempty"`
+	Cover       *ImageInput  `json:"cover,omitempty"`
+	// Events only, and required for them.
+	EventStart *time.Time `json:"eventStart,omitempty"`
+	EventEnd   *time.Time `json:"eventEnd,omitempty"`
+	EventPlace *string    `json:"eventPlace,omitempty"`
+	// When the item leaves the portal by itself.
+	UnpublishAt *time.Time `json:"unpublishAt,omitempty"`
 }
 
 type NotificationConnection struct {
@@ -309,6 +458,53 @@ type RegisterTicketInput struct {
 	Location *LocationInput `json:"location,omitempty"`
 	// Required for kind RECORDS_ACCESS, refused for the others.
 	RecordsAccess *RecordsAccessInput `json:"recordsAccess,omitempty"`
+}
+
+type ReplyTemplateInput struct {
+	Name     string          `json:"name"`
+	Kind     *sportello.Kind `json:"kind,omitempty"`
+	OfficeID *string         `json:"officeId,omitempty"`
+	// it (default) or en.
+	Language *string `json:"language,omitempty"`
+	// Unknown placeholders are BAD_USER_INPUT.
+	Body string `json:"body"`
+}
+
+type RoutingAreaInput struct {
+	Center *GeoPointInput `json:"center,omitempty"`
+	// At most 50,000.
+	RadiusMeters *float64 `json:"radiusMeters,omitempty"`
+	// 3 to 200 points.
+	Polygon []*GeoPointInput `json:"polygon,omitempty"`
+}
+
+type RoutingRuleInput struct {
+	Name string `json:"name"`
+	// Rules are tried from the lowest position.
+	Position int   `json:"position"`
+	Enabled  *bool `json:"enabled,omitempty"`
+	// The rule that applies when no other matches; it takes no conditions. At most one.
+	Default  *bool               `json:"default,omitempty"`
+	Kinds    []sportello.Kind    `json:"kinds,omitempty"`
+	Channels []sportello.Channel `json:"channels,omitempty"`
+	// Matched on the words of subject and body, lowercased and without accents; `lampion*` matches lampione and lampioni.
+	Keywords []string          `json:"keywords,omitempty"`
+	Area     *RoutingAreaInput `json:"area,omitempty"`
+	OfficeID string            `json:"officeId"`
+	// A fixed operator; excludes strategy.
+	AssigneeID         *string                   `json:"assigneeId,omitempty"`
+	Strategy           *sportello.AssignStrategy `json:"strategy,omitempty"`
+	MaxOpenPerOperator *int                      `json:"maxOpenPerOperator,omitempty"`
+	Priority           *sportello.Priority       `json:"priority,omitempty"`
+}
+
+// A sample ticket for a dry run of the rules.
+type RoutingSampleInput struct {
+	Kind     sportello.Kind     `json:"kind"`
+	Channel  *sportello.Channel `json:"channel,omitempty"`
+	Subject  *string            `json:"subject,omitempty"`
+	Body     *string            `json:"body,omitempty"`
+	Location *GeoPointInput     `json:"location,omitempty"`
 }
 
 type SavedSearchInput struct {
