@@ -21,10 +21,13 @@ const (
 	// SearchTypeContent is web content (pages, news, notices, brochures, events): the public
 	// finds what is online, editors also the working copies.
 	SearchTypeContent SearchType = "CONTENT"
+	// SearchTypeOpportunity is a published opportunity of the youth desk, until its deadline.
+	SearchTypeOpportunity SearchType = "OPPORTUNITY"
 )
 
 // SearchTypes lists every type of document search finds.
-var SearchTypes = []SearchType{SearchTypeService, SearchTypeProcedure, SearchTypeAct, SearchTypeOffice, SearchTypeContent}
+var SearchTypes = []SearchType{SearchTypeService, SearchTypeProcedure, SearchTypeAct, SearchTypeOffice, SearchTypeContent,
+	SearchTypeOpportunity}
 
 // Valid reports whether t is a known search type.
 func (t SearchType) Valid() bool { return slices.Contains(SearchTypes, t) }
@@ -104,8 +107,9 @@ func HighlightSnippet(marked string) string {
 // whatever later areas add.
 type SearchItem interface{ isSearchItem() }
 
-func (*Service) isSearchItem()   {}
-func (*Procedure) isSearchItem() {}
-func (*Act) isSearchItem()       {}
-func (*Office) isSearchItem()    {}
-func (*Content) isSearchItem()   {}
+func (*Service) isSearchItem()     {}
+func (*Procedure) isSearchItem()   {}
+func (*Act) isSearchItem()         {}
+func (*Office) isSearchItem()      {}
+func (*Content) isSearchItem()     {}
+func (*Opportunity) isSearchItem() {}

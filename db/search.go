@@ -50,7 +50,8 @@ func (s *SearchService) Search(ctx context.Context, in sportello.SearchInput) ([
 	} else {
 		today := sportello.DateOf(s.db.now())
 		conds = append(conds, "d.status = 'PUBLISHED'",
-			"(d.visible_from IS NULL OR d.visible_from <= "+a.add(dateArg(&today))+"::date)")
+			"(d.visible_from IS NULL OR d.visible_from <= "+a.add(dateArg(&today))+"::date)",
+			"(d.visible_until IS NULL OR d.visible_until >= "+a.add(dateArg(&today))+"::date)")
 	}
 	if len(in.Types) > 0 {
 		conds = append(conds, "d.type = ANY("+a.add(pq.Array(in.Types))+")")

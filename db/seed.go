@@ -62,10 +62,10 @@ var demoOffices = []demoOffice{
 
 // SeedDemo loads a demo municipality into the default tenant: offices with their hours, staff,
 // citizens and tickets in several states, the catalogue of services, procedures and acts, and
-// the URP's desk appointments, the website's content with a campaign, routing rules and reply
-// templates.
-// It does nothing if the tenant already has offices (the catalogue: services), so it is safe to
-// run at every start.
+// the URP's desk appointments, the youth desk (Informagiovani) with its opportunities, the
+// website's content with a campaign, routing rules and reply templates.
+// It does nothing if the tenant already has offices (the catalogue: services; the youth desk:
+// opportunities), so it is safe to run at every start.
 func SeedDemo(ctx context.Context, d *DB) error {
 	var n int
 	if err := d.GetContext(ctx, &n, `SELECT count(*) FROM offices WHERE tenant_id = $1`, sportello.DefaultTenantID); err != nil {
@@ -73,6 +73,9 @@ func SeedDemo(ctx context.Context, d *DB) error {
 	}
 	if n > 0 {
 		if err := seedCatalogue(ctx, d); err != nil {
+			return err
+		}
+		if err := seedYouth(ctx, d); err != nil {
 			return err
 		}
 		return seedContent(ctx, d)
@@ -119,6 +122,9 @@ func SeedDemo(ctx context.Context, d *DB) error {
 		return err
 	}
 	if err := seedAppointments(ctx, d, officeIDs[demoOffices[0].name]); err != nil {
+		return err
+	}
+	if err := seedYouth(ctx, d); err != nil {
 		return err
 	}
 	return seedContent(ctx, d)

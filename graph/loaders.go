@@ -35,6 +35,7 @@ type Loaders struct {
 
 	bookingSettings *dataloadgen.Loader[string, *sportello.BookingSettings]
 
+	opportunities  *dataloadgen.Loader[string, *sportello.Opportunity]
 	contents       *dataloadgen.Loader[string, *sportello.Content]
 	translations   *dataloadgen.Loader[string, []*sportello.Content] // by translation group
 	distributions  *dataloadgen.Loader[string, []*sportello.Distribution]
@@ -65,6 +66,7 @@ func NewLoaders(r *Resolver, wait time.Duration) *Loaders {
 
 		bookingSettings: dataloadgen.NewMappedLoader(r.AppointmentService.BookingSettings, opts...),
 
+		opportunities:  dataloadgen.NewMappedLoader(r.YouthService.OpportunitiesByID, opts...),
 		contents:       dataloadgen.NewMappedLoader(r.ContentService.ContentsByID, opts...),
 		translations:   dataloadgen.NewMappedLoader(r.ContentService.TranslationsByGroup, opts...),
 		distributions:  dataloadgen.NewMappedLoader(r.CampaignService.DistributionsByCampaign, opts...),

@@ -33,6 +33,8 @@ type Resolver struct {
 	// NotificationService lists citizens' notifications; Topics streams topic events live.
 	NotificationService sportello.NotificationService
 	Topics              sportello.TopicFeed
+	// YouthService serves the youth desk: opportunities, saved searches and saved opportunities.
+	YouthService sportello.YouthService
 	// TriageService routes, prioritizes and deduplicates tickets and keeps reply templates.
 	TriageService sportello.TriageService
 

@@ -7,6 +7,8 @@
 //	server dev      migrate, seed, print demo tokens and serve (what `make run` does)
 //	server import catalogue FILE  import services, procedures and acts from JSON or CSV
 //	server export catalogue FILE  export them to JSON or CSV
+//	server import opportunities FILE  import the youth desk's opportunities from JSON or CSV
+//	server export opportunities FILE  export them to JSON or CSV
 package main
 
 import (
@@ -54,7 +56,9 @@ commands:
   token    print a development token (--role ROLE --subject SUB ...)
   dev      migrate, seed, print demo tokens and serve
   import catalogue FILE  import services, procedures and acts (.json or .csv; --tenant SLUG)
-  export catalogue FILE  export them (.json or .csv; --tenant SLUG)`
+  export catalogue FILE  export them (.json or .csv; --tenant SLUG)
+  import opportunities FILE  import the youth desk's opportunities (.json or .csv; --mapping FILE, --full, --tenant SLUG)
+  export opportunities FILE  export them (.json or .csv; --tenant SLUG)`
 
 func run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
@@ -84,6 +88,9 @@ func run(ctx context.Context, args []string) error {
 		}
 		return nil
 	case "import", "export":
+		if len(args) > 0 && args[0] == "opportunities" {
+			return opportunitiesCmd(ctx, cfg, cmd, args[1:])
+		}
 		return catalogueCmd(ctx, cfg, cmd, args)
 	default:
 		return errors.New(usage)
@@ -159,6 +166,7 @@ func NewApp(cfg Config, d *db.DB, rdb redis.UniversalClient) (*App, error) {
 			AppointmentService:   db.NewAppointmentService(d),
 			Open311Service:       db.NewOpen311Service(d),
 			AttachmentService:    db.NewAttachmentService(d),
+			YouthService:         db.NewYouthService(d),
 			NotificationService:  db.NewNotificationService(d),
 			Topics:               hub,
 			ContentService:       content,
@@ -233,6 +241,7 @@ func serve(ctx context.Context, cfg Config, demo bool) error {
 	defer stopHub()
 	hubDone := make(chan error, 1)
 	go func() { hubDone <- app.Hub.Run(hubCtx) }()
+	go runYouthJobs(hubCtx, db.NewYouthService(d))
 	go runContentSchedule(hubCtx, app.ContentSchedule, contentScheduleEvery)
 	// Every instance runs the escalation worker: each escalation is claimed once in the
 	// database, so instances never repeat one.

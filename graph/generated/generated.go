@@ -52,6 +52,8 @@ type ResolverRoot interface {
 	NotificationEvent() NotificationEventResolver
 	Office() OfficeResolver
 	OpeningSlot() OpeningSlotResolver
+	Opportunity() OpportunityResolver
+	OpportunityAlert() OpportunityAlertResolver
 	PersonalDataExport() PersonalDataExportResolver
 	Procedure() ProcedureResolver
 	Query() QueryResolver
@@ -61,6 +63,7 @@ type ResolverRoot interface {
 	RoutingArea() RoutingAreaResolver
 	RoutingDecision() RoutingDecisionResolver
 	RoutingRule() RoutingRuleResolver
+	SavedSearchCriteria() SavedSearchCriteriaResolver
 	SearchHit() SearchHitResolver
 	Service() ServiceResolver
 	Staff() StaffResolver
@@ -413,11 +416,13 @@ type ComplexityRoot struct {
 		CreateCitizen              func(childComplexity int, input model.CitizenInput) int
 		CreateContent              func(childComplexity int, input model.NewContentInput) int
 		CreateOpen311Client        func(childComplexity int, name string) int
+		CreateOpportunity          func(childComplexity int, input model.OpportunityInput) int
 		CreateProcedure            func(childComplexity int, input model.ProcedureInput) int
 		CreateReplyTemplate        func(childComplexity int, input model.ReplyTemplateInput) int
 		CreateRoutingRule          func(childComplexity int, input model.RoutingRuleInput) int
 		CreateService              func(childComplexity int, input model.ServiceInput) int
 		DecideRecordsAccess        func(childComplexity int, input model.DecideRecordsAccessInput) int
+		DeleteSavedSearch          func(childComplexity int, id string) int
 		FollowTicket               func(childComplexity int, id string) int
 		MarkAttended               func(childComplexity int, id string) int
 		MarkNoShow                 func(childComplexity int, id string) int
@@ -427,6 +432,7 @@ type ComplexityRoot struct {
 		NotifyIncomplete           func(childComplexity int, ticketID string, note string) int
 		PostTicketMessage          func(childComplexity int, ticketID string, body string, internal *bool, attachments []*graphql.Upload) int
 		PublishContent             func(childComplexity int, id string, at *time.Time) int
+		PublishOpportunity         func(childComplexity int, id string) int
 		RecordDistribution         func(childComplexity int, campaignID string, input model.DistributionInput) int
 		RegisterTicket             func(childComplexity int, input model.RegisterTicketInput) int
 		RemoveClosure              func(childComplexity int, id string) int
@@ -434,6 +440,8 @@ type ComplexityRoot struct {
 		RescheduleAppointment      func(childComplexity int, id string, start time.Time) int
 		RestoreContentRevision     func(childComplexity int, id string, revision int) int
 		RevokeOpen311Client        func(childComplexity int, id string) int
+		SaveOpportunity            func(childComplexity int, id string) int
+		SaveSearch                 func(childComplexity int, input model.SavedSearchInput) int
 		SetActStatus               func(childComplexity int, id string, status sportello.CatalogueStatus) int
 		SetBookingSettings         func(childComplexity int, officeID string, input model.BookingSettingsInput) int
 		SetFirstResponseTarget     func(childComplexity int, kind sportello.Kind, officeID *string, hours int) int
@@ -449,13 +457,16 @@ type ComplexityRoot struct {
 		SubmitTicket               func(childComplexity int, input model.SubmitTicketInput) int
 		TransitionTicket           func(childComplexity int, ticketID string, to sportello.Status, reason *string) int
 		UnfollowTicket             func(childComplexity int, id string) int
+		UnsaveOpportunity          func(childComplexity int, id string) int
 		UpdateAct                  func(childComplexity int, id string, input model.ActInput) int
 		UpdateCampaign             func(childComplexity int, id string, input model.CampaignInput) int
 		UpdateContent              func(childComplexity int, id string, input model.ContentInput) int
 		UpdateMyProfile            func(childComplexity int, input model.ProfileInput) int
+		UpdateOpportunity          func(childComplexity int, id string, input model.OpportunityInput) int
 		UpdateProcedure            func(childComplexity int, id string, input model.ProcedureInput) int
 		UpdateRoutingRule          func(childComplexity int, id string, input model.RoutingRuleInput) int
 		UpdateService              func(childComplexity int, id string, input model.ServiceInput) int
+		WithdrawOpportunity        func(childComplexity int, id string) int
 	}
 
 	Notification struct {
@@ -526,6 +537,53 @@ type ComplexityRoot struct {
 		Weekday func(childComplexity int) int
 	}
 
+	Opportunity struct {
+		Category       func(childComplexity int) int
+		Costs          func(childComplexity int) int
+		Country        func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		Deadline       func(childComplexity int) int
+		Description    func(childComplexity int) int
+		EducationLevel func(childComplexity int) int
+		EndDate        func(childComplexity int) int
+		ExternalRef    func(childComplexity int) int
+		HowToApply     func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Languages      func(childComplexity int) int
+		Location       func(childComplexity int) int
+		MaxAge         func(childComplexity int) int
+		MinAge         func(childComplexity int) int
+		Municipality   func(childComplexity int) int
+		Office         func(childComplexity int) int
+		Organisation   func(childComplexity int) int
+		PublishedAt    func(childComplexity int) int
+		Region         func(childComplexity int) int
+		Remote         func(childComplexity int) int
+		Source         func(childComplexity int) int
+		StartDate      func(childComplexity int) int
+		Status         func(childComplexity int) int
+		Title          func(childComplexity int) int
+		Topics         func(childComplexity int) int
+		URL            func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
+	}
+
+	OpportunityAlert struct {
+		Cursor       func(childComplexity int) int
+		Notification func(childComplexity int) int
+		Opportunity  func(childComplexity int) int
+	}
+
+	OpportunityConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	OpportunityEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	PageInfo struct {
 		EndCursor   func(childComplexity int) int
 		HasNextPage func(childComplexity int) int
@@ -592,11 +650,15 @@ type ComplexityRoot struct {
 		Office                  func(childComplexity int, id string) int
 		Offices                 func(childComplexity int) int
 		Open311Clients          func(childComplexity int) int
+		Opportunities           func(childComplexity int, filter *model.OpportunityFilter, first *int, after *string) int
+		Opportunity             func(childComplexity int, id string) int
 		Procedures              func(childComplexity int, filter *model.ProcedureFilter, first *int, after *string) int
 		RenderReplyTemplate     func(childComplexity int, templateID string, ticketID string) int
 		ReplyTemplates          func(childComplexity int, kind *sportello.Kind, officeID *string) int
 		ResponseTerms           func(childComplexity int) int
 		RoutingRules            func(childComplexity int) int
+		SavedOpportunities      func(childComplexity int) int
+		SavedSearches           func(childComplexity int) int
 		Search                  func(childComplexity int, query string, types []sportello.SearchType, first *int) int
 		Service                 func(childComplexity int, slug string) int
 		Services                func(childComplexity int, filter *model.ServiceFilter, first *int, after *string) int
@@ -674,6 +736,30 @@ type ComplexityRoot struct {
 		UpdatedAt          func(childComplexity int) int
 	}
 
+	SavedArea struct {
+		Latitude     func(childComplexity int) int
+		Longitude    func(childComplexity int) int
+		RadiusMeters func(childComplexity int) int
+	}
+
+	SavedSearch struct {
+		Alerts    func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		Criteria  func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Name      func(childComplexity int) int
+	}
+
+	SavedSearchCriteria struct {
+		Age        func(childComplexity int) int
+		Categories func(childComplexity int) int
+		Country    func(childComplexity int) int
+		Language   func(childComplexity int) int
+		Near       func(childComplexity int) int
+		Remote     func(childComplexity int) int
+		Text       func(childComplexity int) int
+	}
+
 	SearchHit struct {
 		ID      func(childComplexity int) int
 		Item    func(childComplexity int) int
@@ -738,6 +824,7 @@ type ComplexityRoot struct {
 		DashboardChanged  func(childComplexity int) int
 		MyTicketEvents    func(childComplexity int, after *string) int
 		NotificationAdded func(childComplexity int, after *string) int
+		OpportunityAlerts func(childComplexity int, after *string) int
 		TicketEvents      func(childComplexity int, filter *model.TicketEventFilter, after *string) int
 	}
 
@@ -977,6 +1064,14 @@ type MutationResolver interface {
 	UnfollowTicket(ctx context.Context, id string) (*sportello.Ticket, error)
 	MergeTickets(ctx context.Context, masterID string, duplicateIds []string) (*sportello.Ticket, error)
 	CreateReplyTemplate(ctx context.Context, input model.ReplyTemplateInput) (*sportello.ReplyTemplate, error)
+	CreateOpportunity(ctx context.Context, input model.OpportunityInput) (*sportello.Opportunity, error)
+	UpdateOpportunity(ctx context.Context, id string, input model.OpportunityInput) (*sportello.Opportunity, error)
+	PublishOpportunity(ctx context.Context, id string) (*sportello.Opportunity, error)
+	WithdrawOpportunity(ctx context.Context, id string) (*sportello.Opportunity, error)
+	SaveSearch(ctx context.Context, input model.SavedSearchInput) (*sportello.SavedSearch, error)
+	DeleteSavedSearch(ctx context.Context, id string) (bool, error)
+	SaveOpportunity(ctx context.Context, id string) (*sportello.Opportunity, error)
+	UnsaveOpportunity(ctx context.Context, id string) (bool, error)
 }
 type NotificationEventResolver interface {
 	Notification(ctx context.Context, obj *sportello.TopicEvent) (*sportello.Notification, error)
@@ -991,6 +1086,23 @@ type OfficeResolver interface {
 }
 type OpeningSlotResolver interface {
 	Weekday(ctx context.Context, obj *sportello.OpeningSlot) (model.Weekday, error)
+}
+type OpportunityResolver interface {
+	Country(ctx context.Context, obj *sportello.Opportunity) (*string, error)
+
+	MinAge(ctx context.Context, obj *sportello.Opportunity) (*int, error)
+	MaxAge(ctx context.Context, obj *sportello.Opportunity) (*int, error)
+
+	URL(ctx context.Context, obj *sportello.Opportunity) (*string, error)
+
+	ExternalRef(ctx context.Context, obj *sportello.Opportunity) (*string, error)
+
+	Office(ctx context.Context, obj *sportello.Opportunity) (*sportello.Office, error)
+	Status(ctx context.Context, obj *sportello.Opportunity) (sportello.OpportunityStatus, error)
+}
+type OpportunityAlertResolver interface {
+	Notification(ctx context.Context, obj *sportello.TopicEvent) (*sportello.Notification, error)
+	Opportunity(ctx context.Context, obj *sportello.TopicEvent) (*sportello.Opportunity, error)
 }
 type PersonalDataExportResolver interface {
 	Format(ctx context.Context, obj *sportello.PersonalDataExport) (string, error)
@@ -1043,6 +1155,10 @@ type QueryResolver interface {
 	DuplicateCandidates(ctx context.Context, input model.DuplicateQueryInput) ([]*sportello.DuplicateCandidate, error)
 	ReplyTemplates(ctx context.Context, kind *sportello.Kind, officeID *string) ([]*sportello.ReplyTemplate, error)
 	RenderReplyTemplate(ctx context.Context, templateID string, ticketID string) (string, error)
+	Opportunities(ctx context.Context, filter *model.OpportunityFilter, first *int, after *string) (*model.OpportunityConnection, error)
+	Opportunity(ctx context.Context, id string) (*sportello.Opportunity, error)
+	SavedSearches(ctx context.Context) ([]*sportello.SavedSearch, error)
+	SavedOpportunities(ctx context.Context) ([]*sportello.Opportunity, error)
 }
 type RecordsAccessResolver interface {
 	Interest(ctx context.Context, obj *sportello.RecordsAccess) (*string, error)
@@ -1078,6 +1194,14 @@ type RoutingRuleResolver interface {
 
 	Priority(ctx context.Context, obj *sportello.RoutingRule) (*sportello.Priority, error)
 }
+type SavedSearchCriteriaResolver interface {
+	Text(ctx context.Context, obj *sportello.OpportunityCriteria) (*string, error)
+
+	Country(ctx context.Context, obj *sportello.OpportunityCriteria) (*string, error)
+
+	Age(ctx context.Context, obj *sportello.OpportunityCriteria) (*int, error)
+	Language(ctx context.Context, obj *sportello.OpportunityCriteria) (*string, error)
+}
 type SearchHitResolver interface {
 	Item(ctx context.Context, obj *sportello.SearchHit) (sportello.SearchItem, error)
 }
@@ -1095,6 +1219,7 @@ type SubscriptionResolver interface {
 	DashboardChanged(ctx context.Context) (<-chan *sportello.Dashboard, error)
 	ContentPublished(ctx context.Context, after *string) (<-chan *sportello.TopicEvent, error)
 	NotificationAdded(ctx context.Context, after *string) (<-chan *sportello.TopicEvent, error)
+	OpportunityAlerts(ctx context.Context, after *string) (<-chan *sportello.TopicEvent, error)
 }
 type TicketResolver interface {
 	StatusReason(ctx context.Context, obj *sportello.Ticket) (*string, error)
@@ -2601,6 +2726,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateOpen311Client(childComplexity, args["name"].(string)), true
+	case "Mutation.createOpportunity":
+		if e.ComplexityRoot.Mutation.CreateOpportunity == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createOpportunity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateOpportunity(childComplexity, args["input"].(model.OpportunityInput)), true
 	case "Mutation.createProcedure":
 		if e.ComplexityRoot.Mutation.CreateProcedure == nil {
 			break
@@ -2656,6 +2792,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DecideRecordsAccess(childComplexity, args["input"].(model.DecideRecordsAccessInput)), true
+	case "Mutation.deleteSavedSearch":
+		if e.ComplexityRoot.Mutation.DeleteSavedSearch == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteSavedSearch_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteSavedSearch(childComplexity, args["id"].(string)), true
 	case "Mutation.followTicket":
 		if e.ComplexityRoot.Mutation.FollowTicket == nil {
 			break
@@ -2755,6 +2902,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PublishContent(childComplexity, args["id"].(string), args["at"].(*time.Time)), true
+	case "Mutation.publishOpportunity":
+		if e.ComplexityRoot.Mutation.PublishOpportunity == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_publishOpportunity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PublishOpportunity(childComplexity, args["id"].(string)), true
 	case "Mutation.recordDistribution":
 		if e.ComplexityRoot.Mutation.RecordDistribution == nil {
 			break
@@ -2827,6 +2985,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeOpen311Client(childComplexity, args["id"].(string)), true
+	case "Mutation.saveOpportunity":
+		if e.ComplexityRoot.Mutation.SaveOpportunity == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_saveOpportunity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SaveOpportunity(childComplexity, args["id"].(string)), true
+	case "Mutation.saveSearch":
+		if e.ComplexityRoot.Mutation.SaveSearch == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_saveSearch_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SaveSearch(childComplexity, args["input"].(model.SavedSearchInput)), true
 	case "Mutation.setActStatus":
 		if e.ComplexityRoot.Mutation.SetActStatus == nil {
 			break
@@ -2992,6 +3172,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UnfollowTicket(childComplexity, args["id"].(string)), true
+	case "Mutation.unsaveOpportunity":
+		if e.ComplexityRoot.Mutation.UnsaveOpportunity == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unsaveOpportunity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnsaveOpportunity(childComplexity, args["id"].(string)), true
 	case "Mutation.updateAct":
 		if e.ComplexityRoot.Mutation.UpdateAct == nil {
 			break
@@ -3036,6 +3227,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateMyProfile(childComplexity, args["input"].(model.ProfileInput)), true
+	case "Mutation.updateOpportunity":
+		if e.ComplexityRoot.Mutation.UpdateOpportunity == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateOpportunity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateOpportunity(childComplexity, args["id"].(string), args["input"].(model.OpportunityInput)), true
 	case "Mutation.updateProcedure":
 		if e.ComplexityRoot.Mutation.UpdateProcedure == nil {
 			break
@@ -3069,6 +3271,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateService(childComplexity, args["id"].(string), args["input"].(model.ServiceInput)), true
+	case "Mutation.withdrawOpportunity":
+		if e.ComplexityRoot.Mutation.WithdrawOpportunity == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_withdrawOpportunity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.WithdrawOpportunity(childComplexity, args["id"].(string)), true
 
 	case "Notification.body":
 		if e.ComplexityRoot.Notification.Body == nil {
@@ -3339,6 +3552,220 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OpeningSlot.Weekday(childComplexity), true
+
+	case "Opportunity.category":
+		if e.ComplexityRoot.Opportunity.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.Category(childComplexity), true
+	case "Opportunity.costs":
+		if e.ComplexityRoot.Opportunity.Costs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.Costs(childComplexity), true
+	case "Opportunity.country":
+		if e.ComplexityRoot.Opportunity.Country == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.Country(childComplexity), true
+	case "Opportunity.createdAt":
+		if e.ComplexityRoot.Opportunity.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.CreatedAt(childComplexity), true
+	case "Opportunity.deadline":
+		if e.ComplexityRoot.Opportunity.Deadline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.Deadline(childComplexity), true
+	case "Opportunity.description":
+		if e.ComplexityRoot.Opportunity.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.Description(childComplexity), true
+	case "Opportunity.educationLevel":
+		if e.ComplexityRoot.Opportunity.EducationLevel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.EducationLevel(childComplexity), true
+	case "Opportunity.endDate":
+		if e.ComplexityRoot.Opportunity.EndDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.EndDate(childComplexity), true
+	case "Opportunity.externalRef":
+		if e.ComplexityRoot.Opportunity.ExternalRef == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.ExternalRef(childComplexity), true
+	case "Opportunity.howToApply":
+		if e.ComplexityRoot.Opportunity.HowToApply == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.HowToApply(childComplexity), true
+	case "Opportunity.id":
+		if e.ComplexityRoot.Opportunity.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.ID(childComplexity), true
+	case "Opportunity.languages":
+		if e.ComplexityRoot.Opportunity.Languages == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.Languages(childComplexity), true
+	case "Opportunity.location":
+		if e.ComplexityRoot.Opportunity.Location == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.Location(childComplexity), true
+	case "Opportunity.maxAge":
+		if e.ComplexityRoot.Opportunity.MaxAge == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.MaxAge(childComplexity), true
+	case "Opportunity.minAge":
+		if e.ComplexityRoot.Opportunity.MinAge == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.MinAge(childComplexity), true
+	case "Opportunity.municipality":
+		if e.ComplexityRoot.Opportunity.Municipality == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.Municipality(childComplexity), true
+	case "Opportunity.office":
+		if e.ComplexityRoot.Opportunity.Office == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.Office(childComplexity), true
+	case "Opportunity.organisation":
+		if e.ComplexityRoot.Opportunity.Organisation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.Organisation(childComplexity), true
+	case "Opportunity.publishedAt":
+		if e.ComplexityRoot.Opportunity.PublishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.PublishedAt(childComplexity), true
+	case "Opportunity.region":
+		if e.ComplexityRoot.Opportunity.Region == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.Region(childComplexity), true
+	case "Opportunity.remote":
+		if e.ComplexityRoot.Opportunity.Remote == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.Remote(childComplexity), true
+	case "Opportunity.source":
+		if e.ComplexityRoot.Opportunity.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.Source(childComplexity), true
+	case "Opportunity.startDate":
+		if e.ComplexityRoot.Opportunity.StartDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.StartDate(childComplexity), true
+	case "Opportunity.status":
+		if e.ComplexityRoot.Opportunity.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.Status(childComplexity), true
+	case "Opportunity.title":
+		if e.ComplexityRoot.Opportunity.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.Title(childComplexity), true
+	case "Opportunity.topics":
+		if e.ComplexityRoot.Opportunity.Topics == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.Topics(childComplexity), true
+	case "Opportunity.url":
+		if e.ComplexityRoot.Opportunity.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.URL(childComplexity), true
+	case "Opportunity.updatedAt":
+		if e.ComplexityRoot.Opportunity.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Opportunity.UpdatedAt(childComplexity), true
+
+	case "OpportunityAlert.cursor":
+		if e.ComplexityRoot.OpportunityAlert.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OpportunityAlert.Cursor(childComplexity), true
+	case "OpportunityAlert.notification":
+		if e.ComplexityRoot.OpportunityAlert.Notification == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OpportunityAlert.Notification(childComplexity), true
+	case "OpportunityAlert.opportunity":
+		if e.ComplexityRoot.OpportunityAlert.Opportunity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OpportunityAlert.Opportunity(childComplexity), true
+
+	case "OpportunityConnection.edges":
+		if e.ComplexityRoot.OpportunityConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OpportunityConnection.Edges(childComplexity), true
+	case "OpportunityConnection.pageInfo":
+		if e.ComplexityRoot.OpportunityConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OpportunityConnection.PageInfo(childComplexity), true
+
+	case "OpportunityEdge.cursor":
+		if e.ComplexityRoot.OpportunityEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OpportunityEdge.Cursor(childComplexity), true
+	case "OpportunityEdge.node":
+		if e.ComplexityRoot.OpportunityEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OpportunityEdge.Node(childComplexity), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -3741,6 +4168,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Open311Clients(childComplexity), true
+	case "Query.opportunities":
+		if e.ComplexityRoot.Query.Opportunities == nil {
+			break
+		}
+
+		args, err := ec.field_Query_opportunities_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Opportunities(childComplexity, args["filter"].(*model.OpportunityFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.opportunity":
+		if e.ComplexityRoot.Query.Opportunity == nil {
+			break
+		}
+
+		args, err := ec.field_Query_opportunity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Opportunity(childComplexity, args["id"].(string)), true
 	case "Query.procedures":
 		if e.ComplexityRoot.Query.Procedures == nil {
 			break
@@ -3786,6 +4235,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.RoutingRules(childComplexity), true
+	case "Query.savedOpportunities":
+		if e.ComplexityRoot.Query.SavedOpportunities == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.SavedOpportunities(childComplexity), true
+	case "Query.savedSearches":
+		if e.ComplexityRoot.Query.SavedSearches == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.SavedSearches(childComplexity), true
 	case "Query.search":
 		if e.ComplexityRoot.Query.Search == nil {
 			break
@@ -4175,6 +4636,99 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RoutingRule.UpdatedAt(childComplexity), true
 
+	case "SavedArea.latitude":
+		if e.ComplexityRoot.SavedArea.Latitude == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedArea.Latitude(childComplexity), true
+	case "SavedArea.longitude":
+		if e.ComplexityRoot.SavedArea.Longitude == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedArea.Longitude(childComplexity), true
+	case "SavedArea.radiusMeters":
+		if e.ComplexityRoot.SavedArea.RadiusMeters == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedArea.RadiusMeters(childComplexity), true
+
+	case "SavedSearch.alerts":
+		if e.ComplexityRoot.SavedSearch.Alerts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSearch.Alerts(childComplexity), true
+	case "SavedSearch.createdAt":
+		if e.ComplexityRoot.SavedSearch.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSearch.CreatedAt(childComplexity), true
+	case "SavedSearch.criteria":
+		if e.ComplexityRoot.SavedSearch.Criteria == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSearch.Criteria(childComplexity), true
+	case "SavedSearch.id":
+		if e.ComplexityRoot.SavedSearch.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSearch.ID(childComplexity), true
+	case "SavedSearch.name":
+		if e.ComplexityRoot.SavedSearch.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSearch.Name(childComplexity), true
+
+	case "SavedSearchCriteria.age":
+		if e.ComplexityRoot.SavedSearchCriteria.Age == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSearchCriteria.Age(childComplexity), true
+	case "SavedSearchCriteria.categories":
+		if e.ComplexityRoot.SavedSearchCriteria.Categories == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSearchCriteria.Categories(childComplexity), true
+	case "SavedSearchCriteria.country":
+		if e.ComplexityRoot.SavedSearchCriteria.Country == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSearchCriteria.Country(childComplexity), true
+	case "SavedSearchCriteria.language":
+		if e.ComplexityRoot.SavedSearchCriteria.Language == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSearchCriteria.Language(childComplexity), true
+	case "SavedSearchCriteria.near":
+		if e.ComplexityRoot.SavedSearchCriteria.Near == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSearchCriteria.Near(childComplexity), true
+	case "SavedSearchCriteria.remote":
+		if e.ComplexityRoot.SavedSearchCriteria.Remote == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSearchCriteria.Remote(childComplexity), true
+	case "SavedSearchCriteria.text":
+		if e.ComplexityRoot.SavedSearchCriteria.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSearchCriteria.Text(childComplexity), true
+
 	case "SearchHit.id":
 		if e.ComplexityRoot.SearchHit.ID == nil {
 			break
@@ -4449,6 +5003,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.NotificationAdded(childComplexity, args["after"].(*string)), true
+	case "Subscription.opportunityAlerts":
+		if e.ComplexityRoot.Subscription.OpportunityAlerts == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_opportunityAlerts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.OpportunityAlerts(childComplexity, args["after"].(*string)), true
 	case "Subscription.ticketEvents":
 		if e.ComplexityRoot.Subscription.TicketEvents == nil {
 			break
@@ -4858,6 +5423,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("NewContentInput", ec.unmarshalInputNewContentInput),
 			graphql.NewInputUnmarshaler("NotificationPreferencesInput", ec.unmarshalInputNotificationPreferencesInput),
 			graphql.NewInputUnmarshaler("OpeningSlotInput", ec.unmarshalInputOpeningSlotInput),
+			graphql.NewInputUnmarshaler("OpportunityFilter", ec.unmarshalInputOpportunityFilter),
+			graphql.NewInputUnmarshaler("OpportunityInput", ec.unmarshalInputOpportunityInput),
 			graphql.NewInputUnmarshaler("ProcedureFilter", ec.unmarshalInputProcedureFilter),
 			graphql.NewInputUnmarshaler("ProcedureInput", ec.unmarshalInputProcedureInput),
 			graphql.NewInputUnmarshaler("ProfileInput", ec.unmarshalInputProfileInput),
@@ -4867,6 +5434,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RoutingAreaInput", ec.unmarshalInputRoutingAreaInput),
 			graphql.NewInputUnmarshaler("RoutingRuleInput", ec.unmarshalInputRoutingRuleInput),
 			graphql.NewInputUnmarshaler("RoutingSampleInput", ec.unmarshalInputRoutingSampleInput),
+			graphql.NewInputUnmarshaler("SavedSearchInput", ec.unmarshalInputSavedSearchInput),
 			graphql.NewInputUnmarshaler("ServiceFilter", ec.unmarshalInputServiceFilter),
 			graphql.NewInputUnmarshaler("ServiceInput", ec.unmarshalInputServiceInput),
 			graphql.NewInputUnmarshaler("SubmitTicketInput", ec.unmarshalInputSubmitTicketInput),
@@ -7100,6 +7668,269 @@ extend type Mutation {
   createReplyTemplate(input: ReplyTemplateInput!): ReplyTemplate! @hasRole(roles: [MANAGER, ADMIN])
 }
 `, BuiltIn: false},
+	{Name: "../../schema/youth.graphqls", Input: `"What kind of opportunity the youth desk (Informagiovani, Eurodesk) offers."
+enum OpportunityCategory {
+  "Courses, schools, universities, training."
+  STUDY_TRAINING
+  JOB
+  INTERNSHIP
+  APPRENTICESHIP
+  "Calls and public competitions (bandi e concorsi)."
+  CALL_COMPETITION
+  "Calls of the European Union's programmes."
+  EU_CALL
+  VOLUNTEERING
+  LEISURE_TRAVEL
+  "Exchanges and mobility abroad."
+  MOBILITY
+}
+
+"Where an opportunity comes from."
+enum OpportunitySource {
+  "Written by the youth desk."
+  LOCAL
+  EURODESK
+  EUROPEAN_YOUTH_PORTAL
+  EURES
+  OTHER
+}
+
+"""
+Where an opportunity stands. The public reads PUBLISHED ones; a published opportunity whose
+deadline has passed reads EXPIRED from the next day and leaves every list.
+"""
+enum OpportunityStatus {
+  DRAFT
+  PUBLISHED
+  EXPIRED
+  WITHDRAWN
+}
+
+"The order of a list of opportunities."
+enum OpportunitySort {
+  "Best match of the words first (titles weigh most); without words, DEADLINE."
+  RELEVANCE
+  "The soonest deadline first; opportunities without a deadline last."
+  DEADLINE
+}
+
+"An opportunity for young people: a course, a job, an internship, a call, a volunteering project."
+type Opportunity {
+  id: ID!
+  category: OpportunityCategory!
+  title: String!
+  description: String!
+  "Who offers it."
+  organisation: String!
+  municipality: String!
+  region: String!
+  "ISO 3166-1 alpha-2 code (IT, DE), or null."
+  country: String
+  "It can be done from anywhere."
+  remote: Boolean!
+  "Where it takes place, with coordinates for searches near a place."
+  location: Location
+  "The youngest age it is open to, or null."
+  minAge: Int
+  "The oldest age it is open to (included), or null."
+  maxAge: Int
+  "ISO 639-1 codes (it, en) of the languages it needs."
+  languages: [String!]!
+  educationLevel: String!
+  startDate: Date
+  endDate: Date
+  "The last day to apply, in Rome."
+  deadline: Date
+  howToApply: String!
+  "Where to read more and apply."
+  url: String
+  "What it costs, or what it pays."
+  costs: String!
+  source: OpportunitySource!
+  "The source's own reference: imports match opportunities by source and reference."
+  externalRef: String
+  topics: [String!]!
+  "The desk that gives counselling on it: book an appointment there (availableSlots, bookAppointment)."
+  office: Office
+  "As of now: EXPIRED as soon as the deadline has passed."
+  status: OpportunityStatus!
+  publishedAt: Time
+  createdAt: Time!
+  updatedAt: Time!
+}
+
+type OpportunityConnection {
+  edges: [OpportunityEdge!]!
+  pageInfo: PageInfo!
+}
+
+type OpportunityEdge {
+  cursor: String!
+  node: Opportunity!
+}
+
+"Every field narrows the list."
+input OpportunityFilter {
+  "Words, in Italian: accents and inflections do not matter."
+  text: String
+  categories: [OpportunityCategory!]
+  "ISO 3166-1 alpha-2 code."
+  country: String
+  "Opportunities with coordinates within the circle."
+  near: AreaInput
+  remote: Boolean
+  "Open to someone of this age."
+  age: Int
+  "Needs this language (ISO 639-1)."
+  language: String
+  "The deadline is on or after this day."
+  deadlineFrom: Date
+  "The deadline is on or before this day."
+  deadlineTo: Date
+  "The deadline is today or in the next N days (1 to 366)."
+  closingWithinDays: Int
+  "One topic, as listed in the opportunities' topics."
+  topic: String
+  "Youth desk only; the public always gets the open PUBLISHED ones."
+  statuses: [OpportunityStatus!]
+  "RELEVANCE by default."
+  sort: OpportunitySort
+}
+
+input OpportunityInput {
+  category: OpportunityCategory!
+  title: String!
+  description: String
+  organisation: String
+  municipality: String
+  region: String
+  country: String
+  remote: Boolean
+  location: LocationInput
+  "0 to 120."
+  minAge: Int
+  "0 to 120, not below minAge."
+  maxAge: Int
+  languages: [String!]
+  educationLevel: String
+  startDate: Date
+  endDate: Date
+  deadline: Date
+  howToApply: String
+  url: String
+  costs: String
+  "LOCAL when absent."
+  source: OpportunitySource
+  "Required for a source other than LOCAL."
+  externalRef: String
+  topics: [String!]
+  officeId: ID
+}
+
+"What a saved search matches: the criteria of OpportunityFilter that describe an opportunity."
+type SavedSearchCriteria {
+  text: String
+  categories: [OpportunityCategory!]!
+  country: String
+  near: SavedArea
+  remote: Boolean
+  age: Int
+  language: String
+}
+
+"A circle on the map, radius in meters."
+type SavedArea {
+  latitude: Float!
+  longitude: Float!
+  radiusMeters: Float!
+}
+
+"A citizen's saved search: with alerts on, every opportunity published that matches it is notified."
+type SavedSearch {
+  id: ID!
+  name: String!
+  criteria: SavedSearchCriteria!
+  alerts: Boolean!
+  createdAt: Time!
+}
+
+input SavedSearchInput {
+  name: String!
+  text: String
+  categories: [OpportunityCategory!]
+  country: String
+  near: AreaInput
+  remote: Boolean
+  age: Int
+  language: String
+  "True when absent."
+  alerts: Boolean
+}
+
+"A new opportunity that matches one of the citizen's saved searches."
+type OpportunityAlert {
+  "Subscribe again with after: cursor to resume after this alert."
+  cursor: String!
+  "The notification, also in notifications."
+  notification: Notification!
+  "The opportunity, or null when it is no longer public."
+  opportunity: Opportunity
+}
+
+extend enum SearchType {
+  "Published opportunities of the youth desk, until their deadline."
+  OPPORTUNITY
+}
+
+extend union SearchItem = Opportunity
+
+extend type Query {
+  """
+  Opportunities matching the filter. Errors: BAD_USER_INPUT (first over 100, a cursor of
+  another order, statuses for the public).
+  """
+  opportunities(filter: OpportunityFilter, first: Int = 20, after: String): OpportunityConnection!
+  "One opportunity; the public also reads expired ones. Errors: NOT_FOUND."
+  opportunity(id: ID!): Opportunity
+  "The signed-in citizen's saved searches, oldest first."
+  savedSearches: [SavedSearch!]! @hasRole(roles: [CITIZEN])
+  "The signed-in citizen's saved opportunities, soonest deadline first."
+  savedOpportunities: [Opportunity!]! @hasRole(roles: [CITIZEN])
+}
+
+extend type Mutation {
+  "Creates a DRAFT. Errors: BAD_USER_INPUT, CONFLICT (source and externalRef), NOT_FOUND (office)."
+  createOpportunity(input: OpportunityInput!): Opportunity! @hasRole(roles: [YOUTH_DESK, ADMIN])
+  "Replaces every field but the status. Errors: as createOpportunity, NOT_FOUND."
+  updateOpportunity(id: ID!, input: OpportunityInput!): Opportunity! @hasRole(roles: [YOUTH_DESK, ADMIN])
+  """
+  Publishes it, and alerts every citizen whose saved searches match it (once per citizen and
+  opportunity). Errors: NOT_FOUND, INVALID_TRANSITION (the deadline has passed).
+  """
+  publishOpportunity(id: ID!): Opportunity! @hasRole(roles: [YOUTH_DESK, ADMIN])
+  "Takes it back from the public. Errors: NOT_FOUND."
+  withdrawOpportunity(id: ID!): Opportunity! @hasRole(roles: [YOUTH_DESK, ADMIN])
+  "Errors: BAD_USER_INPUT, CONFLICT (20 saved searches already)."
+  saveSearch(input: SavedSearchInput!): SavedSearch! @hasRole(roles: [CITIZEN])
+  "Errors: NOT_FOUND."
+  deleteSavedSearch(id: ID!): Boolean! @hasRole(roles: [CITIZEN])
+  """
+  Keeps an open opportunity in the citizen's list; a reminder is notified 3 days before its
+  deadline. Errors: NOT_FOUND.
+  """
+  saveOpportunity(id: ID!): Opportunity! @hasRole(roles: [CITIZEN])
+  "Whether it was saved."
+  unsaveOpportunity(id: ID!): Boolean! @hasRole(roles: [CITIZEN])
+}
+
+extend type Subscription {
+  """
+  The signed-in citizen's alerts of new opportunities matching their saved searches, after the
+  cursor (replayed) or from now. Errors: UNAUTHENTICATED, FORBIDDEN.
+  """
+  opportunityAlerts(after: String): OpportunityAlert! @hasRole(roles: [CITIZEN])
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -7889,6 +8720,100 @@ func (ec *executionContext) childFields_OpeningSlot(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type OpeningSlot", field.Name)
 }
 
+func (ec *executionContext) childFields_Opportunity(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Opportunity_id(ctx, field)
+	case "category":
+		return ec.fieldContext_Opportunity_category(ctx, field)
+	case "title":
+		return ec.fieldContext_Opportunity_title(ctx, field)
+	case "description":
+		return ec.fieldContext_Opportunity_description(ctx, field)
+	case "organisation":
+		return ec.fieldContext_Opportunity_organisation(ctx, field)
+	case "municipality":
+		return ec.fieldContext_Opportunity_municipality(ctx, field)
+	case "region":
+		return ec.fieldContext_Opportunity_region(ctx, field)
+	case "country":
+		return ec.fieldContext_Opportunity_country(ctx, field)
+	case "remote":
+		return ec.fieldContext_Opportunity_remote(ctx, field)
+	case "location":
+		return ec.fieldContext_Opportunity_location(ctx, field)
+	case "minAge":
+		return ec.fieldContext_Opportunity_minAge(ctx, field)
+	case "maxAge":
+		return ec.fieldContext_Opportunity_maxAge(ctx, field)
+	case "languages":
+		return ec.fieldContext_Opportunity_languages(ctx, field)
+	case "educationLevel":
+		return ec.fieldContext_Opportunity_educationLevel(ctx, field)
+	case "startDate":
+		return ec.fieldContext_Opportunity_startDate(ctx, field)
+	case "endDate":
+		return ec.fieldContext_Opportunity_endDate(ctx, field)
+	case "deadline":
+		return ec.fieldContext_Opportunity_deadline(ctx, field)
+	case "howToApply":
+		return ec.fieldContext_Opportunity_howToApply(ctx, field)
+	case "url":
+		return ec.fieldContext_Opportunity_url(ctx, field)
+	case "costs":
+		return ec.fieldContext_Opportunity_costs(ctx, field)
+	case "source":
+		return ec.fieldContext_Opportunity_source(ctx, field)
+	case "externalRef":
+		return ec.fieldContext_Opportunity_externalRef(ctx, field)
+	case "topics":
+		return ec.fieldContext_Opportunity_topics(ctx, field)
+	case "office":
+		return ec.fieldContext_Opportunity_office(ctx, field)
+	case "status":
+		return ec.fieldContext_Opportunity_status(ctx, field)
+	case "publishedAt":
+		return ec.fieldContext_Opportunity_publishedAt(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Opportunity_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Opportunity_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Opportunity", field.Name)
+}
+
+func (ec *executionContext) childFields_OpportunityAlert(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_OpportunityAlert_cursor(ctx, field)
+	case "notification":
+		return ec.fieldContext_OpportunityAlert_notification(ctx, field)
+	case "opportunity":
+		return ec.fieldContext_OpportunityAlert_opportunity(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OpportunityAlert", field.Name)
+}
+
+func (ec *executionContext) childFields_OpportunityConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_OpportunityConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_OpportunityConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OpportunityConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_OpportunityEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_OpportunityEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_OpportunityEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OpportunityEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
@@ -8095,6 +9020,54 @@ func (ec *executionContext) childFields_RoutingRule(ctx context.Context, field g
 		return ec.fieldContext_RoutingRule_updatedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RoutingRule", field.Name)
+}
+
+func (ec *executionContext) childFields_SavedArea(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "latitude":
+		return ec.fieldContext_SavedArea_latitude(ctx, field)
+	case "longitude":
+		return ec.fieldContext_SavedArea_longitude(ctx, field)
+	case "radiusMeters":
+		return ec.fieldContext_SavedArea_radiusMeters(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SavedArea", field.Name)
+}
+
+func (ec *executionContext) childFields_SavedSearch(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_SavedSearch_id(ctx, field)
+	case "name":
+		return ec.fieldContext_SavedSearch_name(ctx, field)
+	case "criteria":
+		return ec.fieldContext_SavedSearch_criteria(ctx, field)
+	case "alerts":
+		return ec.fieldContext_SavedSearch_alerts(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_SavedSearch_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SavedSearch", field.Name)
+}
+
+func (ec *executionContext) childFields_SavedSearchCriteria(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "text":
+		return ec.fieldContext_SavedSearchCriteria_text(ctx, field)
+	case "categories":
+		return ec.fieldContext_SavedSearchCriteria_categories(ctx, field)
+	case "country":
+		return ec.fieldContext_SavedSearchCriteria_country(ctx, field)
+	case "near":
+		return ec.fieldContext_SavedSearchCriteria_near(ctx, field)
+	case "remote":
+		return ec.fieldContext_SavedSearchCriteria_remote(ctx, field)
+	case "age":
+		return ec.fieldContext_SavedSearchCriteria_age(ctx, field)
+	case "language":
+		return ec.fieldContext_SavedSearchCriteria_language(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SavedSearchCriteria", field.Name)
 }
 
 func (ec *executionContext) childFields_SearchHit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8685,6 +9658,20 @@ func (ec *executionContext) field_Mutation_createOpen311Client_args(ctx context.
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createOpportunity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.OpportunityInput, error) {
+			return ec.unmarshalNOpportunityInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐOpportunityInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createProcedure_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8752,6 +9739,20 @@ func (ec *executionContext) field_Mutation_decideRecordsAccess_args(ctx context.
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteSavedSearch_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -8937,6 +9938,20 @@ func (ec *executionContext) field_Mutation_publishContent_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_publishOpportunity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_recordDistribution_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9042,6 +10057,34 @@ func (ec *executionContext) field_Mutation_revokeOpen311Client_args(ctx context.
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_saveOpportunity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_saveSearch_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SavedSearchInput, error) {
+			return ec.unmarshalNSavedSearchInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐSavedSearchInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -9359,6 +10402,20 @@ func (ec *executionContext) field_Mutation_unfollowTicket_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_unsaveOpportunity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateAct_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9439,6 +10496,28 @@ func (ec *executionContext) field_Mutation_updateMyProfile_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_updateOpportunity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.OpportunityInput, error) {
+			return ec.unmarshalNOpportunityInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐOpportunityInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateProcedure_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9502,6 +10581,20 @@ func (ec *executionContext) field_Mutation_updateService_args(ctx context.Contex
 		return nil, err
 	}
 	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_withdrawOpportunity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -9987,6 +11080,50 @@ func (ec *executionContext) field_Query_office_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_opportunities_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.OpportunityFilter, error) {
+			return ec.unmarshalOOpportunityFilter2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐOpportunityFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_opportunity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_procedures_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10266,6 +11403,20 @@ func (ec *executionContext) field_Subscription_myTicketEvents_args(ctx context.C
 }
 
 func (ec *executionContext) field_Subscription_notificationAdded_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_opportunityAlerts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
@@ -18946,6 +20097,502 @@ func (ec *executionContext) fieldContext_Mutation_createReplyTemplate(ctx contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createOpportunity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createOpportunity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateOpportunity(ctx, fc.Args["input"].(model.OpportunityInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"YOUTH_DESK", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.Opportunity
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Opportunity
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Opportunity) graphql.Marshaler {
+			return ec.marshalNOpportunity2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐOpportunity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createOpportunity(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Opportunity(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createOpportunity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateOpportunity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateOpportunity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateOpportunity(ctx, fc.Args["id"].(string), fc.Args["input"].(model.OpportunityInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"YOUTH_DESK", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.Opportunity
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Opportunity
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Opportunity) graphql.Marshaler {
+			return ec.marshalNOpportunity2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐOpportunity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateOpportunity(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Opportunity(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateOpportunity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_publishOpportunity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_publishOpportunity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PublishOpportunity(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"YOUTH_DESK", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.Opportunity
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Opportunity
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Opportunity) graphql.Marshaler {
+			return ec.marshalNOpportunity2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐOpportunity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_publishOpportunity(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Opportunity(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_publishOpportunity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_withdrawOpportunity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_withdrawOpportunity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().WithdrawOpportunity(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"YOUTH_DESK", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.Opportunity
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Opportunity
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Opportunity) graphql.Marshaler {
+			return ec.marshalNOpportunity2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐOpportunity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_withdrawOpportunity(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Opportunity(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_withdrawOpportunity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_saveSearch(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_saveSearch(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SaveSearch(ctx, fc.Args["input"].(model.SavedSearchInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"CITIZEN"})
+				if err != nil {
+					var zeroVal *sportello.SavedSearch
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.SavedSearch
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.SavedSearch) graphql.Marshaler {
+			return ec.marshalNSavedSearch2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐSavedSearch(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_saveSearch(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SavedSearch(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_saveSearch_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteSavedSearch(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteSavedSearch(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteSavedSearch(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"CITIZEN"})
+				if err != nil {
+					var zeroVal bool
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal bool
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteSavedSearch(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteSavedSearch_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_saveOpportunity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_saveOpportunity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SaveOpportunity(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"CITIZEN"})
+				if err != nil {
+					var zeroVal *sportello.Opportunity
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Opportunity
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Opportunity) graphql.Marshaler {
+			return ec.marshalNOpportunity2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐOpportunity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_saveOpportunity(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Opportunity(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_saveOpportunity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unsaveOpportunity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unsaveOpportunity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnsaveOpportunity(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"CITIZEN"})
+				if err != nil {
+					var zeroVal bool
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal bool
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unsaveOpportunity(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unsaveOpportunity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Notification_id(ctx context.Context, field graphql.CollectedField, obj *sportello.Notification) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20022,6 +21669,874 @@ func (ec *executionContext) _OpeningSlot_closes(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_OpeningSlot_closes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OpeningSlot", field, false, false, "String")
+}
+
+func (ec *executionContext) _Opportunity_id(ctx context.Context, field graphql.CollectedField, obj *sportello.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Opportunity_category(ctx context.Context, field graphql.CollectedField, obj *sportello.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.OpportunityCategory) graphql.Marshaler {
+			return ec.marshalNOpportunityCategory2githubᚗcomᚋsportelloᚋsportelloᚐOpportunityCategory(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "OpportunityCategory")
+}
+
+func (ec *executionContext) _Opportunity_title(ctx context.Context, field graphql.CollectedField, obj *sportello.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "String")
+}
+
+func (ec *executionContext) _Opportunity_description(ctx context.Context, field graphql.CollectedField, obj *sportello.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "String")
+}
+
+func (ec *executionContext) _Opportunity_organisation(ctx context.Context, field graphql.CollectedField, obj *sportello.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_organisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organisation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_organisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "String")
+}
+
+func (ec *executionContext) _Opportunity_municipality(ctx context.Context, field graphql.CollectedField, obj *sportello.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_municipality(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Municipality, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_municipality(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "String")
+}
+
+func (ec *executionContext) _Opportunity_region(ctx context.Context, field graphql.CollectedField, obj *sportello.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_region(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Region, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_region(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "String")
+}
+
+func (ec *executionContext) _Opportunity_country(ctx context.Context, field graphql.CollectedField, obj *sportello.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_country(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Opportunity().Country(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_country(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, true, true, "String")
+}
+
+func (ec *executionContext) _Opportunity_remote(ctx context.Context, field graphql.CollectedField, obj *sportello.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_remote(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Remote, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_remote(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Opportunity_location(ctx context.Context, field graphql.CollectedField, obj *sportello.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_location(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Location, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Location) graphql.Marshaler {
+			return ec.marshalOLocation2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐLocation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_location(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Opportunity",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Location(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Opportunity_minAge(ctx context.Context, field graphql.CollectedField, obj *sportello.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_minAge(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Opportunity().MinAge(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_minAge(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Opportunity_maxAge(ctx context.Context, field graphql.CollectedField, obj *sportello.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_maxAge(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Opportunity().MaxAge(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_maxAge(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Opportunity_languages(ctx context.Context, field graphql.CollectedField, obj *sportello.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_languages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Languages, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_languages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "String")
+}
+
+func (ec *executionContext) _Opportunity_educationLevel(ctx context.Context, field graphql.CollectedField, obj *sportello.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_educationLevel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EducationLevel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_educationLevel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "String")
+}
+
+func (ec *executionContext) _Opportunity_startDate(ctx context.Context, field graphql.CollectedField, obj *sportello.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_startDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐDate(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_startDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Opportunity_endDate(ctx context.Context, field graphql.CollectedField, obj *sportello.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_endDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐDate(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_endDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Opportunity_deadline(ctx context.Context, field graphql.CollectedField, obj *sportello.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_deadline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Deadline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐDate(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_deadline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Opportunity_howToApply(ctx context.Context, field graphql.CollectedField, obj *sportello.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_howToApply(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HowToApply, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_howToApply(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "String")
+}
+
+func (ec *executionContext) _Opportunity_url(ctx context.Context, field graphql.CollectedField, obj *sportello.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Opportunity().URL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, true, true, "String")
+}
+
+func (ec *executionContext) _Opportunity_costs(ctx context.Context, field graphql.CollectedField, obj *sportello.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_costs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Costs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_costs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "String")
+}
+
+func (ec *executionContext) _Opportunity_source(ctx context.Context, field graphql.CollectedField, obj *sportello.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.OpportunitySource) graphql.Marshaler {
+			return ec.marshalNOpportunitySource2githubᚗcomᚋsportelloᚋsportelloᚐOpportunitySource(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "OpportunitySource")
+}
+
+func (ec *executionContext) _Opportunity_externalRef(ctx context.Context, field graphql.CollectedField, obj *sportello.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_externalRef(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Opportunity().ExternalRef(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_externalRef(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, true, true, "String")
+}
+
+func (ec *executionContext) _Opportunity_topics(ctx context.Context, field graphql.CollectedField, obj *sportello.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_topics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Topics, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_topics(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "String")
+}
+
+func (ec *executionContext) _Opportunity_office(ctx context.Context, field graphql.CollectedField, obj *sportello.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_office(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Opportunity().Office(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Office) graphql.Marshaler {
+			return ec.marshalOOffice2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐOffice(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_office(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Opportunity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Office(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Opportunity_status(ctx context.Context, field graphql.CollectedField, obj *sportello.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Opportunity().Status(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.OpportunityStatus) graphql.Marshaler {
+			return ec.marshalNOpportunityStatus2githubᚗcomᚋsportelloᚋsportelloᚐOpportunityStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, true, true, "OpportunityStatus")
+}
+
+func (ec *executionContext) _Opportunity_publishedAt(ctx context.Context, field graphql.CollectedField, obj *sportello.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_publishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_publishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Opportunity_createdAt(ctx context.Context, field graphql.CollectedField, obj *sportello.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Opportunity_updatedAt(ctx context.Context, field graphql.CollectedField, obj *sportello.Opportunity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Opportunity_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Opportunity_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Opportunity", field, false, false, "Time")
+}
+
+func (ec *executionContext) _OpportunityAlert_cursor(ctx context.Context, field graphql.CollectedField, obj *sportello.TopicEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OpportunityAlert_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OpportunityAlert_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OpportunityAlert", field, true, false, "String")
+}
+
+func (ec *executionContext) _OpportunityAlert_notification(ctx context.Context, field graphql.CollectedField, obj *sportello.TopicEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OpportunityAlert_notification(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.OpportunityAlert().Notification(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Notification) graphql.Marshaler {
+			return ec.marshalNNotification2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐNotification(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OpportunityAlert_notification(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OpportunityAlert",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Notification(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OpportunityAlert_opportunity(ctx context.Context, field graphql.CollectedField, obj *sportello.TopicEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OpportunityAlert_opportunity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.OpportunityAlert().Opportunity(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Opportunity) graphql.Marshaler {
+			return ec.marshalOOpportunity2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐOpportunity(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OpportunityAlert_opportunity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OpportunityAlert",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Opportunity(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OpportunityConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.OpportunityConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OpportunityConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.OpportunityEdge) graphql.Marshaler {
+			return ec.marshalNOpportunityEdge2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐOpportunityEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OpportunityConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OpportunityConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OpportunityEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OpportunityConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.OpportunityConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OpportunityConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OpportunityConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OpportunityConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OpportunityEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.OpportunityEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OpportunityEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OpportunityEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OpportunityEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _OpportunityEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.OpportunityEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OpportunityEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Opportunity) graphql.Marshaler {
+			return ec.marshalNOpportunity2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐOpportunity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OpportunityEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OpportunityEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Opportunity(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
@@ -22702,6 +25217,194 @@ func (ec *executionContext) fieldContext_Query_renderReplyTemplate(ctx context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_opportunities(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_opportunities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Opportunities(ctx, fc.Args["filter"].(*model.OpportunityFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OpportunityConnection) graphql.Marshaler {
+			return ec.marshalNOpportunityConnection2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐOpportunityConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_opportunities(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OpportunityConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_opportunities_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_opportunity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_opportunity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Opportunity(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Opportunity) graphql.Marshaler {
+			return ec.marshalOOpportunity2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐOpportunity(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_opportunity(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Opportunity(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_opportunity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_savedSearches(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_savedSearches(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().SavedSearches(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"CITIZEN"})
+				if err != nil {
+					var zeroVal []*sportello.SavedSearch
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*sportello.SavedSearch
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*sportello.SavedSearch) graphql.Marshaler {
+			return ec.marshalNSavedSearch2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐSavedSearchᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_savedSearches(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SavedSearch(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_savedOpportunities(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_savedOpportunities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().SavedOpportunities(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"CITIZEN"})
+				if err != nil {
+					var zeroVal []*sportello.Opportunity
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*sportello.Opportunity
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*sportello.Opportunity) graphql.Marshaler {
+			return ec.marshalNOpportunity2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐOpportunityᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_savedOpportunities(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Opportunity(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23990,6 +26693,369 @@ func (ec *executionContext) fieldContext_RoutingRule_updatedAt(_ context.Context
 	return graphql.NewScalarFieldContext("RoutingRule", field, false, false, "Time")
 }
 
+func (ec *executionContext) _SavedArea_latitude(ctx context.Context, field graphql.CollectedField, obj *sportello.Area) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedArea_latitude(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Latitude, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedArea_latitude(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedArea", field, false, false, "Float")
+}
+
+func (ec *executionContext) _SavedArea_longitude(ctx context.Context, field graphql.CollectedField, obj *sportello.Area) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedArea_longitude(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Longitude, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedArea_longitude(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedArea", field, false, false, "Float")
+}
+
+func (ec *executionContext) _SavedArea_radiusMeters(ctx context.Context, field graphql.CollectedField, obj *sportello.Area) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedArea_radiusMeters(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RadiusMeters, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedArea_radiusMeters(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedArea", field, false, false, "Float")
+}
+
+func (ec *executionContext) _SavedSearch_id(ctx context.Context, field graphql.CollectedField, obj *sportello.SavedSearch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSearch_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSearch_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSearch", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SavedSearch_name(ctx context.Context, field graphql.CollectedField, obj *sportello.SavedSearch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSearch_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSearch_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSearch", field, false, false, "String")
+}
+
+func (ec *executionContext) _SavedSearch_criteria(ctx context.Context, field graphql.CollectedField, obj *sportello.SavedSearch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSearch_criteria(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Criteria, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.OpportunityCriteria) graphql.Marshaler {
+			return ec.marshalNSavedSearchCriteria2githubᚗcomᚋsportelloᚋsportelloᚐOpportunityCriteria(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSearch_criteria(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SavedSearch",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SavedSearchCriteria(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SavedSearch_alerts(ctx context.Context, field graphql.CollectedField, obj *sportello.SavedSearch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSearch_alerts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Alerts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSearch_alerts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSearch", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _SavedSearch_createdAt(ctx context.Context, field graphql.CollectedField, obj *sportello.SavedSearch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSearch_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSearch_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSearch", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SavedSearchCriteria_text(ctx context.Context, field graphql.CollectedField, obj *sportello.OpportunityCriteria) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSearchCriteria_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SavedSearchCriteria().Text(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSearchCriteria_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSearchCriteria", field, true, true, "String")
+}
+
+func (ec *executionContext) _SavedSearchCriteria_categories(ctx context.Context, field graphql.CollectedField, obj *sportello.OpportunityCriteria) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSearchCriteria_categories(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Categories, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []sportello.OpportunityCategory) graphql.Marshaler {
+			return ec.marshalNOpportunityCategory2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐOpportunityCategoryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSearchCriteria_categories(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSearchCriteria", field, false, false, "OpportunityCategory")
+}
+
+func (ec *executionContext) _SavedSearchCriteria_country(ctx context.Context, field graphql.CollectedField, obj *sportello.OpportunityCriteria) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSearchCriteria_country(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SavedSearchCriteria().Country(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSearchCriteria_country(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSearchCriteria", field, true, true, "String")
+}
+
+func (ec *executionContext) _SavedSearchCriteria_near(ctx context.Context, field graphql.CollectedField, obj *sportello.OpportunityCriteria) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSearchCriteria_near(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Near, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Area) graphql.Marshaler {
+			return ec.marshalOSavedArea2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐArea(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSearchCriteria_near(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SavedSearchCriteria",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SavedArea(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SavedSearchCriteria_remote(ctx context.Context, field graphql.CollectedField, obj *sportello.OpportunityCriteria) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSearchCriteria_remote(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Remote, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSearchCriteria_remote(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSearchCriteria", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _SavedSearchCriteria_age(ctx context.Context, field graphql.CollectedField, obj *sportello.OpportunityCriteria) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSearchCriteria_age(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SavedSearchCriteria().Age(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSearchCriteria_age(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSearchCriteria", field, true, true, "Int")
+}
+
+func (ec *executionContext) _SavedSearchCriteria_language(ctx context.Context, field graphql.CollectedField, obj *sportello.OpportunityCriteria) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSearchCriteria_language(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SavedSearchCriteria().Language(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSearchCriteria_language(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSearchCriteria", field, true, true, "String")
+}
+
 func (ec *executionContext) _SearchHit_type(ctx context.Context, field graphql.CollectedField, obj *sportello.SearchHit) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -25192,6 +28258,68 @@ func (ec *executionContext) fieldContext_Subscription_notificationAdded(ctx cont
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Subscription_notificationAdded_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_opportunityAlerts(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_opportunityAlerts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().OpportunityAlerts(ctx, fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"CITIZEN"})
+				if err != nil {
+					var zeroVal *sportello.TopicEvent
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.TopicEvent
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.TopicEvent) graphql.Marshaler {
+			return ec.marshalNOpportunityAlert2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐTopicEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_opportunityAlerts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OpportunityAlert(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_opportunityAlerts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -29506,6 +32634,328 @@ func UnmarshalOpeningSlotInput(ctx context.Context, raw any) (model.OpeningSlotI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputOpportunityFilter(ctx context.Context, obj any) (model.OpportunityFilter, error) {
+	var it model.OpportunityFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"text", "categories", "country", "near", "remote", "age", "language", "deadlineFrom", "deadlineTo", "closingWithinDays", "topic", "statuses", "sort"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "text":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("text"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Text = data
+		case "categories":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("categories"))
+			data, err := ec.unmarshalOOpportunityCategory2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐOpportunityCategoryᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Categories = data
+		case "country":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("country"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Country = data
+		case "near":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("near"))
+			data, err := ec.unmarshalOAreaInput2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐAreaInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Near = data
+		case "remote":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("remote"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Remote = data
+		case "age":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("age"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Age = data
+		case "language":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("language"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Language = data
+		case "deadlineFrom":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deadlineFrom"))
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeadlineFrom = data
+		case "deadlineTo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deadlineTo"))
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeadlineTo = data
+		case "closingWithinDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("closingWithinDays"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClosingWithinDays = data
+		case "topic":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("topic"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Topic = data
+		case "statuses":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statuses"))
+			data, err := ec.unmarshalOOpportunityStatus2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐOpportunityStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Statuses = data
+		case "sort":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sort"))
+			data, err := ec.unmarshalOOpportunitySort2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐOpportunitySort(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sort = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalOpportunityFilter unmarshals raw into the OpportunityFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalOpportunityFilter(ctx context.Context, raw any) (model.OpportunityFilter, error) {
+	var out model.OpportunityFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "OpportunityFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputOpportunityInput(ctx context.Context, obj any) (model.OpportunityInput, error) {
+	var it model.OpportunityInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"category", "title", "description", "organisation", "municipality", "region", "country", "remote", "location", "minAge", "maxAge", "languages", "educationLevel", "startDate", "endDate", "deadline", "howToApply", "url", "costs", "source", "externalRef", "topics", "officeId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "category":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("category"))
+			data, err := ec.unmarshalNOpportunityCategory2githubᚗcomᚋsportelloᚋsportelloᚐOpportunityCategory(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Category = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "organisation":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organisation"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Organisation = data
+		case "municipality":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("municipality"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Municipality = data
+		case "region":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("region"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Region = data
+		case "country":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("country"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Country = data
+		case "remote":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("remote"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Remote = data
+		case "location":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("location"))
+			data, err := ec.unmarshalOLocationInput2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐLocationInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Location = data
+		case "minAge":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minAge"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinAge = data
+		case "maxAge":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxAge"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxAge = data
+		case "languages":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("languages"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Languages = data
+		case "educationLevel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("educationLevel"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EducationLevel = data
+		case "startDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startDate"))
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartDate = data
+		case "endDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endDate"))
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndDate = data
+		case "deadline":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deadline"))
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Deadline = data
+		case "howToApply":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("howToApply"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HowToApply = data
+		case "url":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("url"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.URL = data
+		case "costs":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("costs"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Costs = data
+		case "source":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
+			data, err := ec.unmarshalOOpportunitySource2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐOpportunitySource(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Source = data
+		case "externalRef":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalRef"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalRef = data
+		case "topics":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("topics"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Topics = data
+		case "officeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("officeId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OfficeID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalOpportunityInput unmarshals raw into the OpportunityInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalOpportunityInput(ctx context.Context, raw any) (model.OpportunityInput, error) {
+	var out model.OpportunityInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "OpportunityInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputProcedureFilter(ctx context.Context, obj any) (model.ProcedureFilter, error) {
 	var it model.ProcedureFilter
 	if obj == nil {
@@ -30261,6 +33711,104 @@ func UnmarshalRoutingSampleInput(ctx context.Context, raw any) (model.RoutingSam
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSavedSearchInput(ctx context.Context, obj any) (model.SavedSearchInput, error) {
+	var it model.SavedSearchInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "text", "categories", "country", "near", "remote", "age", "language", "alerts"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "text":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("text"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Text = data
+		case "categories":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("categories"))
+			data, err := ec.unmarshalOOpportunityCategory2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐOpportunityCategoryᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Categories = data
+		case "country":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("country"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Country = data
+		case "near":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("near"))
+			data, err := ec.unmarshalOAreaInput2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐAreaInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Near = data
+		case "remote":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("remote"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Remote = data
+		case "age":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("age"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Age = data
+		case "language":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("language"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Language = data
+		case "alerts":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("alerts"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Alerts = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSavedSearchInput unmarshals raw into the SavedSearchInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSavedSearchInput(ctx context.Context, raw any) (model.SavedSearchInput, error) {
+	var out model.SavedSearchInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SavedSearchInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputServiceFilter(ctx context.Context, obj any) (model.ServiceFilter, error) {
 	var it model.ServiceFilter
 	if obj == nil {
@@ -30752,6 +34300,11 @@ func (ec *executionContext) _SearchItem(ctx context.Context, sel ast.SelectionSe
 			return graphql.Null
 		}
 		return ec._Procedure(ctx, sel, obj)
+	case *sportello.Opportunity:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Opportunity(ctx, sel, obj)
 	case *sportello.Office:
 		if obj == nil {
 			return graphql.Null
@@ -33332,6 +36885,62 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createOpportunity":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createOpportunity(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateOpportunity":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateOpportunity(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "publishOpportunity":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_publishOpportunity(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "withdrawOpportunity":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_withdrawOpportunity(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "saveSearch":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_saveSearch(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteSavedSearch":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteSavedSearch(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "saveOpportunity":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_saveOpportunity(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unsaveOpportunity":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unsaveOpportunity(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -33795,6 +37404,302 @@ func (ec *executionContext) _OpeningSlot(ctx context.Context, sel ast.SelectionS
 			out.Values[i] = ec._OpeningSlot_closes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var opportunityImplementors = []string{"Opportunity", "SearchItem"}
+
+func (ec *executionContext) _Opportunity(ctx context.Context, sel ast.SelectionSet, obj *sportello.Opportunity) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, opportunityImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Opportunity")
+		case "id":
+			out.Values[i] = ec._Opportunity_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "category":
+			out.Values[i] = ec._Opportunity_category(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._Opportunity_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._Opportunity_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "organisation":
+			out.Values[i] = ec._Opportunity_organisation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "municipality":
+			out.Values[i] = ec._Opportunity_municipality(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "region":
+			out.Values[i] = ec._Opportunity_region(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "country":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Opportunity_country(ctx, field, obj)
+				})
+		case "remote":
+			out.Values[i] = ec._Opportunity_remote(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "location":
+			out.Values[i] = ec._Opportunity_location(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "minAge":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Opportunity_minAge(ctx, field, obj)
+				})
+		case "maxAge":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Opportunity_maxAge(ctx, field, obj)
+				})
+		case "languages":
+			out.Values[i] = ec._Opportunity_languages(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "educationLevel":
+			out.Values[i] = ec._Opportunity_educationLevel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "startDate":
+			out.Values[i] = ec._Opportunity_startDate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "endDate":
+			out.Values[i] = ec._Opportunity_endDate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "deadline":
+			out.Values[i] = ec._Opportunity_deadline(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "howToApply":
+			out.Values[i] = ec._Opportunity_howToApply(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "url":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Opportunity_url(ctx, field, obj)
+				})
+		case "costs":
+			out.Values[i] = ec._Opportunity_costs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "source":
+			out.Values[i] = ec._Opportunity_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "externalRef":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Opportunity_externalRef(ctx, field, obj)
+				})
+		case "topics":
+			out.Values[i] = ec._Opportunity_topics(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "office":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Opportunity_office(ctx, field, obj)
+				})
+		case "status":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Opportunity_status(ctx, field, obj)
+				})
+		case "publishedAt":
+			out.Values[i] = ec._Opportunity_publishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Opportunity_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Opportunity_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var opportunityAlertImplementors = []string{"OpportunityAlert"}
+
+func (ec *executionContext) _OpportunityAlert(ctx context.Context, sel ast.SelectionSet, obj *sportello.TopicEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, opportunityAlertImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OpportunityAlert")
+		case "cursor":
+			out.Values[i] = ec._OpportunityAlert_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "notification":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._OpportunityAlert_notification(ctx, field, obj)
+				})
+		case "opportunity":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._OpportunityAlert_opportunity(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var opportunityConnectionImplementors = []string{"OpportunityConnection"}
+
+func (ec *executionContext) _OpportunityConnection(ctx context.Context, sel ast.SelectionSet, obj *model.OpportunityConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, opportunityConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OpportunityConnection")
+		case "edges":
+			out.Values[i] = ec._OpportunityConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._OpportunityConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var opportunityEdgeImplementors = []string{"OpportunityEdge"}
+
+func (ec *executionContext) _OpportunityEdge(ctx context.Context, sel ast.SelectionSet, obj *model.OpportunityEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, opportunityEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OpportunityEdge")
+		case "cursor":
+			out.Values[i] = ec._OpportunityEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._OpportunityEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -34337,6 +38242,30 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_renderReplyTemplate(ctx, field)
 				})
+		case "opportunities":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_opportunities(ctx, field)
+				})
+		case "opportunity":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_opportunity(ctx, field)
+				})
+		case "savedSearches":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_savedSearches(ctx, field)
+				})
+		case "savedOpportunities":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_savedOpportunities(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -34794,6 +38723,169 @@ func (ec *executionContext) _RoutingRule(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var savedAreaImplementors = []string{"SavedArea"}
+
+func (ec *executionContext) _SavedArea(ctx context.Context, sel ast.SelectionSet, obj *sportello.Area) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, savedAreaImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SavedArea")
+		case "latitude":
+			out.Values[i] = ec._SavedArea_latitude(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "longitude":
+			out.Values[i] = ec._SavedArea_longitude(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "radiusMeters":
+			out.Values[i] = ec._SavedArea_radiusMeters(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var savedSearchImplementors = []string{"SavedSearch"}
+
+func (ec *executionContext) _SavedSearch(ctx context.Context, sel ast.SelectionSet, obj *sportello.SavedSearch) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, savedSearchImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SavedSearch")
+		case "id":
+			out.Values[i] = ec._SavedSearch_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._SavedSearch_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "criteria":
+			out.Values[i] = ec._SavedSearch_criteria(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "alerts":
+			out.Values[i] = ec._SavedSearch_alerts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._SavedSearch_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var savedSearchCriteriaImplementors = []string{"SavedSearchCriteria"}
+
+func (ec *executionContext) _SavedSearchCriteria(ctx context.Context, sel ast.SelectionSet, obj *sportello.OpportunityCriteria) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, savedSearchCriteriaImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SavedSearchCriteria")
+		case "text":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SavedSearchCriteria_text(ctx, field, obj)
+				})
+		case "categories":
+			out.Values[i] = ec._SavedSearchCriteria_categories(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "country":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SavedSearchCriteria_country(ctx, field, obj)
+				})
+		case "near":
+			out.Values[i] = ec._SavedSearchCriteria_near(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "remote":
+			out.Values[i] = ec._SavedSearchCriteria_remote(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "age":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SavedSearchCriteria_age(ctx, field, obj)
+				})
+		case "language":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SavedSearchCriteria_language(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var searchHitImplementors = []string{"SearchHit"}
 
 func (ec *executionContext) _SearchHit(ctx context.Context, sel ast.SelectionSet, obj *sportello.SearchHit) graphql.Marshaler {
@@ -35207,6 +39299,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_contentPublished(ctx, fields[0])
 	case "notificationAdded":
 		return ec._Subscription_notificationAdded(ctx, fields[0])
+	case "opportunityAlerts":
+		return ec._Subscription_opportunityAlerts(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
@@ -37326,6 +41420,150 @@ func (ec *executionContext) unmarshalNOpeningSlotInput2ᚖgithubᚗcomᚋsportel
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNOpportunity2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐOpportunityᚄ(ctx context.Context, sel ast.SelectionSet, v []*sportello.Opportunity) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOpportunity2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐOpportunity(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOpportunity2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐOpportunity(ctx context.Context, sel ast.SelectionSet, v *sportello.Opportunity) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Opportunity!")
+		return graphql.Null
+	}
+	return ec._Opportunity(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOpportunityAlert2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐTopicEvent(ctx context.Context, sel ast.SelectionSet, v *sportello.TopicEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OpportunityAlert!")
+		return graphql.Null
+	}
+	return ec._OpportunityAlert(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNOpportunityCategory2githubᚗcomᚋsportelloᚋsportelloᚐOpportunityCategory(ctx context.Context, v any) (sportello.OpportunityCategory, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := sportello.OpportunityCategory(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOpportunityCategory2githubᚗcomᚋsportelloᚋsportelloᚐOpportunityCategory(ctx context.Context, sel ast.SelectionSet, v sportello.OpportunityCategory) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "OpportunityCategory!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNOpportunityCategory2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐOpportunityCategoryᚄ(ctx context.Context, v any) ([]sportello.OpportunityCategory, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]sportello.OpportunityCategory, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNOpportunityCategory2githubᚗcomᚋsportelloᚋsportelloᚐOpportunityCategory(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNOpportunityCategory2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐOpportunityCategoryᚄ(ctx context.Context, sel ast.SelectionSet, v []sportello.OpportunityCategory) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOpportunityCategory2githubᚗcomᚋsportelloᚋsportelloᚐOpportunityCategory(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOpportunityConnection2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐOpportunityConnection(ctx context.Context, sel ast.SelectionSet, v *model.OpportunityConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OpportunityConnection!")
+		return graphql.Null
+	}
+	return ec._OpportunityConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOpportunityEdge2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐOpportunityEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OpportunityEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOpportunityEdge2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐOpportunityEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOpportunityEdge2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐOpportunityEdge(ctx context.Context, sel ast.SelectionSet, v *model.OpportunityEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OpportunityEdge!")
+		return graphql.Null
+	}
+	return ec._OpportunityEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNOpportunityInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐOpportunityInput(ctx context.Context, v any) (model.OpportunityInput, error) {
+	res, err := ec.unmarshalInputOpportunityInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNOpportunitySource2githubᚗcomᚋsportelloᚋsportelloᚐOpportunitySource(ctx context.Context, v any) (sportello.OpportunitySource, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := sportello.OpportunitySource(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOpportunitySource2githubᚗcomᚋsportelloᚋsportelloᚐOpportunitySource(ctx context.Context, sel ast.SelectionSet, v sportello.OpportunitySource) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "OpportunitySource!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNOpportunityStatus2githubᚗcomᚋsportelloᚋsportelloᚐOpportunityStatus(ctx context.Context, v any) (sportello.OpportunityStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := sportello.OpportunityStatus(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOpportunityStatus2githubᚗcomᚋsportelloᚋsportelloᚐOpportunityStatus(ctx context.Context, sel ast.SelectionSet, v sportello.OpportunityStatus) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "OpportunityStatus!")
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "PageInfo!")
@@ -37541,6 +41779,39 @@ func (ec *executionContext) unmarshalNRoutingRuleInput2githubᚗcomᚋsportello�
 
 func (ec *executionContext) unmarshalNRoutingSampleInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐRoutingSampleInput(ctx context.Context, v any) (model.RoutingSampleInput, error) {
 	res, err := ec.unmarshalInputRoutingSampleInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSavedSearch2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐSavedSearchᚄ(ctx context.Context, sel ast.SelectionSet, v []*sportello.SavedSearch) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSavedSearch2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐSavedSearch(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSavedSearch2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐSavedSearch(ctx context.Context, sel ast.SelectionSet, v *sportello.SavedSearch) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SavedSearch!")
+		return graphql.Null
+	}
+	return ec._SavedSearch(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSavedSearchCriteria2githubᚗcomᚋsportelloᚋsportelloᚐOpportunityCriteria(ctx context.Context, sel ast.SelectionSet, v sportello.OpportunityCriteria) graphql.Marshaler {
+	return ec._SavedSearchCriteria(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNSavedSearchInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐSavedSearchInput(ctx context.Context, v any) (model.SavedSearchInput, error) {
+	res, err := ec.unmarshalInputSavedSearchInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -38816,6 +43087,131 @@ func (ec *executionContext) marshalOOffice2ᚖgithubᚗcomᚋsportelloᚋsportel
 	return ec._Office(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOOpportunity2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐOpportunity(ctx context.Context, sel ast.SelectionSet, v *sportello.Opportunity) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Opportunity(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOOpportunityCategory2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐOpportunityCategoryᚄ(ctx context.Context, v any) ([]sportello.OpportunityCategory, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]sportello.OpportunityCategory, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNOpportunityCategory2githubᚗcomᚋsportelloᚋsportelloᚐOpportunityCategory(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOOpportunityCategory2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐOpportunityCategoryᚄ(ctx context.Context, sel ast.SelectionSet, v []sportello.OpportunityCategory) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOpportunityCategory2githubᚗcomᚋsportelloᚋsportelloᚐOpportunityCategory(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOOpportunityFilter2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐOpportunityFilter(ctx context.Context, v any) (*model.OpportunityFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputOpportunityFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOOpportunitySort2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐOpportunitySort(ctx context.Context, v any) (*sportello.OpportunitySort, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := sportello.OpportunitySort(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOOpportunitySort2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐOpportunitySort(ctx context.Context, sel ast.SelectionSet, v *sportello.OpportunitySort) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
+func (ec *executionContext) unmarshalOOpportunitySource2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐOpportunitySource(ctx context.Context, v any) (*sportello.OpportunitySource, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := sportello.OpportunitySource(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOOpportunitySource2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐOpportunitySource(ctx context.Context, sel ast.SelectionSet, v *sportello.OpportunitySource) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
+func (ec *executionContext) unmarshalOOpportunityStatus2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐOpportunityStatusᚄ(ctx context.Context, v any) ([]sportello.OpportunityStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]sportello.OpportunityStatus, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNOpportunityStatus2githubᚗcomᚋsportelloᚋsportelloᚐOpportunityStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOOpportunityStatus2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐOpportunityStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []sportello.OpportunityStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOpportunityStatus2githubᚗcomᚋsportelloᚋsportelloᚐOpportunityStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOPriority2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐPriority(ctx context.Context, v any) (*sportello.Priority, error) {
 	if v == nil {
 		return nil, nil
@@ -38885,6 +43281,13 @@ func (ec *executionContext) marshalORoutingRule2ᚖgithubᚗcomᚋsportelloᚋsp
 		return graphql.Null
 	}
 	return ec._RoutingRule(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOSavedArea2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐArea(ctx context.Context, sel ast.SelectionSet, v *sportello.Area) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SavedArea(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOSearchItem2githubᚗcomᚋsportelloᚋsportelloᚐSearchItem(ctx context.Context, sel ast.SelectionSet, v sportello.SearchItem) graphql.Marshaler {

@@ -316,6 +316,74 @@ type OpeningSlotInput struct {
 	Closes string `json:"closes"`
 }
 
+type OpportunityConnection struct {
+	Edges    []*OpportunityEdge `json:"edges"`
+	PageInfo *PageInfo          `json:"pageInfo"`
+}
+
+type OpportunityEdge struct {
+	Cursor string                 `json:"cursor"`
+	Node   *sportello.Opportunity `json:"node"`
+}
+
+// Every field narrows the list.
+type OpportunityFilter struct {
+	// Words, in Italian: accents and inflections do not matter.
+	Text       *string                         `json:"text,omitempty"`
+	Categories []sportello.OpportunityCategory `json:"categories,omitempty"`
+	// ISO 3166-1 alpha-2 code.
+	Country *string `json:"country,omitempty"`
+	// Opportunities with coordinates within the circle.
+	Near   *AreaInput `json:"near,omitempty"`
+	Remote *bool      `json:"remote,omitempty"`
+	// Open to someone of this age.
+	Age *int `json:"age,omitempty"`
+	// Needs this language (ISO 639-1).
+	Language *string `json:"language,omitempty"`
+	// The deadline is on or after this day.
+	DeadlineFrom *sportello.Date `json:"deadlineFrom,omitempty"`
+	// The deadline is on or before this day.
+	DeadlineTo *sportello.Date `json:"deadlineTo,omitempty"`
+	// The deadline is today or in the next N days (1 to 366).
+	ClosingWithinDays *int `json:"closingWithinDays,omitempty"`
+	// One topic, as listed in the opportunities' topics.
+	Topic *string `json:"topic,omitempty"`
+	// Youth desk only; the public always gets the open PUBLISHED ones.
+	Statuses []sportello.OpportunityStatus `json:"statuses,omitempty"`
+	// RELEVANCE by default.
+	Sort *sportello.OpportunitySort `json:"sort,omitempty"`
+}
+
+type OpportunityInput struct {
+	Category     sportello.OpportunityCategory `json:"category"`
+	Title        string                        `json:"title"`
+	Description  *string                       `json:"description,omitempty"`
+	Organisation *string                       `json:"organisation,omitempty"`
+	Municipality *string                       `json:"municipality,omitempty"`
+	Region       *string                       `json:"region,omitempty"`
+	Country      *string                       `json:"country,omitempty"`
+	Remote       *bool                         `json:"remote,omitempty"`
+	Location     *LocationInput                `json:"location,omitempty"`
+	// 0 to 120.
+	MinAge *int `json:"minAge,omitempty"`
+	// 0 to 120, not below minAge.
+	MaxAge         *int            `json:"maxAge,omitempty"`
+	Languages      []string        `json:"languages,omitempty"`
+	EducationLevel *string         `json:"educationLevel,omitempty"`
+	StartDate      *sportello.Date `json:"startDate,omitempty"`
+	EndDate        *sportello.Date `json:"endDate,omitempty"`
+	Deadline       *sportello.Date `json:"deadline,omitempty"`
+	HowToApply     *string         `json:"howToApply,omitempty"`
+	URL            *string         `json:"url,omitempty"`
+	Costs          *string         `json:"costs,omitempty"`
+	// LOCAL when absent.
+	Source *sportello.OpportunitySource `json:"source,omitempty"`
+	// Required for a source other than LOCAL.
+	ExternalRef *string  `json:"externalRef,omitempty"`
+	Topics      []string `json:"topics,omitempty"`
+	OfficeID    *string  `json:"officeId,omitempty"`
+}
+
 // Where a page of a list ends.
 type PageInfo struct {
 	HasNextPage bool `json:"hasNextPage"`
@@ -446,6 +514,19 @@ type RoutingSampleInput struct {
 	Subject  *string            `json:"subject,omitempty"`
 	Body     *string            `json:"body,omitempty"`
 	Location *GeoPointInput     `json:"location,omitempty"`
+}
+
+type SavedSearchInput struct {
+	Name       string                          `json:"name"`
+	Text       *string                         `json:"text,omitempty"`
+	Categories []sportello.OpportunityCategory `json:"categories,omitempty"`
+	Country    *string                         `json:"country,omitempty"`
+	Near       *AreaInput                      `json:"near,omitempty"`
+	Remote     *bool                           `json:"remote,omitempty"`
+	Age        *int                            `json:"age,omitempty"`
+	Language   *string                         `json:"language,omitempty"`
+	// True when absent.
+	Alerts *bool `json:"alerts,omitempty"`
 }
 
 type ServiceConnection struct {
