@@ -24,6 +24,11 @@ type Resolver struct {
 	RecordsAccessService sportello.RecordsAccessService
 	// AppointmentService books the offices' desks.
 	AppointmentService sportello.AppointmentService
+	// FeedbackService, SurveyService and StatisticsService measure the citizens' satisfaction
+	// and the office's figures.
+	FeedbackService   sportello.FeedbackService
+	SurveyService     sportello.SurveyService
+	StatisticsService sportello.StatisticsService
 
 	// Now is the clock that decides whether a ticket is overdue; nil means time.Now. It must
 	// be the services' clock, so that the overdue field agrees with the overdue filter.
