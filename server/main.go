@@ -108,6 +108,7 @@ func NewApp(cfg Config, d *db.DB, rdb redis.UniversalClient) (*App, error) {
 	}
 	citizens := db.NewCitizenService(d)
 	dashboards := db.NewDashboardService(d)
+	content := db.NewContentService(d)
 	hub := live.New(live.Config{Log: db.NewEventLog(d), Dashboards: dashboards, Citizens: citizens,
 		Redis: rdb, Cluster: cfg.RedisCluster, Buffer: cfg.LiveBuffer, SlowAfter: cfg.LiveSlowAfter})
 	// Every commit that writes ticket events wakes the feed of this process at once and, through
@@ -131,6 +132,10 @@ func NewApp(cfg Config, d *db.DB, rdb redis.UniversalClient) (*App, error) {
 			FeedbackService:      db.NewFeedbackService(d),
 			SurveyService:        db.NewSurveyService(d),
 			StatisticsService:    db.NewStatisticsService(d),
+			NotificationService:  db.NewNotificationService(d),
+			Topics:               hub,
+			ContentService:       content,
+			CampaignService:      db.NewCampaignService(d),
 		},
 		Verifier: verifier,
 		Tenants:  newTenantCache(db.NewTenantService(d)),
@@ -144,6 +149,7 @@ func NewApp(cfg Config, d *db.DB, rdb redis.UniversalClient) (*App, error) {
 			}
 			return nil
 		},
+		ContentSchedule: content,
 	}
 	app.WebSocket = &websocket.Transport{Init: app.initWebSocket, CheckOrigin: app.checkOrigin}
 	return app, nil
@@ -191,6 +197,7 @@ func serve(ctx context.Context, cfg Config, demo bool) error {
 	defer stopHub()
 	hubDone := make(chan error, 1)
 	go func() { hubDone <- app.Hub.Run(hubCtx) }()
+	go runContentSchedule(hubCtx, app.ContentSchedule, contentScheduleEvery)
 
 	srv := &http.Server{
 		Addr:              cfg.ListenAddr,
@@ -231,7 +238,7 @@ func printDemoTokens(cfg Config) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nSportello is running: GraphQL at http://%s/graphql, IDE at http://%s/\n", cfg.ListenAddr, cfg.ListenAddr)
 	fmt.Fprintln(&b, "Demo tokens (send as the header  Authorization: Bearer <token>):")
-	for _, u := range []sportello.User{db.DemoCitizen, db.DemoOperator, db.DemoManager} {
+	for _, u := range []sportello.User{db.DemoCitizen, db.DemoOperator, db.DemoManager, db.DemoEditor} {
 		tok, err := auth.MintDev(cfg.DevSecret, claimsOf(u), 7*24*time.Hour)
 		if err != nil {
 			slog.Error("mint demo token", "error", err)
