@@ -6,6 +6,10 @@
 //   - BenchmarkTicketList50: an operator lists the newest 50 of 1,000 tickets with their citizen
 //     and office, optionally with their messages, and the same page read from the service
 //     directly, to show what the GraphQL layer costs.
+//   - BenchmarkStatistics: a manager's statistics of six months (about 125,000 tickets) by every
+//     dimension, over a generated history of 1,000,000 tickets, and the six-monthly report drawn
+//     from them as PDF. Generating the history takes a minute or two and is not measured:
+//     `go test -run '^$' -bench Statistics -benchtime=10x -timeout 20m ./bench/`.
 //   - BenchmarkFanout: the live feed under load. The server runs as its own process (built from
 //     ../server and started with `serve` on a fresh database); N operators' dashboards
 //     (subscribers=1000 and subscribers=10000), each on its own WebSocket, subscribe to

@@ -120,9 +120,17 @@ func setStatus(ctx context.Context, tx *sqlx.Tx, t *sportello.Ticket, who sporte
 	if reason != "" || to == sportello.StatusInProgress {
 		statusReason = reason
 	}
+	m, err := measureAnswer(ctx, tx, t, to, now)
+	if err != nil {
+		return nil, err
+	}
 	var row ticketRow
-	if err := tx.GetContext(ctx, &row, `UPDATE tickets t SET status = $2, status_reason = $3, resolved_at = $4, updated_at = $5
-		WHERE id = $1 RETURNING `+ticketColumns, t.ID, to, statusReason, resolvedAt, now); err != nil {
+	if err := tx.GetContext(ctx, &row, `UPDATE tickets t SET status = $2, status_reason = $3, resolved_at = $4, updated_at = $5,
+		answered_at = CASE WHEN $9 THEN $6 ELSE answered_at END,
+		first_response_office_seconds = CASE WHEN $9 THEN $7 ELSE first_response_office_seconds END,
+		resolution_office_seconds = CASE WHEN $9 THEN $8 ELSE resolution_office_seconds END
+		WHERE id = $1 RETURNING `+ticketColumns, t.ID, to, statusReason, resolvedAt, now,
+		m.answeredAt, m.firstResponseSeconds, m.resolutionSeconds, m.set); err != nil {
 		return nil, fmt.Errorf("set status: %w", err)
 	}
 	next := row.ticket()

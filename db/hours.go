@@ -81,6 +81,11 @@ func (s *HoursService) Schedules(ctx context.Context, officeIDs []string) (map[s
 	if err != nil {
 		return nil, err
 	}
+	return loadSchedules(ctx, s.db, c.tenantID, officeIDs)
+}
+
+// loadSchedules is Schedules for a tenant, in the caller's transaction or out of one.
+func loadSchedules(ctx context.Context, q sqlx.QueryerContext, tenantID string, officeIDs []string) (map[string]*sportello.Schedule, error) {
 	var rows []struct {
 		ID        string         `db:"id"`
 		FrontDesk bool           `db:"front_desk"`
@@ -88,11 +93,11 @@ func (s *HoursService) Schedules(ctx context.Context, officeIDs []string) (map[s
 		Opens     sql.NullString `db:"opens"`
 		Closes    sql.NullString `db:"closes"`
 	}
-	if err := s.db.SelectContext(ctx, &rows, `SELECT o.id, o.front_desk, h.weekday, to_char(h.opens, 'HH24:MI') AS opens,
+	if err := sqlx.SelectContext(ctx, q, &rows, `SELECT o.id, o.front_desk, h.weekday, to_char(h.opens, 'HH24:MI') AS opens,
 		to_char(h.closes, 'HH24:MI') AS closes
 		FROM offices o LEFT JOIN office_hours h ON h.office_id = o.id
 		WHERE o.tenant_id = $1 AND (o.id = ANY($2::uuid[]) OR o.front_desk)`,
-		c.tenantID, pq.Array(validIDs(officeIDs))); err != nil {
+		tenantID, pq.Array(validIDs(officeIDs))); err != nil {
 		return nil, fmt.Errorf("load office hours: %w", err)
 	}
 	slots := map[string][]sportello.OpeningSlot{}
@@ -117,9 +122,9 @@ func (s *HoursService) Schedules(ctx context.Context, officeIDs []string) (map[s
 		ids = append(ids, id)
 	}
 	var closures []closureRow
-	if err := s.db.SelectContext(ctx, &closures, `SELECT `+closureColumns+` FROM office_closures
+	if err := sqlx.SelectContext(ctx, q, &closures, `SELECT `+closureColumns+` FROM office_closures
 		WHERE tenant_id = $1 AND (office_id IS NULL OR office_id = ANY($2::uuid[])) ORDER BY from_date, id`,
-		c.tenantID, pq.Array(ids)); err != nil {
+		tenantID, pq.Array(ids)); err != nil {
 		return nil, fmt.Errorf("load closures: %w", err)
 	}
 	out := make(map[string]*sportello.Schedule, len(officeIDs))

@@ -112,6 +112,10 @@ func SeedDemo(ctx context.Context, d *DB) error {
 	if err != nil {
 		return err
 	}
+	// The past year comes first, so that its protocol numbers precede today's tickets.
+	if err := seedHistory(ctx, d, officeIDs); err != nil {
+		return err
+	}
 	if err := seedTickets(ctx, d, officeIDs); err != nil {
 		return err
 	}

@@ -105,3 +105,25 @@ func recordsAccessInput(in *model.RecordsAccessInput) *sportello.RecordsAccessIn
 		ActReference: deref(in.ActReference), ActID: deref(in.ActID), Motivation: deref(in.Motivation),
 		CounterParties: in.CounterParties}
 }
+
+func derefChannel(c *sportello.Channel) sportello.Channel {
+	if c == nil {
+		return ""
+	}
+	return *c
+}
+
+func surveyInput(in model.SurveyInput) sportello.SurveyInput {
+	out := sportello.SurveyInput{Title: in.Title, Description: deref(in.Description), From: in.From, To: in.To,
+		Target: in.Target, OfficeID: deref(in.OfficeID), ServiceID: deref(in.ServiceID), Channel: derefChannel(in.Channel),
+		Anonymous: in.Anonymous}
+	for _, q := range in.Questions {
+		question := &sportello.Question{Key: q.Key, Type: q.Type, Text: q.Text, Required: q.Required != nil && *q.Required,
+			Options: q.Options}
+		if c := q.Condition; c != nil {
+			question.Condition = &sportello.Condition{Question: c.Question, AtMost: c.AtMost, AtLeast: c.AtLeast, AnyOf: c.AnyOf}
+		}
+		out.Questions = append(out.Questions, question)
+	}
+	return out
+}

@@ -30,6 +30,11 @@ type Resolver struct {
 	AttachmentService sportello.AttachmentService
 	// NotificationPreferences keeps how citizens want to hear of their tickets.
 	NotificationPreferenceService sportello.NotificationPreferenceService
+	// FeedbackService, SurveyService and StatisticsService measure the citizens' satisfaction
+	// and the office's figures.
+	FeedbackService   sportello.FeedbackService
+	SurveyService     sportello.SurveyService
+	StatisticsService sportello.StatisticsService
 	// NotificationService lists citizens' notifications; Topics streams topic events live.
 	NotificationService sportello.NotificationService
 	Topics              sportello.TopicFeed

@@ -65,6 +65,7 @@ func (a *App) Handler() http.Handler {
 	registerConsole(mux)
 	a.registerRegisters(mux)
 	a.registerChannels(mux)
+	a.registerReports(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)

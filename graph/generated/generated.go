@@ -30,6 +30,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	AccessOutcomeCount() AccessOutcomeCountResolver
 	AccessRegisterEntry() AccessRegisterEntryResolver
 	Act() ActResolver
 	Actor() ActorResolver
@@ -46,6 +47,7 @@ type ResolverRoot interface {
 	Dashboard() DashboardResolver
 	Distribution() DistributionResolver
 	DuplicateCandidate() DuplicateCandidateResolver
+	Feedback() FeedbackResolver
 	FirstResponseTarget() FirstResponseTargetResolver
 	Location() LocationResolver
 	Mutation() MutationResolver
@@ -67,7 +69,10 @@ type ResolverRoot interface {
 	SearchHit() SearchHitResolver
 	Service() ServiceResolver
 	Staff() StaffResolver
+	Statistics() StatisticsResolver
+	StatisticsGroup() StatisticsGroupResolver
 	Subscription() SubscriptionResolver
+	Survey() SurveyResolver
 	Ticket() TicketResolver
 	TicketConnection() TicketConnectionResolver
 	TicketEvent() TicketEventResolver
@@ -93,6 +98,11 @@ type ComplexityRoot struct {
 		LegalBasis    func(childComplexity int) int
 		Stopped       func(childComplexity int) int
 		SuspendedDays func(childComplexity int) int
+	}
+
+	AccessOutcomeCount struct {
+		Count   func(childComplexity int) int
+		Outcome func(childComplexity int) int
 	}
 
 	AccessRegisterEntry struct {
@@ -244,6 +254,13 @@ type ComplexityRoot struct {
 		To       func(childComplexity int) int
 	}
 
+	Condition struct {
+		AnyOf    func(childComplexity int) int
+		AtLeast  func(childComplexity int) int
+		AtMost   func(childComplexity int) int
+		Question func(childComplexity int) int
+	}
+
 	Contact struct {
 		Email func(childComplexity int) int
 		Name  func(childComplexity int) int
@@ -364,11 +381,28 @@ type ComplexityRoot struct {
 		TicketID       func(childComplexity int) int
 	}
 
+	Durations struct {
+		Measured          func(childComplexity int) int
+		MedianDays        func(childComplexity int) int
+		MedianOfficeHours func(childComplexity int) int
+		P90Days           func(childComplexity int) int
+		P90OfficeHours    func(childComplexity int) int
+	}
+
 	Erasure struct {
 		At                    func(childComplexity int) int
 		CancelledAppointments func(childComplexity int) int
 		KeptRecords           func(childComplexity int) int
 		Outcome               func(childComplexity int) int
+	}
+
+	Feedback struct {
+		Comment   func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		GivenBy   func(childComplexity int) int
+		Level     func(childComplexity int) int
+		Rating    func(childComplexity int) int
+		Ticket    func(childComplexity int) int
 	}
 
 	FirstResponseTarget struct {
@@ -410,6 +444,7 @@ type ComplexityRoot struct {
 		AssignTicket               func(childComplexity int, ticketID string, officeID string, assigneeID *string) int
 		BookAppointment            func(childComplexity int, input model.BookAppointmentInput) int
 		CancelAppointment          func(childComplexity int, id string) int
+		CloseSurvey                func(childComplexity int, id string) int
 		CompleteRecordsAccess      func(childComplexity int, ticketID string) int
 		CreateAct                  func(childComplexity int, input model.ActInput) int
 		CreateCampaign             func(childComplexity int, input model.CampaignInput) int
@@ -421,9 +456,13 @@ type ComplexityRoot struct {
 		CreateReplyTemplate        func(childComplexity int, input model.ReplyTemplateInput) int
 		CreateRoutingRule          func(childComplexity int, input model.RoutingRuleInput) int
 		CreateService              func(childComplexity int, input model.ServiceInput) int
+		CreateSurvey               func(childComplexity int, input model.SurveyInput) int
+		CreateSurveyLinks          func(childComplexity int, surveyID string, count int, at *model.SurveyLinkContext) int
 		DecideRecordsAccess        func(childComplexity int, input model.DecideRecordsAccessInput) int
 		DeleteSavedSearch          func(childComplexity int, id string) int
 		FollowTicket               func(childComplexity int, id string) int
+		LeaveFeedback              func(childComplexity int, ticketID string, level sportello.FeedbackLevel, rating *int, comment *string) int
+		LeaveFeedbackByReceipt     func(childComplexity int, protocolNumber string, receiptCode string, level sportello.FeedbackLevel, rating *int, comment *string) int
 		MarkAttended               func(childComplexity int, id string) int
 		MarkNoShow                 func(childComplexity int, id string) int
 		MarkNotificationsRead      func(childComplexity int, ids []string) int
@@ -438,6 +477,7 @@ type ComplexityRoot struct {
 		RemoveClosure              func(childComplexity int, id string) int
 		RequestErasure             func(childComplexity int) int
 		RescheduleAppointment      func(childComplexity int, id string, start time.Time) int
+		RespondToSurvey            func(childComplexity int, surveyID string, answers []*model.AnswerInput, token *string, channel *sportello.Channel) int
 		RestoreContentRevision     func(childComplexity int, id string, revision int) int
 		RevokeOpen311Client        func(childComplexity int, id string) int
 		SaveOpportunity            func(childComplexity int, id string) int
@@ -584,6 +624,11 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	OptionCount struct {
+		Count  func(childComplexity int) int
+		Option func(childComplexity int) int
+	}
+
 	PageInfo struct {
 		EndCursor   func(childComplexity int) int
 		HasNextPage func(childComplexity int) int
@@ -663,11 +708,35 @@ type ComplexityRoot struct {
 		Service                 func(childComplexity int, slug string) int
 		Services                func(childComplexity int, filter *model.ServiceFilter, first *int, after *string) int
 		Staff                   func(childComplexity int, officeID *string) int
+		Statistics              func(childComplexity int, period model.PeriodInput, groupBy []sportello.StatsDimension) int
+		Survey                  func(childComplexity int, id string) int
+		SurveyResults           func(childComplexity int, id string) int
+		Surveys                 func(childComplexity int) int
 		TestRoutingRule         func(childComplexity int, input model.RoutingSampleInput) int
 		Ticket                  func(childComplexity int, id string) int
 		TicketByReceipt         func(childComplexity int, protocolNumber string, receiptCode string) int
 		Tickets                 func(childComplexity int, filter *model.TicketFilter, first *int, after *string, orderBy *sportello.TicketOrder) int
 		UnreadNotificationCount func(childComplexity int) int
+	}
+
+	Question struct {
+		Condition func(childComplexity int) int
+		Key       func(childComplexity int) int
+		Options   func(childComplexity int) int
+		Required  func(childComplexity int) int
+		Text      func(childComplexity int) int
+		Type      func(childComplexity int) int
+	}
+
+	QuestionResult struct {
+		Answers      func(childComplexity int) int
+		Average      func(childComplexity int) int
+		CSAT         func(childComplexity int) int
+		Distribution func(childComplexity int) int
+		Median       func(childComplexity int) int
+		NPS          func(childComplexity int) int
+		Question     func(childComplexity int) int
+		Texts        func(childComplexity int) int
 	}
 
 	RecordsAccess struct {
@@ -734,6 +803,14 @@ type ComplexityRoot struct {
 		Priority           func(childComplexity int) int
 		Strategy           func(childComplexity int) int
 		UpdatedAt          func(childComplexity int) int
+	}
+
+	Satisfaction struct {
+		AverageRating func(childComplexity int) int
+		CSAT          func(childComplexity int) int
+		Negative      func(childComplexity int) int
+		Neutral       func(childComplexity int) int
+		Positive      func(childComplexity int) int
 	}
 
 	SavedArea struct {
@@ -808,6 +885,30 @@ type ComplexityRoot struct {
 		Office func(childComplexity int) int
 	}
 
+	Statistics struct {
+		ComputedAt    func(childComplexity int) int
+		From          func(childComplexity int) int
+		Groups        func(childComplexity int) int
+		RecordsAccess func(childComplexity int) int
+		To            func(childComplexity int) int
+		Total         func(childComplexity int) int
+	}
+
+	StatisticsGroup struct {
+		Answered       func(childComplexity int) int
+		AnsweredOnTime func(childComplexity int) int
+		Dimension      func(childComplexity int) int
+		FirstResponse  func(childComplexity int) int
+		Key            func(childComplexity int) int
+		Label          func(childComplexity int) int
+		OnTimeShare    func(childComplexity int) int
+		Open           func(childComplexity int) int
+		Overdue        func(childComplexity int) int
+		Resolution     func(childComplexity int) int
+		Satisfaction   func(childComplexity int) int
+		Tickets        func(childComplexity int) int
+	}
+
 	StatusCount struct {
 		Count  func(childComplexity int) int
 		Status func(childComplexity int) int
@@ -826,6 +927,43 @@ type ComplexityRoot struct {
 		NotificationAdded func(childComplexity int, after *string) int
 		OpportunityAlerts func(childComplexity int, after *string) int
 		TicketEvents      func(childComplexity int, filter *model.TicketEventFilter, after *string) int
+	}
+
+	Survey struct {
+		Anonymous   func(childComplexity int) int
+		Channel     func(childComplexity int) int
+		ClosedAt    func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		Description func(childComplexity int) int
+		From        func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Office      func(childComplexity int) int
+		Questions   func(childComplexity int) int
+		Service     func(childComplexity int) int
+		Status      func(childComplexity int) int
+		Target      func(childComplexity int) int
+		Title       func(childComplexity int) int
+		To          func(childComplexity int) int
+	}
+
+	SurveyBreakdown struct {
+		AverageRating func(childComplexity int) int
+		CSAT          func(childComplexity int) int
+		Key           func(childComplexity int) int
+		Label         func(childComplexity int) int
+		NPS           func(childComplexity int) int
+		Responses     func(childComplexity int) int
+	}
+
+	SurveyResults struct {
+		ByChannel func(childComplexity int) int
+		ByOffice  func(childComplexity int) int
+		ByService func(childComplexity int) int
+		CSAT      func(childComplexity int) int
+		NPS       func(childComplexity int) int
+		Questions func(childComplexity int) int
+		Responses func(childComplexity int) int
+		Survey    func(childComplexity int) int
 	}
 
 	Ticket struct {
@@ -911,6 +1049,9 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type AccessOutcomeCountResolver interface {
+	Outcome(ctx context.Context, obj *sportello.AccessOutcomeCount) (*sportello.AccessOutcome, error)
+}
 type AccessRegisterEntryResolver interface {
 	Subject(ctx context.Context, obj *sportello.AccessRegisterEntry) (*string, error)
 	Outcome(ctx context.Context, obj *sportello.AccessRegisterEntry) (*sportello.AccessOutcome, error)
@@ -1000,6 +1141,11 @@ type DuplicateCandidateResolver interface {
 
 	FollowerCount(ctx context.Context, obj *sportello.DuplicateCandidate) (int, error)
 }
+type FeedbackResolver interface {
+	Ticket(ctx context.Context, obj *sportello.Feedback) (*sportello.Ticket, error)
+
+	Comment(ctx context.Context, obj *sportello.Feedback) (*string, error)
+}
 type FirstResponseTargetResolver interface {
 	Office(ctx context.Context, obj *sportello.FirstResponseTarget) (*sportello.Office, error)
 }
@@ -1051,6 +1197,12 @@ type MutationResolver interface {
 	MarkNotificationsRead(ctx context.Context, ids []string) (int, error)
 	SetResponseTerm(ctx context.Context, kind sportello.Kind, officeID *string, days int) (*sportello.ResponseTerm, error)
 	RequestErasure(ctx context.Context) (*sportello.Erasure, error)
+	LeaveFeedback(ctx context.Context, ticketID string, level sportello.FeedbackLevel, rating *int, comment *string) (*sportello.Feedback, error)
+	LeaveFeedbackByReceipt(ctx context.Context, protocolNumber string, receiptCode string, level sportello.FeedbackLevel, rating *int, comment *string) (*sportello.Feedback, error)
+	CreateSurvey(ctx context.Context, input model.SurveyInput) (*sportello.Survey, error)
+	CloseSurvey(ctx context.Context, id string) (*sportello.Survey, error)
+	CreateSurveyLinks(ctx context.Context, surveyID string, count int, at *model.SurveyLinkContext) ([]string, error)
+	RespondToSurvey(ctx context.Context, surveyID string, answers []*model.AnswerInput, token *string, channel *sportello.Channel) (bool, error)
 	SubmitTicket(ctx context.Context, input model.SubmitTicketInput) (*model.SubmitTicketPayload, error)
 	RegisterTicket(ctx context.Context, input model.RegisterTicketInput) (*model.SubmitTicketPayload, error)
 	AssignTicket(ctx context.Context, ticketID string, officeID string, assigneeID *string) (*sportello.Ticket, error)
@@ -1147,6 +1299,10 @@ type QueryResolver interface {
 	ResponseTerms(ctx context.Context) ([]*sportello.ResponseTerm, error)
 	ExportMyData(ctx context.Context) (*sportello.PersonalDataExport, error)
 	AuditLog(ctx context.Context, filter *model.AuditFilter, first *int, after *string) (*model.AuditEntryConnection, error)
+	Survey(ctx context.Context, id string) (*sportello.Survey, error)
+	Surveys(ctx context.Context) ([]*sportello.Survey, error)
+	SurveyResults(ctx context.Context, id string) (*sportello.SurveyResults, error)
+	Statistics(ctx context.Context, period model.PeriodInput, groupBy []sportello.StatsDimension) (*sportello.Statistics, error)
 	Ticket(ctx context.Context, id string) (*sportello.Ticket, error)
 	Tickets(ctx context.Context, filter *model.TicketFilter, first *int, after *string, orderBy *sportello.TicketOrder) (*model.TicketConnection, error)
 	TicketByReceipt(ctx context.Context, protocolNumber string, receiptCode string) (*sportello.Ticket, error)
@@ -1213,6 +1369,17 @@ type ServiceResolver interface {
 type StaffResolver interface {
 	Office(ctx context.Context, obj *sportello.Staff) (*sportello.Office, error)
 }
+type StatisticsResolver interface {
+	From(ctx context.Context, obj *sportello.Statistics) (*sportello.Date, error)
+	To(ctx context.Context, obj *sportello.Statistics) (*sportello.Date, error)
+
+	ComputedAt(ctx context.Context, obj *sportello.Statistics) (*time.Time, error)
+}
+type StatisticsGroupResolver interface {
+	Dimension(ctx context.Context, obj *sportello.StatsGroup) (*sportello.StatsDimension, error)
+	Key(ctx context.Context, obj *sportello.StatsGroup) (*string, error)
+	Label(ctx context.Context, obj *sportello.StatsGroup) (*string, error)
+}
 type SubscriptionResolver interface {
 	TicketEvents(ctx context.Context, filter *model.TicketEventFilter, after *string) (<-chan *sportello.Event, error)
 	MyTicketEvents(ctx context.Context, after *string) (<-chan *sportello.Event, error)
@@ -1220,6 +1387,13 @@ type SubscriptionResolver interface {
 	ContentPublished(ctx context.Context, after *string) (<-chan *sportello.TopicEvent, error)
 	NotificationAdded(ctx context.Context, after *string) (<-chan *sportello.TopicEvent, error)
 	OpportunityAlerts(ctx context.Context, after *string) (<-chan *sportello.TopicEvent, error)
+}
+type SurveyResolver interface {
+	Description(ctx context.Context, obj *sportello.Survey) (*string, error)
+
+	Office(ctx context.Context, obj *sportello.Survey) (*sportello.Office, error)
+	Service(ctx context.Context, obj *sportello.Survey) (*sportello.Service, error)
+	Channel(ctx context.Context, obj *sportello.Survey) (*sportello.Channel, error)
 }
 type TicketResolver interface {
 	StatusReason(ctx context.Context, obj *sportello.Ticket) (*string, error)
@@ -1340,6 +1514,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AccessDeadline.SuspendedDays(childComplexity), true
+
+	case "AccessOutcomeCount.count":
+		if e.ComplexityRoot.AccessOutcomeCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessOutcomeCount.Count(childComplexity), true
+	case "AccessOutcomeCount.outcome":
+		if e.ComplexityRoot.AccessOutcomeCount.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessOutcomeCount.Outcome(childComplexity), true
 
 	case "AccessRegisterEntry.decisionDate":
 		if e.ComplexityRoot.AccessRegisterEntry.DecisionDate == nil {
@@ -1963,6 +2150,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Closure.To(childComplexity), true
 
+	case "Condition.anyOf":
+		if e.ComplexityRoot.Condition.AnyOf == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Condition.AnyOf(childComplexity), true
+	case "Condition.atLeast":
+		if e.ComplexityRoot.Condition.AtLeast == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Condition.AtLeast(childComplexity), true
+	case "Condition.atMost":
+		if e.ComplexityRoot.Condition.AtMost == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Condition.AtMost(childComplexity), true
+	case "Condition.question":
+		if e.ComplexityRoot.Condition.Question == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Condition.Question(childComplexity), true
+
 	case "Contact.email":
 		if e.ComplexityRoot.Contact.Email == nil {
 			break
@@ -2479,6 +2691,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DuplicateCandidate.TicketID(childComplexity), true
 
+	case "Durations.measured":
+		if e.ComplexityRoot.Durations.Measured == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Durations.Measured(childComplexity), true
+	case "Durations.medianDays":
+		if e.ComplexityRoot.Durations.MedianDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Durations.MedianDays(childComplexity), true
+	case "Durations.medianOfficeHours":
+		if e.ComplexityRoot.Durations.MedianOfficeHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Durations.MedianOfficeHours(childComplexity), true
+	case "Durations.p90Days":
+		if e.ComplexityRoot.Durations.P90Days == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Durations.P90Days(childComplexity), true
+	case "Durations.p90OfficeHours":
+		if e.ComplexityRoot.Durations.P90OfficeHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Durations.P90OfficeHours(childComplexity), true
+
 	case "Erasure.at":
 		if e.ComplexityRoot.Erasure.At == nil {
 			break
@@ -2503,6 +2746,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Erasure.Outcome(childComplexity), true
+
+	case "Feedback.comment":
+		if e.ComplexityRoot.Feedback.Comment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feedback.Comment(childComplexity), true
+	case "Feedback.createdAt":
+		if e.ComplexityRoot.Feedback.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feedback.CreatedAt(childComplexity), true
+	case "Feedback.givenBy":
+		if e.ComplexityRoot.Feedback.GivenBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feedback.GivenBy(childComplexity), true
+	case "Feedback.level":
+		if e.ComplexityRoot.Feedback.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feedback.Level(childComplexity), true
+	case "Feedback.rating":
+		if e.ComplexityRoot.Feedback.Rating == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feedback.Rating(childComplexity), true
+	case "Feedback.ticket":
+		if e.ComplexityRoot.Feedback.Ticket == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feedback.Ticket(childComplexity), true
 
 	case "FirstResponseTarget.hours":
 		if e.ComplexityRoot.FirstResponseTarget.Hours == nil {
@@ -2660,6 +2940,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CancelAppointment(childComplexity, args["id"].(string)), true
+	case "Mutation.closeSurvey":
+		if e.ComplexityRoot.Mutation.CloseSurvey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_closeSurvey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CloseSurvey(childComplexity, args["id"].(string)), true
 	case "Mutation.completeRecordsAccess":
 		if e.ComplexityRoot.Mutation.CompleteRecordsAccess == nil {
 			break
@@ -2781,6 +3072,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateService(childComplexity, args["input"].(model.ServiceInput)), true
+	case "Mutation.createSurvey":
+		if e.ComplexityRoot.Mutation.CreateSurvey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createSurvey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateSurvey(childComplexity, args["input"].(model.SurveyInput)), true
+	case "Mutation.createSurveyLinks":
+		if e.ComplexityRoot.Mutation.CreateSurveyLinks == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createSurveyLinks_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateSurveyLinks(childComplexity, args["surveyId"].(string), args["count"].(int), args["at"].(*model.SurveyLinkContext)), true
 	case "Mutation.decideRecordsAccess":
 		if e.ComplexityRoot.Mutation.DecideRecordsAccess == nil {
 			break
@@ -2814,6 +3127,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.FollowTicket(childComplexity, args["id"].(string)), true
+	case "Mutation.leaveFeedback":
+		if e.ComplexityRoot.Mutation.LeaveFeedback == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_leaveFeedback_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.LeaveFeedback(childComplexity, args["ticketId"].(string), args["level"].(sportello.FeedbackLevel), args["rating"].(*int), args["comment"].(*string)), true
+	case "Mutation.leaveFeedbackByReceipt":
+		if e.ComplexityRoot.Mutation.LeaveFeedbackByReceipt == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_leaveFeedbackByReceipt_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.LeaveFeedbackByReceipt(childComplexity, args["protocolNumber"].(string), args["receiptCode"].(string), args["level"].(sportello.FeedbackLevel), args["rating"].(*int), args["comment"].(*string)), true
 	case "Mutation.markAttended":
 		if e.ComplexityRoot.Mutation.MarkAttended == nil {
 			break
@@ -2963,6 +3298,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RescheduleAppointment(childComplexity, args["id"].(string), args["start"].(time.Time)), true
+	case "Mutation.respondToSurvey":
+		if e.ComplexityRoot.Mutation.RespondToSurvey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_respondToSurvey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RespondToSurvey(childComplexity, args["surveyId"].(string), args["answers"].([]*model.AnswerInput), args["token"].(*string), args["channel"].(*sportello.Channel)), true
 	case "Mutation.restoreContentRevision":
 		if e.ComplexityRoot.Mutation.RestoreContentRevision == nil {
 			break
@@ -3767,6 +4113,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.OpportunityEdge.Node(childComplexity), true
 
+	case "OptionCount.count":
+		if e.ComplexityRoot.OptionCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OptionCount.Count(childComplexity), true
+	case "OptionCount.option":
+		if e.ComplexityRoot.OptionCount.Option == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OptionCount.Option(childComplexity), true
+
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
 			break
@@ -4291,6 +4650,45 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Staff(childComplexity, args["officeId"].(*string)), true
+	case "Query.statistics":
+		if e.ComplexityRoot.Query.Statistics == nil {
+			break
+		}
+
+		args, err := ec.field_Query_statistics_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Statistics(childComplexity, args["period"].(model.PeriodInput), args["groupBy"].([]sportello.StatsDimension)), true
+	case "Query.survey":
+		if e.ComplexityRoot.Query.Survey == nil {
+			break
+		}
+
+		args, err := ec.field_Query_survey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Survey(childComplexity, args["id"].(string)), true
+	case "Query.surveyResults":
+		if e.ComplexityRoot.Query.SurveyResults == nil {
+			break
+		}
+
+		args, err := ec.field_Query_surveyResults_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SurveyResults(childComplexity, args["id"].(string)), true
+	case "Query.surveys":
+		if e.ComplexityRoot.Query.Surveys == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Surveys(childComplexity), true
 	case "Query.testRoutingRule":
 		if e.ComplexityRoot.Query.TestRoutingRule == nil {
 			break
@@ -4341,6 +4739,92 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.UnreadNotificationCount(childComplexity), true
+
+	case "Question.condition":
+		if e.ComplexityRoot.Question.Condition == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Question.Condition(childComplexity), true
+	case "Question.key":
+		if e.ComplexityRoot.Question.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Question.Key(childComplexity), true
+	case "Question.options":
+		if e.ComplexityRoot.Question.Options == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Question.Options(childComplexity), true
+	case "Question.required":
+		if e.ComplexityRoot.Question.Required == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Question.Required(childComplexity), true
+	case "Question.text":
+		if e.ComplexityRoot.Question.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Question.Text(childComplexity), true
+	case "Question.type":
+		if e.ComplexityRoot.Question.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Question.Type(childComplexity), true
+
+	case "QuestionResult.answers":
+		if e.ComplexityRoot.QuestionResult.Answers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuestionResult.Answers(childComplexity), true
+	case "QuestionResult.average":
+		if e.ComplexityRoot.QuestionResult.Average == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuestionResult.Average(childComplexity), true
+	case "QuestionResult.csat":
+		if e.ComplexityRoot.QuestionResult.CSAT == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuestionResult.CSAT(childComplexity), true
+	case "QuestionResult.distribution":
+		if e.ComplexityRoot.QuestionResult.Distribution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuestionResult.Distribution(childComplexity), true
+	case "QuestionResult.median":
+		if e.ComplexityRoot.QuestionResult.Median == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuestionResult.Median(childComplexity), true
+	case "QuestionResult.nps":
+		if e.ComplexityRoot.QuestionResult.NPS == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuestionResult.NPS(childComplexity), true
+	case "QuestionResult.question":
+		if e.ComplexityRoot.QuestionResult.Question == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuestionResult.Question(childComplexity), true
+	case "QuestionResult.texts":
+		if e.ComplexityRoot.QuestionResult.Texts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuestionResult.Texts(childComplexity), true
 
 	case "RecordsAccess.act":
 		if e.ComplexityRoot.RecordsAccess.Act == nil {
@@ -4635,6 +5119,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RoutingRule.UpdatedAt(childComplexity), true
+
+	case "Satisfaction.averageRating":
+		if e.ComplexityRoot.Satisfaction.AverageRating == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Satisfaction.AverageRating(childComplexity), true
+	case "Satisfaction.csat":
+		if e.ComplexityRoot.Satisfaction.CSAT == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Satisfaction.CSAT(childComplexity), true
+	case "Satisfaction.negative":
+		if e.ComplexityRoot.Satisfaction.Negative == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Satisfaction.Negative(childComplexity), true
+	case "Satisfaction.neutral":
+		if e.ComplexityRoot.Satisfaction.Neutral == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Satisfaction.Neutral(childComplexity), true
+	case "Satisfaction.positive":
+		if e.ComplexityRoot.Satisfaction.Positive == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Satisfaction.Positive(childComplexity), true
 
 	case "SavedArea.latitude":
 		if e.ComplexityRoot.SavedArea.Latitude == nil {
@@ -4932,6 +5447,116 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Staff.Office(childComplexity), true
 
+	case "Statistics.computedAt":
+		if e.ComplexityRoot.Statistics.ComputedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Statistics.ComputedAt(childComplexity), true
+	case "Statistics.from":
+		if e.ComplexityRoot.Statistics.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Statistics.From(childComplexity), true
+	case "Statistics.groups":
+		if e.ComplexityRoot.Statistics.Groups == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Statistics.Groups(childComplexity), true
+	case "Statistics.recordsAccess":
+		if e.ComplexityRoot.Statistics.RecordsAccess == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Statistics.RecordsAccess(childComplexity), true
+	case "Statistics.to":
+		if e.ComplexityRoot.Statistics.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Statistics.To(childComplexity), true
+	case "Statistics.total":
+		if e.ComplexityRoot.Statistics.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Statistics.Total(childComplexity), true
+
+	case "StatisticsGroup.answered":
+		if e.ComplexityRoot.StatisticsGroup.Answered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsGroup.Answered(childComplexity), true
+	case "StatisticsGroup.answeredOnTime":
+		if e.ComplexityRoot.StatisticsGroup.AnsweredOnTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsGroup.AnsweredOnTime(childComplexity), true
+	case "StatisticsGroup.dimension":
+		if e.ComplexityRoot.StatisticsGroup.Dimension == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsGroup.Dimension(childComplexity), true
+	case "StatisticsGroup.firstResponse":
+		if e.ComplexityRoot.StatisticsGroup.FirstResponse == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsGroup.FirstResponse(childComplexity), true
+	case "StatisticsGroup.key":
+		if e.ComplexityRoot.StatisticsGroup.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsGroup.Key(childComplexity), true
+	case "StatisticsGroup.label":
+		if e.ComplexityRoot.StatisticsGroup.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsGroup.Label(childComplexity), true
+	case "StatisticsGroup.onTimeShare":
+		if e.ComplexityRoot.StatisticsGroup.OnTimeShare == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsGroup.OnTimeShare(childComplexity), true
+	case "StatisticsGroup.open":
+		if e.ComplexityRoot.StatisticsGroup.Open == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsGroup.Open(childComplexity), true
+	case "StatisticsGroup.overdue":
+		if e.ComplexityRoot.StatisticsGroup.Overdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsGroup.Overdue(childComplexity), true
+	case "StatisticsGroup.resolution":
+		if e.ComplexityRoot.StatisticsGroup.Resolution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsGroup.Resolution(childComplexity), true
+	case "StatisticsGroup.satisfaction":
+		if e.ComplexityRoot.StatisticsGroup.Satisfaction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsGroup.Satisfaction(childComplexity), true
+	case "StatisticsGroup.tickets":
+		if e.ComplexityRoot.StatisticsGroup.Tickets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatisticsGroup.Tickets(childComplexity), true
+
 	case "StatusCount.count":
 		if e.ComplexityRoot.StatusCount.Count == nil {
 			break
@@ -5025,6 +5650,177 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.TicketEvents(childComplexity, args["filter"].(*model.TicketEventFilter), args["after"].(*string)), true
+
+	case "Survey.anonymous":
+		if e.ComplexityRoot.Survey.Anonymous == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Survey.Anonymous(childComplexity), true
+	case "Survey.channel":
+		if e.ComplexityRoot.Survey.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Survey.Channel(childComplexity), true
+	case "Survey.closedAt":
+		if e.ComplexityRoot.Survey.ClosedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Survey.ClosedAt(childComplexity), true
+	case "Survey.createdAt":
+		if e.ComplexityRoot.Survey.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Survey.CreatedAt(childComplexity), true
+	case "Survey.description":
+		if e.ComplexityRoot.Survey.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Survey.Description(childComplexity), true
+	case "Survey.from":
+		if e.ComplexityRoot.Survey.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Survey.From(childComplexity), true
+	case "Survey.id":
+		if e.ComplexityRoot.Survey.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Survey.ID(childComplexity), true
+	case "Survey.office":
+		if e.ComplexityRoot.Survey.Office == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Survey.Office(childComplexity), true
+	case "Survey.questions":
+		if e.ComplexityRoot.Survey.Questions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Survey.Questions(childComplexity), true
+	case "Survey.service":
+		if e.ComplexityRoot.Survey.Service == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Survey.Service(childComplexity), true
+	case "Survey.status":
+		if e.ComplexityRoot.Survey.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Survey.Status(childComplexity), true
+	case "Survey.target":
+		if e.ComplexityRoot.Survey.Target == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Survey.Target(childComplexity), true
+	case "Survey.title":
+		if e.ComplexityRoot.Survey.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Survey.Title(childComplexity), true
+	case "Survey.to":
+		if e.ComplexityRoot.Survey.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Survey.To(childComplexity), true
+
+	case "SurveyBreakdown.averageRating":
+		if e.ComplexityRoot.SurveyBreakdown.AverageRating == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyBreakdown.AverageRating(childComplexity), true
+	case "SurveyBreakdown.csat":
+		if e.ComplexityRoot.SurveyBreakdown.CSAT == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyBreakdown.CSAT(childComplexity), true
+	case "SurveyBreakdown.key":
+		if e.ComplexityRoot.SurveyBreakdown.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyBreakdown.Key(childComplexity), true
+	case "SurveyBreakdown.label":
+		if e.ComplexityRoot.SurveyBreakdown.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyBreakdown.Label(childComplexity), true
+	case "SurveyBreakdown.nps":
+		if e.ComplexityRoot.SurveyBreakdown.NPS == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyBreakdown.NPS(childComplexity), true
+	case "SurveyBreakdown.responses":
+		if e.ComplexityRoot.SurveyBreakdown.Responses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyBreakdown.Responses(childComplexity), true
+
+	case "SurveyResults.byChannel":
+		if e.ComplexityRoot.SurveyResults.ByChannel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyResults.ByChannel(childComplexity), true
+	case "SurveyResults.byOffice":
+		if e.ComplexityRoot.SurveyResults.ByOffice == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyResults.ByOffice(childComplexity), true
+	case "SurveyResults.byService":
+		if e.ComplexityRoot.SurveyResults.ByService == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyResults.ByService(childComplexity), true
+	case "SurveyResults.csat":
+		if e.ComplexityRoot.SurveyResults.CSAT == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyResults.CSAT(childComplexity), true
+	case "SurveyResults.nps":
+		if e.ComplexityRoot.SurveyResults.NPS == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyResults.NPS(childComplexity), true
+	case "SurveyResults.questions":
+		if e.ComplexityRoot.SurveyResults.Questions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyResults.Questions(childComplexity), true
+	case "SurveyResults.responses":
+		if e.ComplexityRoot.SurveyResults.Responses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyResults.Responses(childComplexity), true
+	case "SurveyResults.survey":
+		if e.ComplexityRoot.SurveyResults.Survey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyResults.Survey(childComplexity), true
 
 	case "Ticket.assignee":
 		if e.ComplexityRoot.Ticket.Assignee == nil {
@@ -5403,6 +6199,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("ActFilter", ec.unmarshalInputActFilter),
 			graphql.NewInputUnmarshaler("ActInput", ec.unmarshalInputActInput),
+			graphql.NewInputUnmarshaler("AnswerInput", ec.unmarshalInputAnswerInput),
 			graphql.NewInputUnmarshaler("AreaInput", ec.unmarshalInputAreaInput),
 			graphql.NewInputUnmarshaler("AuditFilter", ec.unmarshalInputAuditFilter),
 			graphql.NewInputUnmarshaler("BookAppointmentInput", ec.unmarshalInputBookAppointmentInput),
@@ -5410,6 +6207,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CampaignInput", ec.unmarshalInputCampaignInput),
 			graphql.NewInputUnmarshaler("CitizenInput", ec.unmarshalInputCitizenInput),
 			graphql.NewInputUnmarshaler("ClosureInput", ec.unmarshalInputClosureInput),
+			graphql.NewInputUnmarshaler("ConditionInput", ec.unmarshalInputConditionInput),
 			graphql.NewInputUnmarshaler("ContactInput", ec.unmarshalInputContactInput),
 			graphql.NewInputUnmarshaler("ContentFilter", ec.unmarshalInputContentFilter),
 			graphql.NewInputUnmarshaler("ContentInput", ec.unmarshalInputContentInput),
@@ -5425,9 +6223,11 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("OpeningSlotInput", ec.unmarshalInputOpeningSlotInput),
 			graphql.NewInputUnmarshaler("OpportunityFilter", ec.unmarshalInputOpportunityFilter),
 			graphql.NewInputUnmarshaler("OpportunityInput", ec.unmarshalInputOpportunityInput),
+			graphql.NewInputUnmarshaler("PeriodInput", ec.unmarshalInputPeriodInput),
 			graphql.NewInputUnmarshaler("ProcedureFilter", ec.unmarshalInputProcedureFilter),
 			graphql.NewInputUnmarshaler("ProcedureInput", ec.unmarshalInputProcedureInput),
 			graphql.NewInputUnmarshaler("ProfileInput", ec.unmarshalInputProfileInput),
+			graphql.NewInputUnmarshaler("QuestionInput", ec.unmarshalInputQuestionInput),
 			graphql.NewInputUnmarshaler("RecordsAccessInput", ec.unmarshalInputRecordsAccessInput),
 			graphql.NewInputUnmarshaler("RegisterTicketInput", ec.unmarshalInputRegisterTicketInput),
 			graphql.NewInputUnmarshaler("ReplyTemplateInput", ec.unmarshalInputReplyTemplateInput),
@@ -5438,6 +6238,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ServiceFilter", ec.unmarshalInputServiceFilter),
 			graphql.NewInputUnmarshaler("ServiceInput", ec.unmarshalInputServiceInput),
 			graphql.NewInputUnmarshaler("SubmitTicketInput", ec.unmarshalInputSubmitTicketInput),
+			graphql.NewInputUnmarshaler("SurveyInput", ec.unmarshalInputSurveyInput),
+			graphql.NewInputUnmarshaler("SurveyLinkContext", ec.unmarshalInputSurveyLinkContext),
 			graphql.NewInputUnmarshaler("TicketEventFilter", ec.unmarshalInputTicketEventFilter),
 			graphql.NewInputUnmarshaler("TicketFilter", ec.unmarshalInputTicketFilter),
 		)
@@ -7142,6 +7944,320 @@ extend type Mutation {
   requestErasure: Erasure! @hasRole(roles: [CITIZEN])
 }
 `, BuiltIn: false},
+	{Name: "../../schema/satisfaction.graphqls", Input: `"The three faces of the public administration's \"Mettiamoci la faccia\" scheme."
+enum FeedbackLevel {
+  POSITIVE
+  NEUTRAL
+  NEGATIVE
+}
+
+"A citizen's judgement of how their ticket was handled, left once the office answered it."
+type Feedback {
+  ticket: Ticket!
+  level: FeedbackLevel!
+  "1 to 5, when given."
+  rating: Int
+  comment: String
+  "Who entered it: the citizen (CITIZEN), an operator at the desk for them (STAFF), or the anonymous filer with the receipt code (ANONYMOUS)."
+  givenBy: ActorKind!
+  createdAt: Time!
+}
+
+"Who a survey asks."
+enum SurveyTarget {
+  ALL_CITIZENS
+  "Citizens who booked an appointment for ` + "`" + `serviceId` + "`" + `."
+  SERVICE_USERS
+  "Citizens who filed a ticket handled by ` + "`" + `officeId` + "`" + `."
+  OFFICE_USERS
+  "Citizens who filed a ticket through ` + "`" + `channel` + "`" + `."
+  CHANNEL_USERS
+}
+
+enum QuestionType {
+  "A rating from 1 to 5."
+  RATING
+  "How likely, 0 to 10, the citizen is to recommend the service (Net Promoter Score)."
+  NPS
+  SINGLE_CHOICE
+  MULTIPLE_CHOICE
+  "Free text, at most 4,000 characters."
+  TEXT
+}
+
+enum SurveyStatus {
+  OPEN
+  CLOSED
+}
+
+"""
+Ask the question only when an earlier one was answered so: ` + "`" + `atMost` + "`" + ` / ` + "`" + `atLeast` + "`" + ` for RATING and
+NPS questions (ask what went wrong only if the rating is 2 or less: ` + "`" + `{question: "q1", atMost: 2}` + "`" + `),
+` + "`" + `anyOf` + "`" + ` for choice questions.
+"""
+input ConditionInput {
+  "The key of an earlier question."
+  question: String!
+  atMost: Int
+  atLeast: Int
+  anyOf: [String!]
+}
+
+input QuestionInput {
+  "Names the question in answers and conditions, unique in the survey (for example q1). At most 40 characters."
+  key: String!
+  type: QuestionType!
+  "At most 500 characters."
+  text: String!
+  required: Boolean
+  "2 to 20 options, for choice questions only."
+  options: [String!]
+  condition: ConditionInput
+}
+
+input SurveyInput {
+  "At most 200 characters."
+  title: String!
+  description: String
+  "The first day it takes responses."
+  from: Date!
+  "The last day it takes responses, included; at most 366 days after from."
+  to: Date!
+  target: SurveyTarget!
+  "For OFFICE_USERS only."
+  officeId: ID
+  "For SERVICE_USERS only."
+  serviceId: ID
+  "For CHANNEL_USERS only."
+  channel: Channel
+  "Anonymous surveys are answered through one-time links (createSurveyLinks) and record no respondent; identified ones by signed-in citizens, once each."
+  anonymous: Boolean!
+  "1 to 50 questions."
+  questions: [QuestionInput!]!
+}
+
+type Condition {
+  question: String!
+  atMost: Int
+  atLeast: Int
+  anyOf: [String!]
+}
+
+type Question {
+  key: String!
+  type: QuestionType!
+  text: String!
+  required: Boolean!
+  options: [String!]
+  "Asked only when this holds; null when always asked."
+  condition: Condition
+}
+
+type Survey {
+  id: ID!
+  title: String!
+  description: String
+  from: Date!
+  to: Date!
+  target: SurveyTarget!
+  office: Office
+  service: Service
+  channel: Channel
+  anonymous: Boolean!
+  status: SurveyStatus!
+  questions: [Question!]!
+  createdAt: Time!
+  closedAt: Time
+}
+
+"""
+The answer to one question: ` + "`" + `value` + "`" + ` for RATING (1-5) and NPS (0-10), ` + "`" + `choices` + "`" + ` for choice
+questions (exactly one for SINGLE_CHOICE), ` + "`" + `text` + "`" + ` for TEXT. Leave out the questions you skip.
+"""
+input AnswerInput {
+  question: String!
+  value: Int
+  choices: [String!]
+  text: String
+}
+
+"How many answers gave a value (\"1\" to \"5\", \"0\" to \"10\") or chose an option."
+type OptionCount {
+  option: String!
+  count: Int!
+}
+
+type QuestionResult {
+  question: Question!
+  answers: Int!
+  "Every value or option in order, including those nobody chose; empty for TEXT."
+  distribution: [OptionCount!]!
+  average: Float
+  median: Float
+  "Promoters (9-10) minus detractors (0-6), in percent, for NPS questions."
+  nps: Float
+  "The share of ratings of 4 or 5, in percent, for RATING questions."
+  csat: Float
+  "The free-text answers, for TEXT questions."
+  texts: [String!]!
+}
+
+"The satisfaction of the responses that came through one office, service or channel."
+type SurveyBreakdown {
+  "The office's or service's id, or the channel."
+  key: String!
+  "The office's or service's name, or the channel."
+  label: String!
+  responses: Int!
+  csat: Float
+  nps: Float
+  averageRating: Float
+}
+
+type SurveyResults {
+  survey: Survey!
+  responses: Int!
+  questions: [QuestionResult!]!
+  "Over every RATING answer: the share of 4 and 5, in percent."
+  csat: Float
+  "Over every NPS answer."
+  nps: Float
+  byOffice: [SurveyBreakdown!]!
+  byService: [SurveyBreakdown!]!
+  byChannel: [SurveyBreakdown!]!
+}
+
+"Where one-time links are handed out, for the breakdowns of the results."
+input SurveyLinkContext {
+  officeId: ID
+  serviceId: ID
+  channel: Channel
+}
+
+"Days in Europe/Rome, both included; at most ten years."
+input PeriodInput {
+  from: Date!
+  to: Date!
+}
+
+enum StatisticsDimension {
+  KIND
+  CHANNEL
+  OFFICE
+  STATUS
+  "Calendar months in Europe/Rome, keys YYYY-MM."
+  MONTH
+}
+
+"""
+The median and 90th percentile of a time, over the tickets answered (resolved or rejected), in
+office hours on the clock of the ticket's office (or of the front desk) and in calendar days.
+Null when no ticket was measured.
+"""
+type Durations {
+  measured: Int!
+  medianOfficeHours: Float
+  p90OfficeHours: Float
+  medianDays: Float
+  p90Days: Float
+}
+
+"The quick feedback on the tickets."
+type Satisfaction {
+  positive: Int!
+  neutral: Int!
+  negative: Int!
+  "The share of positive feedback, in percent."
+  csat: Float
+  averageRating: Float
+}
+
+"The figures of the tickets filed in the period: all of them, or those of one group."
+type StatisticsGroup {
+  "Null for the total."
+  dimension: StatisticsDimension
+  "The kind, channel, office id (empty for tickets without office), status or month (YYYY-MM)."
+  key: String
+  "The office's name for OFFICE, otherwise the key."
+  label: String
+  tickets: Int!
+  "Resolved or rejected."
+  answered: Int!
+  answeredOnTime: Int!
+  "answeredOnTime out of answered, in percent."
+  onTimeShare: Float
+  "Still running their deadline now."
+  open: Int!
+  "Open and past their deadline now: the overdue backlog."
+  overdue: Int!
+  "From filing to the first public reply by staff, or to the answer when it came first."
+  firstResponse: Durations!
+  "From filing to the answer."
+  resolution: Durations!
+  satisfaction: Satisfaction!
+}
+
+"How many requests for access to records filed in the period had an outcome."
+type AccessOutcomeCount {
+  "Null for those still undecided."
+  outcome: AccessOutcome
+  count: Int!
+}
+
+type Statistics {
+  from: Date!
+  to: Date!
+  total: StatisticsGroup!
+  "The groups of each dimension asked, dimension by dimension."
+  groups: [StatisticsGroup!]!
+  recordsAccess: [AccessOutcomeCount!]!
+  "When they were computed: open and overdue count at this instant."
+  computedAt: Time!
+}
+
+extend type Query {
+  "A survey: open ones for anyone (to show the questions), any for managers. Errors: NOT_FOUND."
+  survey(id: ID!): Survey!
+  "Every survey, newest first."
+  surveys: [Survey!]! @hasRole(roles: [MANAGER, ADMIN])
+  "What a survey found. Errors: NOT_FOUND."
+  surveyResults(id: ID!): SurveyResults! @hasRole(roles: [MANAGER, ADMIN])
+  """
+  The figures of the tickets filed in the period, in total and by each dimension of groupBy. Also
+  as CSV: GET /reports/statistics.csv?from=&to=. Errors: BAD_USER_INPUT.
+  """
+  statistics(period: PeriodInput!, groupBy: [StatisticsDimension!]): Statistics! @hasRole(roles: [MANAGER, ADMIN])
+}
+
+extend type Mutation {
+  """
+  The judgement on a resolved or closed ticket: by the citizen who filed it, or by staff for a
+  ticket registered at the desk. Once per ticket. Errors: BAD_USER_INPUT, NOT_FOUND, FORBIDDEN
+  (staff on a ticket filed from the app or portal), INVALID_TRANSITION (not yet resolved or
+  closed), CONFLICT (already given).
+  """
+  leaveFeedback(ticketId: ID!, level: FeedbackLevel!, rating: Int, comment: String): Feedback!
+  "leaveFeedback for an anonymous filing, with its protocol number and receipt code. Errors: as leaveFeedback."
+  leaveFeedbackByReceipt(protocolNumber: String!, receiptCode: String!, level: FeedbackLevel!, rating: Int, comment: String): Feedback!
+  "Create an open survey. Errors: BAD_USER_INPUT, NOT_FOUND (office, service)."
+  createSurvey(input: SurveyInput!): Survey! @hasRole(roles: [MANAGER, ADMIN])
+  "Stop a survey taking responses. Errors: NOT_FOUND."
+  closeSurvey(id: ID!): Survey! @hasRole(roles: [MANAGER, ADMIN])
+  """
+  One-time tokens (1 to 1,000) to answer an anonymous survey, returned once: the server keeps only
+  their hashes. Errors: BAD_USER_INPUT (identified survey), NOT_FOUND, INVALID_TRANSITION (closed).
+  """
+  createSurveyLinks(surveyId: ID!, count: Int!, at: SurveyLinkContext): [String!]! @hasRole(roles: [MANAGER, ADMIN])
+  """
+  Answer a survey: an identified one signed in as a citizen, once; an anonymous one with the
+  token of a link, once per token. ` + "`" + `channel` + "`" + ` is where the citizen answers (WEB, APP). Returns
+  true. Errors: BAD_USER_INPUT (answers checked against the questions and conditions, the field
+  names the question: answers.q2), UNAUTHENTICATED, FORBIDDEN (not in the target), NOT_FOUND,
+  CONFLICT (already answered, link used), INVALID_TRANSITION (closed or outside its period).
+  """
+  respondToSurvey(surveyId: ID!, answers: [AnswerInput!]!, token: String, channel: Channel): Boolean!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/tickets.graphqls", Input: `"What a citizen asks of the office."
 enum TicketKind {
   "A question about services, procedures or acts."
@@ -7968,6 +9084,16 @@ func (ec *executionContext) childFields_AccessDeadline(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type AccessDeadline", field.Name)
 }
 
+func (ec *executionContext) childFields_AccessOutcomeCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "outcome":
+		return ec.fieldContext_AccessOutcomeCount_outcome(ctx, field)
+	case "count":
+		return ec.fieldContext_AccessOutcomeCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AccessOutcomeCount", field.Name)
+}
+
 func (ec *executionContext) childFields_AccessRegisterEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "type":
@@ -8266,6 +9392,20 @@ func (ec *executionContext) childFields_Closure(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Closure", field.Name)
 }
 
+func (ec *executionContext) childFields_Condition(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "question":
+		return ec.fieldContext_Condition_question(ctx, field)
+	case "atMost":
+		return ec.fieldContext_Condition_atMost(ctx, field)
+	case "atLeast":
+		return ec.fieldContext_Condition_atLeast(ctx, field)
+	case "anyOf":
+		return ec.fieldContext_Condition_anyOf(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Condition", field.Name)
+}
+
 func (ec *executionContext) childFields_Contact(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "name":
@@ -8506,6 +9646,22 @@ func (ec *executionContext) childFields_DuplicateCandidate(ctx context.Context, 
 	return nil, fmt.Errorf("no field named %q was found under type DuplicateCandidate", field.Name)
 }
 
+func (ec *executionContext) childFields_Durations(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "measured":
+		return ec.fieldContext_Durations_measured(ctx, field)
+	case "medianOfficeHours":
+		return ec.fieldContext_Durations_medianOfficeHours(ctx, field)
+	case "p90OfficeHours":
+		return ec.fieldContext_Durations_p90OfficeHours(ctx, field)
+	case "medianDays":
+		return ec.fieldContext_Durations_medianDays(ctx, field)
+	case "p90Days":
+		return ec.fieldContext_Durations_p90Days(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Durations", field.Name)
+}
+
 func (ec *executionContext) childFields_Erasure(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "outcome":
@@ -8518,6 +9674,24 @@ func (ec *executionContext) childFields_Erasure(ctx context.Context, field graph
 		return ec.fieldContext_Erasure_cancelledAppointments(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Erasure", field.Name)
+}
+
+func (ec *executionContext) childFields_Feedback(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ticket":
+		return ec.fieldContext_Feedback_ticket(ctx, field)
+	case "level":
+		return ec.fieldContext_Feedback_level(ctx, field)
+	case "rating":
+		return ec.fieldContext_Feedback_rating(ctx, field)
+	case "comment":
+		return ec.fieldContext_Feedback_comment(ctx, field)
+	case "givenBy":
+		return ec.fieldContext_Feedback_givenBy(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Feedback_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Feedback", field.Name)
 }
 
 func (ec *executionContext) childFields_FirstResponseTarget(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8814,6 +9988,16 @@ func (ec *executionContext) childFields_OpportunityEdge(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type OpportunityEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_OptionCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "option":
+		return ec.fieldContext_OptionCount_option(ctx, field)
+	case "count":
+		return ec.fieldContext_OptionCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OptionCount", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
@@ -8888,6 +10072,46 @@ func (ec *executionContext) childFields_ProcedureEdge(ctx context.Context, field
 		return ec.fieldContext_ProcedureEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProcedureEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Question(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_Question_key(ctx, field)
+	case "type":
+		return ec.fieldContext_Question_type(ctx, field)
+	case "text":
+		return ec.fieldContext_Question_text(ctx, field)
+	case "required":
+		return ec.fieldContext_Question_required(ctx, field)
+	case "options":
+		return ec.fieldContext_Question_options(ctx, field)
+	case "condition":
+		return ec.fieldContext_Question_condition(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Question", field.Name)
+}
+
+func (ec *executionContext) childFields_QuestionResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "question":
+		return ec.fieldContext_QuestionResult_question(ctx, field)
+	case "answers":
+		return ec.fieldContext_QuestionResult_answers(ctx, field)
+	case "distribution":
+		return ec.fieldContext_QuestionResult_distribution(ctx, field)
+	case "average":
+		return ec.fieldContext_QuestionResult_average(ctx, field)
+	case "median":
+		return ec.fieldContext_QuestionResult_median(ctx, field)
+	case "nps":
+		return ec.fieldContext_QuestionResult_nps(ctx, field)
+	case "csat":
+		return ec.fieldContext_QuestionResult_csat(ctx, field)
+	case "texts":
+		return ec.fieldContext_QuestionResult_texts(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type QuestionResult", field.Name)
 }
 
 func (ec *executionContext) childFields_RecordsAccess(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9020,6 +10244,22 @@ func (ec *executionContext) childFields_RoutingRule(ctx context.Context, field g
 		return ec.fieldContext_RoutingRule_updatedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RoutingRule", field.Name)
+}
+
+func (ec *executionContext) childFields_Satisfaction(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "positive":
+		return ec.fieldContext_Satisfaction_positive(ctx, field)
+	case "neutral":
+		return ec.fieldContext_Satisfaction_neutral(ctx, field)
+	case "negative":
+		return ec.fieldContext_Satisfaction_negative(ctx, field)
+	case "csat":
+		return ec.fieldContext_Satisfaction_csat(ctx, field)
+	case "averageRating":
+		return ec.fieldContext_Satisfaction_averageRating(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Satisfaction", field.Name)
 }
 
 func (ec *executionContext) childFields_SavedArea(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9166,6 +10406,54 @@ func (ec *executionContext) childFields_Staff(ctx context.Context, field graphql
 	return nil, fmt.Errorf("no field named %q was found under type Staff", field.Name)
 }
 
+func (ec *executionContext) childFields_Statistics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_Statistics_from(ctx, field)
+	case "to":
+		return ec.fieldContext_Statistics_to(ctx, field)
+	case "total":
+		return ec.fieldContext_Statistics_total(ctx, field)
+	case "groups":
+		return ec.fieldContext_Statistics_groups(ctx, field)
+	case "recordsAccess":
+		return ec.fieldContext_Statistics_recordsAccess(ctx, field)
+	case "computedAt":
+		return ec.fieldContext_Statistics_computedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Statistics", field.Name)
+}
+
+func (ec *executionContext) childFields_StatisticsGroup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "dimension":
+		return ec.fieldContext_StatisticsGroup_dimension(ctx, field)
+	case "key":
+		return ec.fieldContext_StatisticsGroup_key(ctx, field)
+	case "label":
+		return ec.fieldContext_StatisticsGroup_label(ctx, field)
+	case "tickets":
+		return ec.fieldContext_StatisticsGroup_tickets(ctx, field)
+	case "answered":
+		return ec.fieldContext_StatisticsGroup_answered(ctx, field)
+	case "answeredOnTime":
+		return ec.fieldContext_StatisticsGroup_answeredOnTime(ctx, field)
+	case "onTimeShare":
+		return ec.fieldContext_StatisticsGroup_onTimeShare(ctx, field)
+	case "open":
+		return ec.fieldContext_StatisticsGroup_open(ctx, field)
+	case "overdue":
+		return ec.fieldContext_StatisticsGroup_overdue(ctx, field)
+	case "firstResponse":
+		return ec.fieldContext_StatisticsGroup_firstResponse(ctx, field)
+	case "resolution":
+		return ec.fieldContext_StatisticsGroup_resolution(ctx, field)
+	case "satisfaction":
+		return ec.fieldContext_StatisticsGroup_satisfaction(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StatisticsGroup", field.Name)
+}
+
 func (ec *executionContext) childFields_StatusCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "status":
@@ -9186,6 +10474,80 @@ func (ec *executionContext) childFields_SubmitTicketPayload(ctx context.Context,
 		return ec.fieldContext_SubmitTicketPayload_receiptCode(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SubmitTicketPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Survey(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Survey_id(ctx, field)
+	case "title":
+		return ec.fieldContext_Survey_title(ctx, field)
+	case "description":
+		return ec.fieldContext_Survey_description(ctx, field)
+	case "from":
+		return ec.fieldContext_Survey_from(ctx, field)
+	case "to":
+		return ec.fieldContext_Survey_to(ctx, field)
+	case "target":
+		return ec.fieldContext_Survey_target(ctx, field)
+	case "office":
+		return ec.fieldContext_Survey_office(ctx, field)
+	case "service":
+		return ec.fieldContext_Survey_service(ctx, field)
+	case "channel":
+		return ec.fieldContext_Survey_channel(ctx, field)
+	case "anonymous":
+		return ec.fieldContext_Survey_anonymous(ctx, field)
+	case "status":
+		return ec.fieldContext_Survey_status(ctx, field)
+	case "questions":
+		return ec.fieldContext_Survey_questions(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Survey_createdAt(ctx, field)
+	case "closedAt":
+		return ec.fieldContext_Survey_closedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Survey", field.Name)
+}
+
+func (ec *executionContext) childFields_SurveyBreakdown(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_SurveyBreakdown_key(ctx, field)
+	case "label":
+		return ec.fieldContext_SurveyBreakdown_label(ctx, field)
+	case "responses":
+		return ec.fieldContext_SurveyBreakdown_responses(ctx, field)
+	case "csat":
+		return ec.fieldContext_SurveyBreakdown_csat(ctx, field)
+	case "nps":
+		return ec.fieldContext_SurveyBreakdown_nps(ctx, field)
+	case "averageRating":
+		return ec.fieldContext_SurveyBreakdown_averageRating(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SurveyBreakdown", field.Name)
+}
+
+func (ec *executionContext) childFields_SurveyResults(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "survey":
+		return ec.fieldContext_SurveyResults_survey(ctx, field)
+	case "responses":
+		return ec.fieldContext_SurveyResults_responses(ctx, field)
+	case "questions":
+		return ec.fieldContext_SurveyResults_questions(ctx, field)
+	case "csat":
+		return ec.fieldContext_SurveyResults_csat(ctx, field)
+	case "nps":
+		return ec.fieldContext_SurveyResults_nps(ctx, field)
+	case "byOffice":
+		return ec.fieldContext_SurveyResults_byOffice(ctx, field)
+	case "byService":
+		return ec.fieldContext_SurveyResults_byService(ctx, field)
+	case "byChannel":
+		return ec.fieldContext_SurveyResults_byChannel(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SurveyResults", field.Name)
 }
 
 func (ec *executionContext) childFields_Ticket(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9574,6 +10936,20 @@ func (ec *executionContext) field_Mutation_cancelAppointment_args(ctx context.Co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_closeSurvey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_completeRecordsAccess_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9728,6 +11104,50 @@ func (ec *executionContext) field_Mutation_createService_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createSurveyLinks_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "surveyId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["surveyId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "count",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["count"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "at",
+		func(ctx context.Context, v any) (*model.SurveyLinkContext, error) {
+			return ec.unmarshalOSurveyLinkContext2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐSurveyLinkContext(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["at"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createSurvey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SurveyInput, error) {
+			return ec.unmarshalNSurveyInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐSurveyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_decideRecordsAccess_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9767,6 +11187,90 @@ func (ec *executionContext) field_Mutation_followTicket_args(ctx context.Context
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_leaveFeedbackByReceipt_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "protocolNumber",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["protocolNumber"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "receiptCode",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["receiptCode"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "level",
+		func(ctx context.Context, v any) (sportello.FeedbackLevel, error) {
+			return ec.unmarshalNFeedbackLevel2githubᚗcomᚋsportelloᚋsportelloᚐFeedbackLevel(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["level"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "rating",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["rating"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "comment",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["comment"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_leaveFeedback_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ticketId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ticketId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "level",
+		func(ctx context.Context, v any) (sportello.FeedbackLevel, error) {
+			return ec.unmarshalNFeedbackLevel2githubᚗcomᚋsportelloᚋsportelloᚐFeedbackLevel(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["level"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "rating",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["rating"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "comment",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["comment"] = arg3
 	return args, nil
 }
 
@@ -10021,6 +11525,44 @@ func (ec *executionContext) field_Mutation_rescheduleAppointment_args(ctx contex
 		return nil, err
 	}
 	args["start"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_respondToSurvey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "surveyId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["surveyId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "answers",
+		func(ctx context.Context, v any) ([]*model.AnswerInput, error) {
+			return ec.unmarshalNAnswerInput2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐAnswerInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["answers"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "token",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["token"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "channel",
+		func(ctx context.Context, v any) (*sportello.Channel, error) {
+			return ec.unmarshalOChannel2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐChannel(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["channel"] = arg3
 	return args, nil
 }
 
@@ -11286,6 +12828,56 @@ func (ec *executionContext) field_Query_staff_args(ctx context.Context, rawArgs 
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_statistics_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "period",
+		func(ctx context.Context, v any) (model.PeriodInput, error) {
+			return ec.unmarshalNPeriodInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐPeriodInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["period"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "groupBy",
+		func(ctx context.Context, v any) ([]sportello.StatsDimension, error) {
+			return ec.unmarshalOStatisticsDimension2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐStatsDimensionᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["groupBy"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_surveyResults_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_survey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_testRoutingRule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11740,6 +13332,52 @@ func (ec *executionContext) fieldContext_AccessDeadline_events(_ context.Context
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _AccessOutcomeCount_outcome(ctx context.Context, field graphql.CollectedField, obj *sportello.AccessOutcomeCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessOutcomeCount_outcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AccessOutcomeCount().Outcome(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.AccessOutcome) graphql.Marshaler {
+			return ec.marshalOAccessOutcome2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐAccessOutcome(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AccessOutcomeCount_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccessOutcomeCount", field, true, true, "AccessOutcome")
+}
+
+func (ec *executionContext) _AccessOutcomeCount_count(ctx context.Context, field graphql.CollectedField, obj *sportello.AccessOutcomeCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessOutcomeCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccessOutcomeCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccessOutcomeCount", field, false, false, "Int")
 }
 
 func (ec *executionContext) _AccessRegisterEntry_type(ctx context.Context, field graphql.CollectedField, obj *sportello.AccessRegisterEntry) (ret graphql.Marshaler) {
@@ -14200,6 +15838,98 @@ func (ec *executionContext) fieldContext_Closure_national(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Closure", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _Condition_question(ctx context.Context, field graphql.CollectedField, obj *sportello.Condition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Condition_question(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Question, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Condition_question(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Condition", field, false, false, "String")
+}
+
+func (ec *executionContext) _Condition_atMost(ctx context.Context, field graphql.CollectedField, obj *sportello.Condition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Condition_atMost(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AtMost, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Condition_atMost(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Condition", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Condition_atLeast(ctx context.Context, field graphql.CollectedField, obj *sportello.Condition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Condition_atLeast(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AtLeast, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Condition_atLeast(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Condition", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Condition_anyOf(ctx context.Context, field graphql.CollectedField, obj *sportello.Condition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Condition_anyOf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AnyOf, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Condition_anyOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Condition", field, false, false, "String")
+}
+
 func (ec *executionContext) _Contact_name(ctx context.Context, field graphql.CollectedField, obj *sportello.Contact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16285,6 +18015,121 @@ func (ec *executionContext) fieldContext_DuplicateCandidate_similarity(_ context
 	return graphql.NewScalarFieldContext("DuplicateCandidate", field, false, false, "Float")
 }
 
+func (ec *executionContext) _Durations_measured(ctx context.Context, field graphql.CollectedField, obj *sportello.Durations) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Durations_measured(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Measured, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Durations_measured(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Durations", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Durations_medianOfficeHours(ctx context.Context, field graphql.CollectedField, obj *sportello.Durations) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Durations_medianOfficeHours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MedianOfficeHours, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Durations_medianOfficeHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Durations", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Durations_p90OfficeHours(ctx context.Context, field graphql.CollectedField, obj *sportello.Durations) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Durations_p90OfficeHours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.P90OfficeHours, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Durations_p90OfficeHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Durations", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Durations_medianDays(ctx context.Context, field graphql.CollectedField, obj *sportello.Durations) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Durations_medianDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MedianDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Durations_medianDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Durations", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Durations_p90Days(ctx context.Context, field graphql.CollectedField, obj *sportello.Durations) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Durations_p90Days(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.P90Days, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Durations_p90Days(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Durations", field, false, false, "Float")
+}
+
 func (ec *executionContext) _Erasure_outcome(ctx context.Context, field graphql.CollectedField, obj *sportello.Erasure) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16375,6 +18220,153 @@ func (ec *executionContext) _Erasure_cancelledAppointments(ctx context.Context, 
 }
 func (ec *executionContext) fieldContext_Erasure_cancelledAppointments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Erasure", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Feedback_ticket(ctx context.Context, field graphql.CollectedField, obj *sportello.Feedback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feedback_ticket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Feedback().Ticket(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Ticket) graphql.Marshaler {
+			return ec.marshalNTicket2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐTicket(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Feedback_ticket(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Feedback",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ticket(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Feedback_level(ctx context.Context, field graphql.CollectedField, obj *sportello.Feedback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feedback_level(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Level, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.FeedbackLevel) graphql.Marshaler {
+			return ec.marshalNFeedbackLevel2githubᚗcomᚋsportelloᚋsportelloᚐFeedbackLevel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Feedback_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feedback", field, false, false, "FeedbackLevel")
+}
+
+func (ec *executionContext) _Feedback_rating(ctx context.Context, field graphql.CollectedField, obj *sportello.Feedback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feedback_rating(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rating, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Feedback_rating(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feedback", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Feedback_comment(ctx context.Context, field graphql.CollectedField, obj *sportello.Feedback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feedback_comment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Feedback().Comment(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Feedback_comment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feedback", field, true, true, "String")
+}
+
+func (ec *executionContext) _Feedback_givenBy(ctx context.Context, field graphql.CollectedField, obj *sportello.Feedback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feedback_givenBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GivenBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.ActorKind) graphql.Marshaler {
+			return ec.marshalNActorKind2githubᚗcomᚋsportelloᚋsportelloᚐActorKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Feedback_givenBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feedback", field, false, false, "ActorKind")
+}
+
+func (ec *executionContext) _Feedback_createdAt(ctx context.Context, field graphql.CollectedField, obj *sportello.Feedback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feedback_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Feedback_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feedback", field, false, false, "Time")
 }
 
 func (ec *executionContext) _FirstResponseTarget_kind(ctx context.Context, field graphql.CollectedField, obj *sportello.FirstResponseTarget) (ret graphql.Marshaler) {
@@ -19305,6 +21297,324 @@ func (ec *executionContext) fieldContext_Mutation_requestErasure(_ context.Conte
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Erasure(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_leaveFeedback(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_leaveFeedback(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().LeaveFeedback(ctx, fc.Args["ticketId"].(string), fc.Args["level"].(sportello.FeedbackLevel), fc.Args["rating"].(*int), fc.Args["comment"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Feedback) graphql.Marshaler {
+			return ec.marshalNFeedback2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐFeedback(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_leaveFeedback(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Feedback(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_leaveFeedback_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_leaveFeedbackByReceipt(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_leaveFeedbackByReceipt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().LeaveFeedbackByReceipt(ctx, fc.Args["protocolNumber"].(string), fc.Args["receiptCode"].(string), fc.Args["level"].(sportello.FeedbackLevel), fc.Args["rating"].(*int), fc.Args["comment"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Feedback) graphql.Marshaler {
+			return ec.marshalNFeedback2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐFeedback(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_leaveFeedbackByReceipt(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Feedback(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_leaveFeedbackByReceipt_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createSurvey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createSurvey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateSurvey(ctx, fc.Args["input"].(model.SurveyInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.Survey
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Survey
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Survey) graphql.Marshaler {
+			return ec.marshalNSurvey2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐSurvey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createSurvey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Survey(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createSurvey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_closeSurvey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_closeSurvey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CloseSurvey(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.Survey
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Survey
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Survey) graphql.Marshaler {
+			return ec.marshalNSurvey2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐSurvey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_closeSurvey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Survey(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_closeSurvey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createSurveyLinks(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createSurveyLinks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateSurveyLinks(ctx, fc.Args["surveyId"].(string), fc.Args["count"].(int), fc.Args["at"].(*model.SurveyLinkContext))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal []string
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []string
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createSurveyLinks(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createSurveyLinks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_respondToSurvey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_respondToSurvey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RespondToSurvey(ctx, fc.Args["surveyId"].(string), fc.Args["answers"].([]*model.AnswerInput), fc.Args["token"].(*string), fc.Args["channel"].(*sportello.Channel))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_respondToSurvey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_respondToSurvey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -22539,6 +24849,52 @@ func (ec *executionContext) fieldContext_OpportunityEdge_node(_ context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _OptionCount_option(ctx context.Context, field graphql.CollectedField, obj *sportello.OptionCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OptionCount_option(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Option, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OptionCount_option(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OptionCount", field, false, false, "String")
+}
+
+func (ec *executionContext) _OptionCount_count(ctx context.Context, field graphql.CollectedField, obj *sportello.OptionCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OptionCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OptionCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OptionCount", field, false, false, "Int")
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -24769,6 +27125,224 @@ func (ec *executionContext) fieldContext_Query_auditLog(ctx context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_survey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_survey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Survey(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Survey) graphql.Marshaler {
+			return ec.marshalNSurvey2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐSurvey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_survey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Survey(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_survey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_surveys(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_surveys(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Surveys(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal []*sportello.Survey
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*sportello.Survey
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*sportello.Survey) graphql.Marshaler {
+			return ec.marshalNSurvey2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐSurveyᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_surveys(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Survey(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_surveyResults(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_surveyResults(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SurveyResults(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.SurveyResults
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.SurveyResults
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.SurveyResults) graphql.Marshaler {
+			return ec.marshalNSurveyResults2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐSurveyResults(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_surveyResults(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SurveyResults(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_surveyResults_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_statistics(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_statistics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Statistics(ctx, fc.Args["period"].(model.PeriodInput), fc.Args["groupBy"].([]sportello.StatsDimension))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐRoleᚄ(ctx, []any{"MANAGER", "ADMIN"})
+				if err != nil {
+					var zeroVal *sportello.Statistics
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *sportello.Statistics
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Statistics) graphql.Marshaler {
+			return ec.marshalNStatistics2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐStatistics(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_statistics(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Statistics(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_statistics_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_ticket(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -25479,6 +28053,355 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Question_key(ctx context.Context, field graphql.CollectedField, obj *sportello.Question) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Question_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Question_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Question", field, false, false, "String")
+}
+
+func (ec *executionContext) _Question_type(ctx context.Context, field graphql.CollectedField, obj *sportello.Question) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Question_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.QuestionType) graphql.Marshaler {
+			return ec.marshalNQuestionType2githubᚗcomᚋsportelloᚋsportelloᚐQuestionType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Question_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Question", field, false, false, "QuestionType")
+}
+
+func (ec *executionContext) _Question_text(ctx context.Context, field graphql.CollectedField, obj *sportello.Question) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Question_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Question_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Question", field, false, false, "String")
+}
+
+func (ec *executionContext) _Question_required(ctx context.Context, field graphql.CollectedField, obj *sportello.Question) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Question_required(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Required, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Question_required(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Question", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Question_options(ctx context.Context, field graphql.CollectedField, obj *sportello.Question) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Question_options(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Options, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Question_options(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Question", field, false, false, "String")
+}
+
+func (ec *executionContext) _Question_condition(ctx context.Context, field graphql.CollectedField, obj *sportello.Question) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Question_condition(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Condition, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Condition) graphql.Marshaler {
+			return ec.marshalOCondition2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐCondition(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Question_condition(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Question",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Condition(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _QuestionResult_question(ctx context.Context, field graphql.CollectedField, obj *sportello.QuestionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuestionResult_question(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Question, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Question) graphql.Marshaler {
+			return ec.marshalNQuestion2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐQuestion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuestionResult_question(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "QuestionResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Question(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _QuestionResult_answers(ctx context.Context, field graphql.CollectedField, obj *sportello.QuestionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuestionResult_answers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Answers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuestionResult_answers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuestionResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _QuestionResult_distribution(ctx context.Context, field graphql.CollectedField, obj *sportello.QuestionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuestionResult_distribution(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Distribution, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []sportello.OptionCount) graphql.Marshaler {
+			return ec.marshalNOptionCount2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐOptionCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuestionResult_distribution(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "QuestionResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OptionCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _QuestionResult_average(ctx context.Context, field graphql.CollectedField, obj *sportello.QuestionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuestionResult_average(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Average, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_QuestionResult_average(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuestionResult", field, false, false, "Float")
+}
+
+func (ec *executionContext) _QuestionResult_median(ctx context.Context, field graphql.CollectedField, obj *sportello.QuestionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuestionResult_median(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Median, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_QuestionResult_median(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuestionResult", field, false, false, "Float")
+}
+
+func (ec *executionContext) _QuestionResult_nps(ctx context.Context, field graphql.CollectedField, obj *sportello.QuestionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuestionResult_nps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NPS, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_QuestionResult_nps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuestionResult", field, false, false, "Float")
+}
+
+func (ec *executionContext) _QuestionResult_csat(ctx context.Context, field graphql.CollectedField, obj *sportello.QuestionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuestionResult_csat(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CSAT, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_QuestionResult_csat(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuestionResult", field, false, false, "Float")
+}
+
+func (ec *executionContext) _QuestionResult_texts(ctx context.Context, field graphql.CollectedField, obj *sportello.QuestionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuestionResult_texts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Texts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuestionResult_texts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuestionResult", field, false, false, "String")
 }
 
 func (ec *executionContext) _RecordsAccess_type(ctx context.Context, field graphql.CollectedField, obj *sportello.RecordsAccess) (ret graphql.Marshaler) {
@@ -26693,6 +29616,121 @@ func (ec *executionContext) fieldContext_RoutingRule_updatedAt(_ context.Context
 	return graphql.NewScalarFieldContext("RoutingRule", field, false, false, "Time")
 }
 
+func (ec *executionContext) _Satisfaction_positive(ctx context.Context, field graphql.CollectedField, obj *sportello.Satisfaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Satisfaction_positive(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Positive, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Satisfaction_positive(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Satisfaction", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Satisfaction_neutral(ctx context.Context, field graphql.CollectedField, obj *sportello.Satisfaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Satisfaction_neutral(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Neutral, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Satisfaction_neutral(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Satisfaction", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Satisfaction_negative(ctx context.Context, field graphql.CollectedField, obj *sportello.Satisfaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Satisfaction_negative(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Negative, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Satisfaction_negative(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Satisfaction", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Satisfaction_csat(ctx context.Context, field graphql.CollectedField, obj *sportello.Satisfaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Satisfaction_csat(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CSAT, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Satisfaction_csat(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Satisfaction", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Satisfaction_averageRating(ctx context.Context, field graphql.CollectedField, obj *sportello.Satisfaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Satisfaction_averageRating(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AverageRating, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Satisfaction_averageRating(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Satisfaction", field, false, false, "Float")
+}
+
 func (ec *executionContext) _SavedArea_latitude(ctx context.Context, field graphql.CollectedField, obj *sportello.Area) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -27860,6 +30898,474 @@ func (ec *executionContext) fieldContext_Staff_absent(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Staff", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _Statistics_from(ctx context.Context, field graphql.CollectedField, obj *sportello.Statistics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Statistics_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Statistics().From(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Date) graphql.Marshaler {
+			return ec.marshalNDate2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Statistics_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Statistics", field, true, true, "Date")
+}
+
+func (ec *executionContext) _Statistics_to(ctx context.Context, field graphql.CollectedField, obj *sportello.Statistics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Statistics_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Statistics().To(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Date) graphql.Marshaler {
+			return ec.marshalNDate2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Statistics_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Statistics", field, true, true, "Date")
+}
+
+func (ec *executionContext) _Statistics_total(ctx context.Context, field graphql.CollectedField, obj *sportello.Statistics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Statistics_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.StatsGroup) graphql.Marshaler {
+			return ec.marshalNStatisticsGroup2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐStatsGroup(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Statistics_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Statistics",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatisticsGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Statistics_groups(ctx context.Context, field graphql.CollectedField, obj *sportello.Statistics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Statistics_groups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Groups, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*sportello.StatsGroup) graphql.Marshaler {
+			return ec.marshalNStatisticsGroup2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐStatsGroupᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Statistics_groups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Statistics",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatisticsGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Statistics_recordsAccess(ctx context.Context, field graphql.CollectedField, obj *sportello.Statistics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Statistics_recordsAccess(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecordsAccess, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []sportello.AccessOutcomeCount) graphql.Marshaler {
+			return ec.marshalNAccessOutcomeCount2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐAccessOutcomeCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Statistics_recordsAccess(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Statistics",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AccessOutcomeCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Statistics_computedAt(ctx context.Context, field graphql.CollectedField, obj *sportello.Statistics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Statistics_computedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Statistics().ComputedAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalNTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Statistics_computedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Statistics", field, true, true, "Time")
+}
+
+func (ec *executionContext) _StatisticsGroup_dimension(ctx context.Context, field graphql.CollectedField, obj *sportello.StatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatisticsGroup_dimension(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.StatisticsGroup().Dimension(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.StatsDimension) graphql.Marshaler {
+			return ec.marshalOStatisticsDimension2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐStatsDimension(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StatisticsGroup_dimension(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatisticsGroup", field, true, true, "StatisticsDimension")
+}
+
+func (ec *executionContext) _StatisticsGroup_key(ctx context.Context, field graphql.CollectedField, obj *sportello.StatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatisticsGroup_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.StatisticsGroup().Key(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StatisticsGroup_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatisticsGroup", field, true, true, "String")
+}
+
+func (ec *executionContext) _StatisticsGroup_label(ctx context.Context, field graphql.CollectedField, obj *sportello.StatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatisticsGroup_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.StatisticsGroup().Label(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StatisticsGroup_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatisticsGroup", field, true, true, "String")
+}
+
+func (ec *executionContext) _StatisticsGroup_tickets(ctx context.Context, field graphql.CollectedField, obj *sportello.StatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatisticsGroup_tickets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tickets, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatisticsGroup_tickets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatisticsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _StatisticsGroup_answered(ctx context.Context, field graphql.CollectedField, obj *sportello.StatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatisticsGroup_answered(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Answered, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatisticsGroup_answered(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatisticsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _StatisticsGroup_answeredOnTime(ctx context.Context, field graphql.CollectedField, obj *sportello.StatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatisticsGroup_answeredOnTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AnsweredOnTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatisticsGroup_answeredOnTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatisticsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _StatisticsGroup_onTimeShare(ctx context.Context, field graphql.CollectedField, obj *sportello.StatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatisticsGroup_onTimeShare(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OnTimeShare, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StatisticsGroup_onTimeShare(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatisticsGroup", field, false, false, "Float")
+}
+
+func (ec *executionContext) _StatisticsGroup_open(ctx context.Context, field graphql.CollectedField, obj *sportello.StatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatisticsGroup_open(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Open, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatisticsGroup_open(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatisticsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _StatisticsGroup_overdue(ctx context.Context, field graphql.CollectedField, obj *sportello.StatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatisticsGroup_overdue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Overdue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatisticsGroup_overdue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatisticsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _StatisticsGroup_firstResponse(ctx context.Context, field graphql.CollectedField, obj *sportello.StatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatisticsGroup_firstResponse(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstResponse, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.Durations) graphql.Marshaler {
+			return ec.marshalNDurations2githubᚗcomᚋsportelloᚋsportelloᚐDurations(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatisticsGroup_firstResponse(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StatisticsGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Durations(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StatisticsGroup_resolution(ctx context.Context, field graphql.CollectedField, obj *sportello.StatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatisticsGroup_resolution(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Resolution, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.Durations) graphql.Marshaler {
+			return ec.marshalNDurations2githubᚗcomᚋsportelloᚋsportelloᚐDurations(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatisticsGroup_resolution(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StatisticsGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Durations(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StatisticsGroup_satisfaction(ctx context.Context, field graphql.CollectedField, obj *sportello.StatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatisticsGroup_satisfaction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Satisfaction, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.Satisfaction) graphql.Marshaler {
+			return ec.marshalNSatisfaction2githubᚗcomᚋsportelloᚋsportelloᚐSatisfaction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatisticsGroup_satisfaction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StatisticsGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Satisfaction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _StatusCount_status(ctx context.Context, field graphql.CollectedField, obj *model.StatusCount) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -28322,6 +31828,722 @@ func (ec *executionContext) fieldContext_Subscription_opportunityAlerts(ctx cont
 	if fc.Args, err = ec.field_Subscription_opportunityAlerts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Survey_id(ctx context.Context, field graphql.CollectedField, obj *sportello.Survey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Survey_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Survey_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Survey", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Survey_title(ctx context.Context, field graphql.CollectedField, obj *sportello.Survey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Survey_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Survey_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Survey", field, false, false, "String")
+}
+
+func (ec *executionContext) _Survey_description(ctx context.Context, field graphql.CollectedField, obj *sportello.Survey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Survey_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Survey().Description(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Survey_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Survey", field, true, true, "String")
+}
+
+func (ec *executionContext) _Survey_from(ctx context.Context, field graphql.CollectedField, obj *sportello.Survey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Survey_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.Date) graphql.Marshaler {
+			return ec.marshalNDate2githubᚗcomᚋsportelloᚋsportelloᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Survey_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Survey", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Survey_to(ctx context.Context, field graphql.CollectedField, obj *sportello.Survey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Survey_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.Date) graphql.Marshaler {
+			return ec.marshalNDate2githubᚗcomᚋsportelloᚋsportelloᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Survey_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Survey", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Survey_target(ctx context.Context, field graphql.CollectedField, obj *sportello.Survey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Survey_target(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Target, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.SurveyTarget) graphql.Marshaler {
+			return ec.marshalNSurveyTarget2githubᚗcomᚋsportelloᚋsportelloᚐSurveyTarget(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Survey_target(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Survey", field, false, false, "SurveyTarget")
+}
+
+func (ec *executionContext) _Survey_office(ctx context.Context, field graphql.CollectedField, obj *sportello.Survey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Survey_office(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Survey().Office(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Office) graphql.Marshaler {
+			return ec.marshalOOffice2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐOffice(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Survey_office(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Survey",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Office(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Survey_service(ctx context.Context, field graphql.CollectedField, obj *sportello.Survey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Survey_service(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Survey().Service(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Service) graphql.Marshaler {
+			return ec.marshalOService2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐService(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Survey_service(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Survey",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Service(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Survey_channel(ctx context.Context, field graphql.CollectedField, obj *sportello.Survey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Survey_channel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Survey().Channel(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Channel) graphql.Marshaler {
+			return ec.marshalOChannel2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐChannel(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Survey_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Survey", field, true, true, "Channel")
+}
+
+func (ec *executionContext) _Survey_anonymous(ctx context.Context, field graphql.CollectedField, obj *sportello.Survey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Survey_anonymous(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Anonymous, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Survey_anonymous(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Survey", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Survey_status(ctx context.Context, field graphql.CollectedField, obj *sportello.Survey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Survey_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sportello.SurveyStatus) graphql.Marshaler {
+			return ec.marshalNSurveyStatus2githubᚗcomᚋsportelloᚋsportelloᚐSurveyStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Survey_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Survey", field, false, false, "SurveyStatus")
+}
+
+func (ec *executionContext) _Survey_questions(ctx context.Context, field graphql.CollectedField, obj *sportello.Survey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Survey_questions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Questions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*sportello.Question) graphql.Marshaler {
+			return ec.marshalNQuestion2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐQuestionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Survey_questions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Survey",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Question(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Survey_createdAt(ctx context.Context, field graphql.CollectedField, obj *sportello.Survey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Survey_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Survey_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Survey", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Survey_closedAt(ctx context.Context, field graphql.CollectedField, obj *sportello.Survey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Survey_closedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClosedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Survey_closedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Survey", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SurveyBreakdown_key(ctx context.Context, field graphql.CollectedField, obj *sportello.SurveyBreakdown) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyBreakdown_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyBreakdown_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyBreakdown", field, false, false, "String")
+}
+
+func (ec *executionContext) _SurveyBreakdown_label(ctx context.Context, field graphql.CollectedField, obj *sportello.SurveyBreakdown) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyBreakdown_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyBreakdown_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyBreakdown", field, false, false, "String")
+}
+
+func (ec *executionContext) _SurveyBreakdown_responses(ctx context.Context, field graphql.CollectedField, obj *sportello.SurveyBreakdown) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyBreakdown_responses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Responses, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyBreakdown_responses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyBreakdown", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SurveyBreakdown_csat(ctx context.Context, field graphql.CollectedField, obj *sportello.SurveyBreakdown) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyBreakdown_csat(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CSAT, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyBreakdown_csat(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyBreakdown", field, false, false, "Float")
+}
+
+func (ec *executionContext) _SurveyBreakdown_nps(ctx context.Context, field graphql.CollectedField, obj *sportello.SurveyBreakdown) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyBreakdown_nps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NPS, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyBreakdown_nps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyBreakdown", field, false, false, "Float")
+}
+
+func (ec *executionContext) _SurveyBreakdown_averageRating(ctx context.Context, field graphql.CollectedField, obj *sportello.SurveyBreakdown) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyBreakdown_averageRating(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AverageRating, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyBreakdown_averageRating(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyBreakdown", field, false, false, "Float")
+}
+
+func (ec *executionContext) _SurveyResults_survey(ctx context.Context, field graphql.CollectedField, obj *sportello.SurveyResults) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyResults_survey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Survey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sportello.Survey) graphql.Marshaler {
+			return ec.marshalNSurvey2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐSurvey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyResults_survey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SurveyResults",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Survey(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SurveyResults_responses(ctx context.Context, field graphql.CollectedField, obj *sportello.SurveyResults) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyResults_responses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Responses, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyResults_responses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyResults", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SurveyResults_questions(ctx context.Context, field graphql.CollectedField, obj *sportello.SurveyResults) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyResults_questions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Questions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*sportello.QuestionResult) graphql.Marshaler {
+			return ec.marshalNQuestionResult2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐQuestionResultᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyResults_questions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SurveyResults",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_QuestionResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SurveyResults_csat(ctx context.Context, field graphql.CollectedField, obj *sportello.SurveyResults) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyResults_csat(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CSAT, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyResults_csat(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyResults", field, false, false, "Float")
+}
+
+func (ec *executionContext) _SurveyResults_nps(ctx context.Context, field graphql.CollectedField, obj *sportello.SurveyResults) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyResults_nps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NPS, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyResults_nps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyResults", field, false, false, "Float")
+}
+
+func (ec *executionContext) _SurveyResults_byOffice(ctx context.Context, field graphql.CollectedField, obj *sportello.SurveyResults) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyResults_byOffice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByOffice, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*sportello.SurveyBreakdown) graphql.Marshaler {
+			return ec.marshalNSurveyBreakdown2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐSurveyBreakdownᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyResults_byOffice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SurveyResults",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SurveyBreakdown(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SurveyResults_byService(ctx context.Context, field graphql.CollectedField, obj *sportello.SurveyResults) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyResults_byService(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByService, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*sportello.SurveyBreakdown) graphql.Marshaler {
+			return ec.marshalNSurveyBreakdown2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐSurveyBreakdownᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyResults_byService(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SurveyResults",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SurveyBreakdown(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SurveyResults_byChannel(ctx context.Context, field graphql.CollectedField, obj *sportello.SurveyResults) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyResults_byChannel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByChannel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*sportello.SurveyBreakdown) graphql.Marshaler {
+			return ec.marshalNSurveyBreakdown2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐSurveyBreakdownᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyResults_byChannel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SurveyResults",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SurveyBreakdown(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -31150,6 +35372,69 @@ func UnmarshalActInput(ctx context.Context, raw any) (model.ActInput, error) {
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputAnswerInput(ctx context.Context, obj any) (model.AnswerInput, error) {
+	var it model.AnswerInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"question", "value", "choices", "text"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "question":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("question"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Question = data
+		case "value":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Value = data
+		case "choices":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("choices"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Choices = data
+		case "text":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("text"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Text = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAnswerInput unmarshals raw into the AnswerInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAnswerInput(ctx context.Context, raw any) (model.AnswerInput, error) {
+	var out model.AnswerInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AnswerInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputAreaInput(ctx context.Context, obj any) (model.AreaInput, error) {
 	var it model.AreaInput
 	if obj == nil {
@@ -31658,6 +35943,69 @@ func (ec *executionContext) unmarshalInputClosureInput(ctx context.Context, obj 
 func UnmarshalClosureInput(ctx context.Context, raw any) (model.ClosureInput, error) {
 	var out model.ClosureInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ClosureInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputConditionInput(ctx context.Context, obj any) (model.ConditionInput, error) {
+	var it model.ConditionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"question", "atMost", "atLeast", "anyOf"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "question":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("question"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Question = data
+		case "atMost":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("atMost"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AtMost = data
+		case "atLeast":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("atLeast"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AtLeast = data
+		case "anyOf":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("anyOf"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnyOf = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalConditionInput unmarshals raw into the ConditionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalConditionInput(ctx context.Context, raw any) (model.ConditionInput, error) {
+	var out model.ConditionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ConditionInput", raw, &out)
 	return out, err
 }
 
@@ -32956,6 +37304,55 @@ func UnmarshalOpportunityInput(ctx context.Context, raw any) (model.OpportunityI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputPeriodInput(ctx context.Context, obj any) (model.PeriodInput, error) {
+	var it model.PeriodInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"from", "to"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalNDate2githubᚗcomᚋsportelloᚋsportelloᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalNDate2githubᚗcomᚋsportelloᚋsportelloᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPeriodInput unmarshals raw into the PeriodInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPeriodInput(ctx context.Context, raw any) (model.PeriodInput, error) {
+	var out model.PeriodInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PeriodInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputProcedureFilter(ctx context.Context, obj any) (model.ProcedureFilter, error) {
 	var it model.ProcedureFilter
 	if obj == nil {
@@ -33170,6 +37567,83 @@ func (ec *executionContext) unmarshalInputProfileInput(ctx context.Context, obj 
 func UnmarshalProfileInput(ctx context.Context, raw any) (model.ProfileInput, error) {
 	var out model.ProfileInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ProfileInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputQuestionInput(ctx context.Context, obj any) (model.QuestionInput, error) {
+	var it model.QuestionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"key", "type", "text", "required", "options", "condition"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "key":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("key"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Key = data
+		case "type":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
+			data, err := ec.unmarshalNQuestionType2githubᚗcomᚋsportelloᚋsportelloᚐQuestionType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Type = data
+		case "text":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("text"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Text = data
+		case "required":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("required"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Required = data
+		case "options":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("options"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Options = data
+		case "condition":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("condition"))
+			data, err := ec.unmarshalOConditionInput2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐConditionInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Condition = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalQuestionInput unmarshals raw into the QuestionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalQuestionInput(ctx context.Context, raw any) (model.QuestionInput, error) {
+	var out model.QuestionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "QuestionInput", raw, &out)
 	return out, err
 }
 
@@ -34114,6 +38588,167 @@ func UnmarshalSubmitTicketInput(ctx context.Context, raw any) (model.SubmitTicke
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSurveyInput(ctx context.Context, obj any) (model.SurveyInput, error) {
+	var it model.SurveyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"title", "description", "from", "to", "target", "officeId", "serviceId", "channel", "anonymous", "questions"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalNDate2githubᚗcomᚋsportelloᚋsportelloᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalNDate2githubᚗcomᚋsportelloᚋsportelloᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		case "target":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("target"))
+			data, err := ec.unmarshalNSurveyTarget2githubᚗcomᚋsportelloᚋsportelloᚐSurveyTarget(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Target = data
+		case "officeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("officeId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OfficeID = data
+		case "serviceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServiceID = data
+		case "channel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channel"))
+			data, err := ec.unmarshalOChannel2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐChannel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Channel = data
+		case "anonymous":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("anonymous"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Anonymous = data
+		case "questions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("questions"))
+			data, err := ec.unmarshalNQuestionInput2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐQuestionInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Questions = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSurveyInput unmarshals raw into the SurveyInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSurveyInput(ctx context.Context, raw any) (model.SurveyInput, error) {
+	var out model.SurveyInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SurveyInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSurveyLinkContext(ctx context.Context, obj any) (model.SurveyLinkContext, error) {
+	var it model.SurveyLinkContext
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"officeId", "serviceId", "channel"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "officeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("officeId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OfficeID = data
+		case "serviceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServiceID = data
+		case "channel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channel"))
+			data, err := ec.unmarshalOChannel2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐChannel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Channel = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSurveyLinkContext unmarshals raw into the SurveyLinkContext input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSurveyLinkContext(ctx context.Context, raw any) (model.SurveyLinkContext, error) {
+	var out model.SurveyLinkContext
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SurveyLinkContext", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputTicketEventFilter(ctx context.Context, obj any) (model.TicketEventFilter, error) {
 	var it model.TicketEventFilter
 	if obj == nil {
@@ -34416,6 +39051,45 @@ func (ec *executionContext) _AccessDeadline(ctx context.Context, sel ast.Selecti
 			out.Values[i] = ec._AccessDeadline_events(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var accessOutcomeCountImplementors = []string{"AccessOutcomeCount"}
+
+func (ec *executionContext) _AccessOutcomeCount(ctx context.Context, sel ast.SelectionSet, obj *sportello.AccessOutcomeCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, accessOutcomeCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AccessOutcomeCount")
+		case "outcome":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AccessOutcomeCount_outcome(ctx, field, obj)
+				})
+		case "count":
+			out.Values[i] = ec._AccessOutcomeCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -35411,6 +40085,54 @@ func (ec *executionContext) _Closure(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+var conditionImplementors = []string{"Condition"}
+
+func (ec *executionContext) _Condition(ctx context.Context, sel ast.SelectionSet, obj *sportello.Condition) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, conditionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Condition")
+		case "question":
+			out.Values[i] = ec._Condition_question(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "atMost":
+			out.Values[i] = ec._Condition_atMost(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "atLeast":
+			out.Values[i] = ec._Condition_atLeast(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "anyOf":
+			out.Values[i] = ec._Condition_anyOf(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var contactImplementors = []string{"Contact"}
 
 func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, obj *sportello.Contact) graphql.Marshaler {
@@ -36191,6 +40913,59 @@ func (ec *executionContext) _DuplicateCandidate(ctx context.Context, sel ast.Sel
 	return out
 }
 
+var durationsImplementors = []string{"Durations"}
+
+func (ec *executionContext) _Durations(ctx context.Context, sel ast.SelectionSet, obj *sportello.Durations) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, durationsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Durations")
+		case "measured":
+			out.Values[i] = ec._Durations_measured(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "medianOfficeHours":
+			out.Values[i] = ec._Durations_medianOfficeHours(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "p90OfficeHours":
+			out.Values[i] = ec._Durations_p90OfficeHours(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "medianDays":
+			out.Values[i] = ec._Durations_medianDays(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "p90Days":
+			out.Values[i] = ec._Durations_p90Days(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var erasureImplementors = []string{"Erasure"}
 
 func (ec *executionContext) _Erasure(ctx context.Context, sel ast.SelectionSet, obj *sportello.Erasure) graphql.Marshaler {
@@ -36221,6 +40996,66 @@ func (ec *executionContext) _Erasure(ctx context.Context, sel ast.SelectionSet, 
 			out.Values[i] = ec._Erasure_cancelledAppointments(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var feedbackImplementors = []string{"Feedback"}
+
+func (ec *executionContext) _Feedback(ctx context.Context, sel ast.SelectionSet, obj *sportello.Feedback) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, feedbackImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Feedback")
+		case "ticket":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Feedback_ticket(ctx, field, obj)
+				})
+		case "level":
+			out.Values[i] = ec._Feedback_level(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "rating":
+			out.Values[i] = ec._Feedback_rating(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "comment":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Feedback_comment(ctx, field, obj)
+				})
+		case "givenBy":
+			out.Values[i] = ec._Feedback_givenBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Feedback_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -36790,6 +41625,48 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "requestErasure":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_requestErasure(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "leaveFeedback":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_leaveFeedback(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "leaveFeedbackByReceipt":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_leaveFeedbackByReceipt(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createSurvey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createSurvey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "closeSurvey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_closeSurvey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createSurveyLinks":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createSurveyLinks(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "respondToSurvey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_respondToSurvey(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -37718,6 +42595,44 @@ func (ec *executionContext) _OpportunityEdge(ctx context.Context, sel ast.Select
 	return out
 }
 
+var optionCountImplementors = []string{"OptionCount"}
+
+func (ec *executionContext) _OptionCount(ctx context.Context, sel ast.SelectionSet, obj *sportello.OptionCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, optionCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OptionCount")
+		case "option":
+			out.Values[i] = ec._OptionCount_option(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._OptionCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var pageInfoImplementors = []string{"PageInfo"}
 
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PageInfo) graphql.Marshaler {
@@ -38194,6 +43109,30 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_auditLog(ctx, field)
 				})
+		case "survey":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_survey(ctx, field)
+				})
+		case "surveys":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_surveys(ctx, field)
+				})
+		case "surveyResults":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_surveyResults(ctx, field)
+				})
+		case "statistics":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_statistics(ctx, field)
+				})
 		case "ticket":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -38279,6 +43218,132 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var questionImplementors = []string{"Question"}
+
+func (ec *executionContext) _Question(ctx context.Context, sel ast.SelectionSet, obj *sportello.Question) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, questionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Question")
+		case "key":
+			out.Values[i] = ec._Question_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "type":
+			out.Values[i] = ec._Question_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "text":
+			out.Values[i] = ec._Question_text(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "required":
+			out.Values[i] = ec._Question_required(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "options":
+			out.Values[i] = ec._Question_options(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "condition":
+			out.Values[i] = ec._Question_condition(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var questionResultImplementors = []string{"QuestionResult"}
+
+func (ec *executionContext) _QuestionResult(ctx context.Context, sel ast.SelectionSet, obj *sportello.QuestionResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, questionResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("QuestionResult")
+		case "question":
+			out.Values[i] = ec._QuestionResult_question(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "answers":
+			out.Values[i] = ec._QuestionResult_answers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "distribution":
+			out.Values[i] = ec._QuestionResult_distribution(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "average":
+			out.Values[i] = ec._QuestionResult_average(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "median":
+			out.Values[i] = ec._QuestionResult_median(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "nps":
+			out.Values[i] = ec._QuestionResult_nps(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "csat":
+			out.Values[i] = ec._QuestionResult_csat(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "texts":
+			out.Values[i] = ec._QuestionResult_texts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -38705,6 +43770,59 @@ func (ec *executionContext) _RoutingRule(ctx context.Context, sel ast.SelectionS
 			out.Values[i] = ec._RoutingRule_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var satisfactionImplementors = []string{"Satisfaction"}
+
+func (ec *executionContext) _Satisfaction(ctx context.Context, sel ast.SelectionSet, obj *sportello.Satisfaction) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, satisfactionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Satisfaction")
+		case "positive":
+			out.Values[i] = ec._Satisfaction_positive(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "neutral":
+			out.Values[i] = ec._Satisfaction_neutral(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "negative":
+			out.Values[i] = ec._Satisfaction_negative(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "csat":
+			out.Values[i] = ec._Satisfaction_csat(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "averageRating":
+			out.Values[i] = ec._Satisfaction_averageRating(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -39195,6 +44313,158 @@ func (ec *executionContext) _Staff(ctx context.Context, sel ast.SelectionSet, ob
 	return out
 }
 
+var statisticsImplementors = []string{"Statistics"}
+
+func (ec *executionContext) _Statistics(ctx context.Context, sel ast.SelectionSet, obj *sportello.Statistics) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, statisticsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Statistics")
+		case "from":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Statistics_from(ctx, field, obj)
+				})
+		case "to":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Statistics_to(ctx, field, obj)
+				})
+		case "total":
+			out.Values[i] = ec._Statistics_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "groups":
+			out.Values[i] = ec._Statistics_groups(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "recordsAccess":
+			out.Values[i] = ec._Statistics_recordsAccess(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "computedAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Statistics_computedAt(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var statisticsGroupImplementors = []string{"StatisticsGroup"}
+
+func (ec *executionContext) _StatisticsGroup(ctx context.Context, sel ast.SelectionSet, obj *sportello.StatsGroup) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, statisticsGroupImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StatisticsGroup")
+		case "dimension":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StatisticsGroup_dimension(ctx, field, obj)
+				})
+		case "key":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StatisticsGroup_key(ctx, field, obj)
+				})
+		case "label":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StatisticsGroup_label(ctx, field, obj)
+				})
+		case "tickets":
+			out.Values[i] = ec._StatisticsGroup_tickets(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "answered":
+			out.Values[i] = ec._StatisticsGroup_answered(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "answeredOnTime":
+			out.Values[i] = ec._StatisticsGroup_answeredOnTime(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "onTimeShare":
+			out.Values[i] = ec._StatisticsGroup_onTimeShare(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "open":
+			out.Values[i] = ec._StatisticsGroup_open(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "overdue":
+			out.Values[i] = ec._StatisticsGroup_overdue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "firstResponse":
+			out.Values[i] = ec._StatisticsGroup_firstResponse(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "resolution":
+			out.Values[i] = ec._StatisticsGroup_resolution(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "satisfaction":
+			out.Values[i] = ec._StatisticsGroup_satisfaction(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var statusCountImplementors = []string{"StatusCount"}
 
 func (ec *executionContext) _StatusCount(ctx context.Context, sel ast.SelectionSet, obj *model.StatusCount) graphql.Marshaler {
@@ -39304,6 +44574,234 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
+}
+
+var surveyImplementors = []string{"Survey"}
+
+func (ec *executionContext) _Survey(ctx context.Context, sel ast.SelectionSet, obj *sportello.Survey) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, surveyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Survey")
+		case "id":
+			out.Values[i] = ec._Survey_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._Survey_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Survey_description(ctx, field, obj)
+				})
+		case "from":
+			out.Values[i] = ec._Survey_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "to":
+			out.Values[i] = ec._Survey_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "target":
+			out.Values[i] = ec._Survey_target(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "office":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Survey_office(ctx, field, obj)
+				})
+		case "service":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Survey_service(ctx, field, obj)
+				})
+		case "channel":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Survey_channel(ctx, field, obj)
+				})
+		case "anonymous":
+			out.Values[i] = ec._Survey_anonymous(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._Survey_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "questions":
+			out.Values[i] = ec._Survey_questions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Survey_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "closedAt":
+			out.Values[i] = ec._Survey_closedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var surveyBreakdownImplementors = []string{"SurveyBreakdown"}
+
+func (ec *executionContext) _SurveyBreakdown(ctx context.Context, sel ast.SelectionSet, obj *sportello.SurveyBreakdown) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, surveyBreakdownImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SurveyBreakdown")
+		case "key":
+			out.Values[i] = ec._SurveyBreakdown_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "label":
+			out.Values[i] = ec._SurveyBreakdown_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "responses":
+			out.Values[i] = ec._SurveyBreakdown_responses(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "csat":
+			out.Values[i] = ec._SurveyBreakdown_csat(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "nps":
+			out.Values[i] = ec._SurveyBreakdown_nps(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "averageRating":
+			out.Values[i] = ec._SurveyBreakdown_averageRating(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var surveyResultsImplementors = []string{"SurveyResults"}
+
+func (ec *executionContext) _SurveyResults(ctx context.Context, sel ast.SelectionSet, obj *sportello.SurveyResults) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, surveyResultsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SurveyResults")
+		case "survey":
+			out.Values[i] = ec._SurveyResults_survey(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "responses":
+			out.Values[i] = ec._SurveyResults_responses(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "questions":
+			out.Values[i] = ec._SurveyResults_questions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "csat":
+			out.Values[i] = ec._SurveyResults_csat(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "nps":
+			out.Values[i] = ec._SurveyResults_nps(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "byOffice":
+			out.Values[i] = ec._SurveyResults_byOffice(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byService":
+			out.Values[i] = ec._SurveyResults_byService(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byChannel":
+			out.Values[i] = ec._SurveyResults_byChannel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
 }
 
 var ticketImplementors = []string{"Ticket"}
@@ -40223,6 +45721,26 @@ func (ec *executionContext) marshalNAccessOutcome2githubᚗcomᚋsportelloᚋspo
 	return res
 }
 
+func (ec *executionContext) marshalNAccessOutcomeCount2githubᚗcomᚋsportelloᚋsportelloᚐAccessOutcomeCount(ctx context.Context, sel ast.SelectionSet, v sportello.AccessOutcomeCount) graphql.Marshaler {
+	return ec._AccessOutcomeCount(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNAccessOutcomeCount2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐAccessOutcomeCountᚄ(ctx context.Context, sel ast.SelectionSet, v []sportello.AccessOutcomeCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAccessOutcomeCount2githubᚗcomᚋsportelloᚋsportelloᚐAccessOutcomeCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNAccessRegisterEntry2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐAccessRegisterEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*sportello.AccessRegisterEntry) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -40347,6 +45865,25 @@ func (ec *executionContext) marshalNActorKind2githubᚗcomᚋsportelloᚋsportel
 		graphql.AddInvalidNullFromMarshaler(ctx, "ActorKind!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNAnswerInput2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐAnswerInputᚄ(ctx context.Context, v any) ([]*model.AnswerInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.AnswerInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAnswerInput2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐAnswerInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNAnswerInput2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐAnswerInput(ctx context.Context, v any) (*model.AnswerInput, error) {
+	res, err := ec.unmarshalInputAnswerInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNAppointment2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐAppointmentᚄ(ctx context.Context, sel ast.SelectionSet, v []*sportello.Appointment) graphql.Marshaler {
@@ -40929,6 +46466,24 @@ func (ec *executionContext) marshalNDate2githubᚗcomᚋsportelloᚋsportelloᚐ
 	return res
 }
 
+func (ec *executionContext) unmarshalNDate2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐDate(ctx context.Context, v any) (*sportello.Date, error) {
+	res, err := model.UnmarshalDate(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDate2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐDate(ctx context.Context, sel ast.SelectionSet, v *sportello.Date) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Date!")
+		return graphql.Null
+	}
+	_ = sel
+	res := model.MarshalDate(*v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Date!")
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNDecideRecordsAccessInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐDecideRecordsAccessInput(ctx context.Context, v any) (model.DecideRecordsAccessInput, error) {
 	res, err := ec.unmarshalInputDecideRecordsAccessInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -41059,6 +46614,10 @@ func (ec *executionContext) unmarshalNDuplicateQueryInput2githubᚗcomᚋsportel
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNDurations2githubᚗcomᚋsportelloᚋsportelloᚐDurations(ctx context.Context, sel ast.SelectionSet, v sportello.Durations) graphql.Marshaler {
+	return ec._Durations(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNErasure2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐErasure(ctx context.Context, sel ast.SelectionSet, v *sportello.Erasure) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Erasure!")
@@ -41078,6 +46637,29 @@ func (ec *executionContext) marshalNErasureOutcome2githubᚗcomᚋsportelloᚋsp
 	res := graphql.MarshalString(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "ErasureOutcome!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNFeedback2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐFeedback(ctx context.Context, sel ast.SelectionSet, v *sportello.Feedback) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Feedback!")
+		return graphql.Null
+	}
+	return ec._Feedback(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNFeedbackLevel2githubᚗcomᚋsportelloᚋsportelloᚐFeedbackLevel(ctx context.Context, v any) (sportello.FeedbackLevel, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := sportello.FeedbackLevel(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFeedbackLevel2githubᚗcomᚋsportelloᚋsportelloᚐFeedbackLevel(ctx context.Context, sel ast.SelectionSet, v sportello.FeedbackLevel) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "FeedbackLevel!")
 	}
 	return res
 }
@@ -41564,12 +47146,37 @@ func (ec *executionContext) marshalNOpportunityStatus2githubᚗcomᚋsportello�
 	return res
 }
 
+func (ec *executionContext) marshalNOptionCount2githubᚗcomᚋsportelloᚋsportelloᚐOptionCount(ctx context.Context, sel ast.SelectionSet, v sportello.OptionCount) graphql.Marshaler {
+	return ec._OptionCount(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNOptionCount2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐOptionCountᚄ(ctx context.Context, sel ast.SelectionSet, v []sportello.OptionCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOptionCount2githubᚗcomᚋsportelloᚋsportelloᚐOptionCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "PageInfo!")
 		return graphql.Null
 	}
 	return ec._PageInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPeriodInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐPeriodInput(ctx context.Context, v any) (model.PeriodInput, error) {
+	res, err := ec.unmarshalInputPeriodInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNPersonalDataExport2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐPersonalDataExport(ctx context.Context, sel ast.SelectionSet, v *sportello.PersonalDataExport) graphql.Marshaler {
@@ -41643,6 +47250,88 @@ func (ec *executionContext) unmarshalNProcedureInput2githubᚗcomᚋsportelloᚋ
 func (ec *executionContext) unmarshalNProfileInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐProfileInput(ctx context.Context, v any) (model.ProfileInput, error) {
 	res, err := ec.unmarshalInputProfileInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNQuestion2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐQuestionᚄ(ctx context.Context, sel ast.SelectionSet, v []*sportello.Question) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNQuestion2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐQuestion(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNQuestion2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐQuestion(ctx context.Context, sel ast.SelectionSet, v *sportello.Question) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Question!")
+		return graphql.Null
+	}
+	return ec._Question(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNQuestionInput2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐQuestionInputᚄ(ctx context.Context, v any) ([]*model.QuestionInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.QuestionInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNQuestionInput2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐQuestionInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNQuestionInput2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐQuestionInput(ctx context.Context, v any) (*model.QuestionInput, error) {
+	res, err := ec.unmarshalInputQuestionInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNQuestionResult2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐQuestionResultᚄ(ctx context.Context, sel ast.SelectionSet, v []*sportello.QuestionResult) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNQuestionResult2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐQuestionResult(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNQuestionResult2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐQuestionResult(ctx context.Context, sel ast.SelectionSet, v *sportello.QuestionResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "QuestionResult!")
+		return graphql.Null
+	}
+	return ec._QuestionResult(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNQuestionType2githubᚗcomᚋsportelloᚋsportelloᚐQuestionType(ctx context.Context, v any) (sportello.QuestionType, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := sportello.QuestionType(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNQuestionType2githubᚗcomᚋsportelloᚋsportelloᚐQuestionType(ctx context.Context, sel ast.SelectionSet, v sportello.QuestionType) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "QuestionType!")
+	}
+	return res
 }
 
 func (ec *executionContext) unmarshalNRegisterTicketInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐRegisterTicketInput(ctx context.Context, v any) (model.RegisterTicketInput, error) {
@@ -41780,6 +47469,10 @@ func (ec *executionContext) unmarshalNRoutingRuleInput2githubᚗcomᚋsportello�
 func (ec *executionContext) unmarshalNRoutingSampleInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐRoutingSampleInput(ctx context.Context, v any) (model.RoutingSampleInput, error) {
 	res, err := ec.unmarshalInputRoutingSampleInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSatisfaction2githubᚗcomᚋsportelloᚋsportelloᚐSatisfaction(ctx context.Context, sel ast.SelectionSet, v sportello.Satisfaction) graphql.Marshaler {
+	return ec._Satisfaction(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNSavedSearch2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐSavedSearchᚄ(ctx context.Context, sel ast.SelectionSet, v []*sportello.SavedSearch) graphql.Marshaler {
@@ -41923,6 +47616,53 @@ func (ec *executionContext) marshalNStaff2ᚖgithubᚗcomᚋsportelloᚋsportell
 	return ec._Staff(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNStatistics2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐStatistics(ctx context.Context, sel ast.SelectionSet, v *sportello.Statistics) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Statistics!")
+		return graphql.Null
+	}
+	return ec._Statistics(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNStatisticsDimension2githubᚗcomᚋsportelloᚋsportelloᚐStatsDimension(ctx context.Context, v any) (sportello.StatsDimension, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := sportello.StatsDimension(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNStatisticsDimension2githubᚗcomᚋsportelloᚋsportelloᚐStatsDimension(ctx context.Context, sel ast.SelectionSet, v sportello.StatsDimension) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "StatisticsDimension!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNStatisticsGroup2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐStatsGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*sportello.StatsGroup) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStatisticsGroup2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐStatsGroup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNStatisticsGroup2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐStatsGroup(ctx context.Context, sel ast.SelectionSet, v *sportello.StatsGroup) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "StatisticsGroup!")
+		return graphql.Null
+	}
+	return ec._StatisticsGroup(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNStatusCount2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐStatusCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.StatusCount) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -42001,6 +47741,97 @@ func (ec *executionContext) marshalNSubmitTicketPayload2ᚖgithubᚗcomᚋsporte
 		return graphql.Null
 	}
 	return ec._SubmitTicketPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSurvey2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐSurveyᚄ(ctx context.Context, sel ast.SelectionSet, v []*sportello.Survey) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSurvey2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐSurvey(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSurvey2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐSurvey(ctx context.Context, sel ast.SelectionSet, v *sportello.Survey) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Survey!")
+		return graphql.Null
+	}
+	return ec._Survey(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSurveyBreakdown2ᚕᚖgithubᚗcomᚋsportelloᚋsportelloᚐSurveyBreakdownᚄ(ctx context.Context, sel ast.SelectionSet, v []*sportello.SurveyBreakdown) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSurveyBreakdown2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐSurveyBreakdown(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSurveyBreakdown2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐSurveyBreakdown(ctx context.Context, sel ast.SelectionSet, v *sportello.SurveyBreakdown) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SurveyBreakdown!")
+		return graphql.Null
+	}
+	return ec._SurveyBreakdown(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSurveyInput2githubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐSurveyInput(ctx context.Context, v any) (model.SurveyInput, error) {
+	res, err := ec.unmarshalInputSurveyInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSurveyResults2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐSurveyResults(ctx context.Context, sel ast.SelectionSet, v *sportello.SurveyResults) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SurveyResults!")
+		return graphql.Null
+	}
+	return ec._SurveyResults(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSurveyStatus2githubᚗcomᚋsportelloᚋsportelloᚐSurveyStatus(ctx context.Context, v any) (sportello.SurveyStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := sportello.SurveyStatus(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSurveyStatus2githubᚗcomᚋsportelloᚋsportelloᚐSurveyStatus(ctx context.Context, sel ast.SelectionSet, v sportello.SurveyStatus) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "SurveyStatus!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNSurveyTarget2githubᚗcomᚋsportelloᚋsportelloᚐSurveyTarget(ctx context.Context, v any) (sportello.SurveyTarget, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := sportello.SurveyTarget(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSurveyTarget2githubᚗcomᚋsportelloᚋsportelloᚐSurveyTarget(ctx context.Context, sel ast.SelectionSet, v sportello.SurveyTarget) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "SurveyTarget!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNTicket2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐTicket(ctx context.Context, sel ast.SelectionSet, v *sportello.Ticket) graphql.Marshaler {
@@ -42227,6 +48058,24 @@ func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v an
 func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
 	_ = sel
 	res := model.MarshalTime(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
+	res, err := model.UnmarshalTime(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTime2ᚖtimeᚐTime(ctx context.Context, sel ast.SelectionSet, v *time.Time) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Time!")
+		return graphql.Null
+	}
+	_ = sel
+	res := model.MarshalTime(*v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
@@ -42741,6 +48590,21 @@ func (ec *executionContext) marshalOCitizen2ᚖgithubᚗcomᚋsportelloᚋsporte
 		return graphql.Null
 	}
 	return ec._Citizen(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCondition2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐCondition(ctx context.Context, sel ast.SelectionSet, v *sportello.Condition) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Condition(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOConditionInput2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐConditionInput(ctx context.Context, v any) (*model.ConditionInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputConditionInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOContact2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐContact(ctx context.Context, sel ast.SelectionSet, v *sportello.Contact) graphql.Marshaler {
@@ -43355,6 +49219,61 @@ func (ec *executionContext) marshalOStaff2ᚖgithubᚗcomᚋsportelloᚋsportell
 	return ec._Staff(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOStatisticsDimension2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐStatsDimensionᚄ(ctx context.Context, v any) ([]sportello.StatsDimension, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]sportello.StatsDimension, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNStatisticsDimension2githubᚗcomᚋsportelloᚋsportelloᚐStatsDimension(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOStatisticsDimension2ᚕgithubᚗcomᚋsportelloᚋsportelloᚐStatsDimensionᚄ(ctx context.Context, sel ast.SelectionSet, v []sportello.StatsDimension) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStatisticsDimension2githubᚗcomᚋsportelloᚋsportelloᚐStatsDimension(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOStatisticsDimension2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐStatsDimension(ctx context.Context, v any) (*sportello.StatsDimension, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := sportello.StatsDimension(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOStatisticsDimension2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐStatsDimension(ctx context.Context, sel ast.SelectionSet, v *sportello.StatsDimension) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
 func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
 	if v == nil {
 		return nil, nil
@@ -43406,6 +49325,14 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOSurveyLinkContext2ᚖgithubᚗcomᚋsportelloᚋsportelloᚋgraphᚋmodelᚐSurveyLinkContext(ctx context.Context, v any) (*model.SurveyLinkContext, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputSurveyLinkContext(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOTicket2ᚖgithubᚗcomᚋsportelloᚋsportelloᚐTicket(ctx context.Context, sel ast.SelectionSet, v *sportello.Ticket) graphql.Marshaler {

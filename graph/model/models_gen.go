@@ -49,6 +49,15 @@ type ActInput struct {
 	Status *sportello.CatalogueStatus `json:"status,omitempty"`
 }
 
+// The answer to one question: `value` for RATING (1-5) and NPS (0-10), `choices` for choice
+// questions (exactly one for SINGLE_CHOICE), `text` for TEXT. Leave out the questions you skip.
+type AnswerInput struct {
+	Question string   `json:"question"`
+	Value    *int     `json:"value,omitempty"`
+	Choices  []string `json:"choices,omitempty"`
+	Text     *string  `json:"text,omitempty"`
+}
+
 // A circle on the map, radius in meters (at most 100 km).
 type AreaInput struct {
 	Latitude     float64 `json:"latitude"`
@@ -140,6 +149,17 @@ type ClosureInput struct {
 	To sportello.Date `json:"to"`
 	// At most 200 characters.
 	Reason string `json:"reason"`
+}
+
+// Ask the question only when an earlier one was answered so: `atMost` / `atLeast` for RATING and
+// NPS questions (ask what went wrong only if the rating is 2 or less: `{question: "q1", atMost: 2}`),
+// `anyOf` for choice questions.
+type ConditionInput struct {
+	// The key of an earlier question.
+	Question string   `json:"question"`
+	AtMost   *int     `json:"atMost,omitempty"`
+	AtLeast  *int     `json:"atLeast,omitempty"`
+	AnyOf    []string `json:"anyOf,omitempty"`
 }
 
 type ContactInput struct {
@@ -391,6 +411,12 @@ type PageInfo struct {
 	EndCursor *string `json:"endCursor,omitempty"`
 }
 
+// Days in Europe/Rome, both included; at most ten years.
+type PeriodInput struct {
+	From sportello.Date `json:"from"`
+	To   sportello.Date `json:"to"`
+}
+
 type ProcedureConnection struct {
 	Edges    []*ProcedureEdge `json:"edges"`
 	PageInfo *PageInfo        `json:"pageInfo"`
@@ -432,6 +458,18 @@ type ProfileInput struct {
 }
 
 type Query struct {
+}
+
+type QuestionInput struct {
+	// Names the question in answers and conditions, unique in the survey (for example q1). At most 40 characters.
+	Key  string                 `json:"key"`
+	Type sportello.QuestionType `json:"type"`
+	// At most 500 characters.
+	Text     string `json:"text"`
+	Required *bool  `json:"required,omitempty"`
+	// 2 to 20 options, for choice questions only.
+	Options   []string        `json:"options,omitempty"`
+	Condition *ConditionInput `json:"condition,omitempty"`
 }
 
 type RecordsAccessInput struct {
@@ -605,6 +643,34 @@ type SubmitTicketPayload struct {
 // subscriptions-transport-ws). Send the token in the connection_init payload:
 // {"Authorization": "Bearer <token>"}.
 type Subscription struct {
+}
+
+type SurveyInput struct {
+	// At most 200 characters.
+	Title       string  `json:"title"`
+	Description *string `json:"description,omitempty"`
+	// The first day it takes responses.
+	From sportello.Date `json:"from"`
+	// The last day it takes responses, included; at most 366 days after from.
+	To     sportello.Date         `json:"to"`
+	Target sportello.SurveyTarget `json:"target"`
+	// For OFFICE_USERS only.
+	OfficeID *string `json:"officeId,omitempty"`
+	// For SERVICE_USERS only.
+	ServiceID *string `json:"serviceId,omitempty"`
+	// For CHANNEL_USERS only.
+	Channel *sportello.Channel `json:"channel,omitempty"`
+	// Anonymous surveys are answered through one-time links (createSurveyLinks) and record no respondent; identified ones by signed-in citizens, once each.
+	Anonymous bool `json:"anonymous"`
+	// 1 to 50 questions.
+	Questions []*QuestionInput `json:"questions"`
+}
+
+// Where one-time links are handed out, for the breakdowns of the results.
+type SurveyLinkContext struct {
+	OfficeID  *string            `json:"officeId,omitempty"`
+	ServiceID *string            `json:"serviceId,omitempty"`
+	Channel   *sportello.Channel `json:"channel,omitempty"`
 }
 
 type TicketEdge struct {
