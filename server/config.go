@@ -37,6 +37,8 @@ type Config struct {
 	// disconnected as too slow (1013). It is below the WebSocket write timeout, so that a
 	// client that stops reading learns why before its socket is cut.
 	LiveSlowAfter time.Duration
+	// PprofAddr, if set (PPROF_ADDR), serves Go's profiles there, apart from the API.
+	PprofAddr string
 }
 
 // LoadConfig reads the configuration; defaults suit `make run`.
@@ -54,6 +56,7 @@ func LoadConfig() (Config, error) {
 		ComplexityMax: 5000,
 		LoaderWait:    graph.DefaultLoaderWait,
 		LiveSlowAfter: 5 * time.Second,
+		PprofAddr:     os.Getenv("PPROF_ADDR"),
 	}
 	switch appEnv := env("APP_ENV", "development"); appEnv {
 	case "production":

@@ -189,6 +189,9 @@ func serve(ctx context.Context, cfg Config, demo bool) error {
 	hubDone := make(chan error, 1)
 	go func() { hubDone <- app.Hub.Run(hubCtx) }()
 
+	if cfg.PprofAddr != "" {
+		servePprof(cfg.PprofAddr)
+	}
 	srv := &http.Server{
 		Addr:              cfg.ListenAddr,
 		Handler:           app.Handler(),
