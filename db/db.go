@@ -32,6 +32,8 @@ type DB struct {
 	// feed wakes up at once. It is called after the commit: a subscriber woken by it always
 	// finds the events in the database.
 	Notifier sportello.EventNotifier
+	// prepared are the statements of the reads outside transactions (see prepared.go).
+	prepared preparedCache
 }
 
 // committed tells the notifier that a transaction wrote events of the tenant.
