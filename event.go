@@ -1,6 +1,9 @@
 package sportello
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // EventType says what changed on a ticket.
 type EventType string
@@ -33,10 +36,12 @@ type Actor struct {
 	Name string
 }
 
-// Event is one entry in a ticket's history.
+// Event is one entry in a ticket's history, or a topic event (see TopicEvent) as the live feed
+// carries it: then Topic is set and TicketID and Ticket are empty.
 type Event struct {
 	ID       int64    // increases with insertion, across the tenant; not a commit order
 	Position Position // where the event stands in the feed
+	TenantID string
 	TicketID string
 	Type     EventType
 	Actor    Actor
@@ -46,6 +51,11 @@ type Event struct {
 	// Ticket is the ticket the event belongs to, as it is now: read by the live feed with the
 	// event and shared by every subscriber it goes to, or the ticket whose history holds it.
 	Ticket *Ticket
+	// Topic, SubjectID, CitizenID and Payload are those of a topic event.
+	Topic     string
+	SubjectID string
+	CitizenID string
+	Payload   json.RawMessage
 }
 
 // Cursor is the event's position for clients, to resume a feed after it.

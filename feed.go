@@ -41,11 +41,13 @@ func ParseCursor(field, s string) (Position, error) {
 }
 
 // EventFilter narrows the events of a feed to tickets of some offices, kinds or statuses (the
-// ticket's current values). Zero fields do not filter.
+// ticket's current values). Zero fields do not filter. With a Topic, the feed carries that
+// topic's events instead of ticket events, and the ticket fields are ignored.
 type EventFilter struct {
 	OfficeIDs []string
 	Kinds     []Kind
 	Statuses  []Status
+	Topic     string
 }
 
 // Validate checks the filter; it returns BAD_USER_INPUT naming the field at fault.
@@ -63,9 +65,17 @@ func (f *EventFilter) Validate() error {
 	return nil
 }
 
-// Matches reports whether the ticket passes the filter.
-func (f *EventFilter) Matches(t *Ticket) bool {
-	return (len(f.OfficeIDs) == 0 || slices.Contains(f.OfficeIDs, t.OfficeID)) &&
+// Matches reports whether the event passes the filter: a topic event of the filter's topic, or
+// a ticket event, carrying its ticket, whose ticket passes the ticket fields.
+func (f *EventFilter) Matches(e *Event) bool {
+	if e.Topic != f.Topic {
+		return false
+	}
+	if e.Topic != "" {
+		return true
+	}
+	t := e.Ticket
+	return t != nil && (len(f.OfficeIDs) == 0 || slices.Contains(f.OfficeIDs, t.OfficeID)) &&
 		(len(f.Kinds) == 0 || slices.Contains(f.Kinds, t.Kind)) &&
 		(len(f.Statuses) == 0 || slices.Contains(f.Statuses, t.Status))
 }
@@ -77,8 +87,13 @@ type Audience struct {
 	CitizenID string // for citizens: only their own tickets, never internal events
 }
 
-// Sees reports whether the audience may receive the event, which must carry its ticket.
+// Sees reports whether the audience may receive the event. A ticket event must carry its ticket.
+// A topic event for one citizen goes to that citizen only; other topic events go to everyone in
+// the tenant, anonymous callers included.
 func (a *Audience) Sees(e *Event) bool {
+	if e.Topic != "" {
+		return e.TenantID == a.TenantID && (e.CitizenID == "" || (a.CitizenID != "" && e.CitizenID == a.CitizenID))
+	}
 	if e.Ticket == nil || e.Ticket.TenantID != a.TenantID {
 		return false
 	}
@@ -95,9 +110,10 @@ type EventLog interface {
 	// Tail returns up to limit events of every tenant after the position, in order, reading
 	// only events that are safe to read (see Position), each with its ticket as it is now.
 	Tail(ctx context.Context, after Position, limit int) ([]*Event, error)
-	// Replay returns up to limit events after the position and no later than upTo, of the
-	// tickets the audience sees, in order, each with its ticket as it is now.
-	Replay(ctx context.Context, a Audience, after, upTo Position, limit int) ([]*Event, error)
+	// Replay returns up to limit events after the position and no later than upTo that the
+	// audience sees, in order: ticket events, each with its ticket as it is now, or with a topic
+	// the events of that topic.
+	Replay(ctx context.Context, a Audience, topic string, after, upTo Position, limit int) ([]*Event, error)
 }
 
 // EventNotifier is told, after a transaction that wrote events commits, which tenant's events

@@ -18,10 +18,13 @@ const (
 	SearchTypeProcedure SearchType = "PROCEDURE"
 	SearchTypeAct       SearchType = "ACT"
 	SearchTypeOffice    SearchType = "OFFICE"
+	// SearchTypeContent is web content (pages, news, notices, brochures, events): the public
+	// finds what is online, editors also the working copies.
+	SearchTypeContent SearchType = "CONTENT"
 )
 
 // SearchTypes lists every type of document search finds.
-var SearchTypes = []SearchType{SearchTypeService, SearchTypeProcedure, SearchTypeAct, SearchTypeOffice}
+var SearchTypes = []SearchType{SearchTypeService, SearchTypeProcedure, SearchTypeAct, SearchTypeOffice, SearchTypeContent}
 
 // Valid reports whether t is a known search type.
 func (t SearchType) Valid() bool { return slices.Contains(SearchTypes, t) }
@@ -97,7 +100,7 @@ func HighlightSnippet(marked string) string {
 	return strings.NewReplacer(SnippetStart, "<mark>", SnippetStop, "</mark>").Replace(s)
 }
 
-// SearchItem is the document a search hit is: a *Service, *Procedure, *Act or *Office, and
+// SearchItem is the document a search hit is: a *Service, *Procedure, *Act, *Office or *Content, and
 // whatever later areas add.
 type SearchItem interface{ isSearchItem() }
 
@@ -105,3 +108,4 @@ func (*Service) isSearchItem()   {}
 func (*Procedure) isSearchItem() {}
 func (*Act) isSearchItem()       {}
 func (*Office) isSearchItem()    {}
+func (*Content) isSearchItem()   {}

@@ -121,6 +121,8 @@ type Ticket struct {
 	// FirstRespondedAt is when staff first replied to the citizen (internal notes do not
 	// count); the SLA clock stops there.
 	FirstRespondedAt *time.Time
+	// Location is where the reported problem is, if the filer said.
+	Location *Location
 }
 
 // ProtocolNumber is the ticket's protocol number as written on documents: YYYY/NNNNNNN.
@@ -165,6 +167,7 @@ type SubmitTicketInput struct {
 	Contact  *Contact // anonymous callers only
 	// RecordsAccess is required for, and only for, KindRecordsAccess.
 	RecordsAccess *RecordsAccessInput
+	Location      *Location // optional
 }
 
 // Validate checks and normalizes the input; it returns BAD_USER_INPUT naming the field at fault.
@@ -183,6 +186,11 @@ func (in *SubmitTicketInput) Validate() error {
 			return err
 		}
 	}
+	if in.Location != nil {
+		if err := in.Location.Validate("location"); err != nil {
+			return err
+		}
+	}
 	return checkRecordsAccess(in.Kind, in.RecordsAccess)
 }
 
@@ -198,6 +206,7 @@ type RegisterTicketInput struct {
 	Contact   *Contact
 	// RecordsAccess is required for, and only for, KindRecordsAccess.
 	RecordsAccess *RecordsAccessInput
+	Location      *Location // optional
 }
 
 // Validate checks and normalizes the input; it returns BAD_USER_INPUT naming the field at fault.
@@ -216,6 +225,11 @@ func (in *RegisterTicketInput) Validate() error {
 	}
 	if in.Contact != nil {
 		if err := in.Contact.Validate("contact"); err != nil {
+			return err
+		}
+	}
+	if in.Location != nil {
+		if err := in.Location.Validate("location"); err != nil {
 			return err
 		}
 	}
@@ -308,6 +322,8 @@ type TicketFilter struct {
 	CreatedFrom *time.Time
 	CreatedTo   *time.Time
 	Text        string
+	// Near keeps the tickets whose location lies in the area.
+	Near *Area
 }
 
 // MaxFilterTextLen bounds the free-text search.
@@ -332,6 +348,11 @@ func (f *TicketFilter) Validate() error {
 	}
 	if f.CreatedFrom != nil && f.CreatedTo != nil && f.CreatedTo.Before(*f.CreatedFrom) {
 		return InvalidField("filter.createdTo", "must not be before createdFrom")
+	}
+	if f.Near != nil {
+		if err := f.Near.Validate("filter.near"); err != nil {
+			return err
+		}
 	}
 	f.Text = strings.TrimSpace(f.Text)
 	return checkLen("filter.text", f.Text, 0, MaxFilterTextLen)

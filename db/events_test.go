@@ -101,12 +101,12 @@ func TestReplayShowsCitizensOnlyTheirPublicEvents(t *testing.T) {
 		t.Fatalf("the last safe event %v is not before the head %v", upTo, head)
 	}
 
-	staff, err := l.Replay(ctx, sportello.Audience{TenantID: sportello.DefaultTenantID, Staff: true}, start, upTo, 100)
+	staff, err := l.Replay(ctx, sportello.Audience{TenantID: sportello.DefaultTenantID, Staff: true}, "", start, upTo, 100)
 	if err != nil || len(staff) != 4 {
 		t.Fatalf("staff replay: %d events (%v), want 4", len(staff), err)
 	}
 	alice := sportello.Audience{TenantID: sportello.DefaultTenantID, CitizenID: mine.Ticket.CitizenID}
-	got, err := l.Replay(ctx, alice, start, upTo, 100)
+	got, err := l.Replay(ctx, alice, "", start, upTo, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,8 +119,8 @@ func TestReplayShowsCitizensOnlyTheirPublicEvents(t *testing.T) {
 		}
 	}
 	// Paging: a limit of 1 returns the first, and replaying after it returns the second.
-	one, _ := l.Replay(ctx, alice, start, upTo, 1)
-	next, _ := l.Replay(ctx, alice, one[0].Position, upTo, 1)
+	one, _ := l.Replay(ctx, alice, "", start, upTo, 1)
+	next, _ := l.Replay(ctx, alice, "", one[0].Position, upTo, 1)
 	if len(one) != 1 || len(next) != 1 || next[0].ID != got[1].ID {
 		t.Fatal("paging a replay does not continue where it stopped")
 	}
@@ -144,5 +144,31 @@ func TestDashboardCountsOpenOverdueAndToday(t *testing.T) {
 	if got.OpenByStatus[sportello.StatusSubmitted] != 1 || got.OpenByStatus[sportello.StatusInProgress] != 1 ||
 		got.OpenByOffice[""] != 2 || got.Overdue != 0 || got.FiledToday[sportello.ChannelWeb] != 2 {
 		t.Fatalf("dashboard = %+v", got)
+	}
+}
+
+func TestATransactionInAnotherDatabaseDoesNotHoldBackTheFeed(t *testing.T) {
+	d := dbtest.New(t)
+	other := dbtest.New(t)
+	s := db.NewTicketService(d)
+	l := db.NewEventLog(d)
+	ctx := context.Background()
+	start, err := l.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another municipality's database runs a long write transaction (a bulk load, say).
+	long, err := other.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer long.Rollback()
+	if _, err := long.ExecContext(ctx, `SELECT pg_current_xact_id()`); err != nil {
+		t.Fatal(err)
+	}
+	filed := submit(t, s, citizenCtx("alice"), sportello.KindInformation)
+	got := tailN(t, l, start, 1)
+	if len(got) != 1 || got[0].TicketID != filed.Ticket.ID {
+		t.Fatalf("tail returned %d events while another database's transaction is in flight, want the new ticket's", len(got))
 	}
 }

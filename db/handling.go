@@ -264,7 +264,7 @@ func (s *TicketService) MessagesByTicket(ctx context.Context, ticketIDs []string
 
 type eventRow struct {
 	ID        int64          `db:"id"`
-	TicketID  string         `db:"ticket_id"`
+	TicketID  sql.NullString `db:"ticket_id"` // NULL for topic events
 	Type      string         `db:"type"`
 	ActorKind string         `db:"actor_kind"`
 	ActorID   sql.NullString `db:"actor_id"`
@@ -281,7 +281,7 @@ func (r *eventRow) event() (*sportello.Event, error) {
 		return nil, fmt.Errorf("event %d: transaction id %q: %w", r.ID, r.TxID, err)
 	}
 	e := &sportello.Event{
-		ID: r.ID, TicketID: r.TicketID, Type: sportello.EventType(r.Type), At: r.At, Internal: r.Internal,
+		ID: r.ID, TicketID: r.TicketID.String, Type: sportello.EventType(r.Type), At: r.At, Internal: r.Internal,
 		Position: sportello.Position{TxID: tx, EventID: r.ID},
 		Actor:    sportello.Actor{Kind: sportello.ActorKind(r.ActorKind), ID: r.ActorID.String, Name: r.ActorName},
 	}

@@ -43,6 +43,10 @@ func (s *SearchService) Search(ctx context.Context, in sportello.SearchInput) ([
 	conds := []string{"d.tenant_id = " + a.add(c.tenantID), "d.document @@ q.q"}
 	if editor {
 		conds = append(conds, "d.status <> 'RETIRED'")
+		if !c.user.WritesContent() {
+			// Operators write the catalogue but not web content: they find what is online.
+			conds = append(conds, "(d.type <> 'CONTENT' OR d.status = 'PUBLISHED')")
+		}
 	} else {
 		today := sportello.DateOf(s.db.now())
 		conds = append(conds, "d.status = 'PUBLISHED'",

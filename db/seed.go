@@ -62,7 +62,7 @@ var demoOffices = []demoOffice{
 
 // SeedDemo loads a demo municipality into the default tenant: offices with their hours, staff,
 // citizens and tickets in several states, the catalogue of services, procedures and acts, and
-// the URP's desk appointments.
+// the URP's desk appointments, and the website's content with a campaign.
 // It does nothing if the tenant already has offices (the catalogue: services), so it is safe to
 // run at every start.
 func SeedDemo(ctx context.Context, d *DB) error {
@@ -71,7 +71,10 @@ func SeedDemo(ctx context.Context, d *DB) error {
 		return fmt.Errorf("seed: %w", err)
 	}
 	if n > 0 {
-		return seedCatalogue(ctx, d)
+		if err := seedCatalogue(ctx, d); err != nil {
+			return err
+		}
+		return seedContent(ctx, d)
 	}
 	officeIDs := map[string]string{}
 	err := d.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -111,7 +114,10 @@ func SeedDemo(ctx context.Context, d *DB) error {
 	if err := seedCatalogue(ctx, d); err != nil {
 		return err
 	}
-	return seedAppointments(ctx, d, officeIDs[demoOffices[0].name])
+	if err := seedAppointments(ctx, d, officeIDs[demoOffices[0].name]); err != nil {
+		return err
+	}
+	return seedContent(ctx, d)
 }
 
 // seedFrontDesk makes the URP the front desk, whose clock runs the SLA of tickets without an

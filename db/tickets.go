@@ -30,7 +30,8 @@ var _ sportello.TicketService = (*TicketService)(nil)
 
 const ticketColumns = `t.id, t.tenant_id, t.protocol_year, t.protocol_seq, t.kind, t.channel, t.status,
 	t.subject, t.body, t.citizen_id, t.contact_name, t.contact_email, t.contact_phone, t.office_id,
-	t.assignee_id, t.status_reason, t.created_at, t.updated_at, t.due_at, t.resolved_at, t.first_responded_at`
+	t.assignee_id, t.status_reason, t.created_at, t.updated_at, t.due_at, t.resolved_at, t.first_responded_at,
+	t.latitude, t.longitude, t.address`
 
 type ticketRow struct {
 	ID           string         `db:"id"`
@@ -54,7 +55,10 @@ type ticketRow struct {
 	DueAt        time.Time      `db:"due_at"`
 	ResolvedAt   sql.NullTime   `db:"resolved_at"`
 	// FirstRespondedAt is when staff first replied to the citizen.
-	FirstRespondedAt sql.NullTime `db:"first_responded_at"`
+	FirstRespondedAt sql.NullTime    `db:"first_responded_at"`
+	Latitude         sql.NullFloat64 `db:"latitude"`
+	Longitude        sql.NullFloat64 `db:"longitude"`
+	Address          string          `db:"address"`
 }
 
 func (r *ticketRow) ticket() *sportello.Ticket {
@@ -76,6 +80,9 @@ func (r *ticketRow) ticket() *sportello.Ticket {
 	if r.FirstRespondedAt.Valid {
 		at := r.FirstRespondedAt.Time
 		t.FirstRespondedAt = &at
+	}
+	if r.Latitude.Valid || r.Address != "" {
+		t.Location = &sportello.Location{Latitude: r.Latitude.Float64, Longitude: r.Longitude.Float64, Address: r.Address}
 	}
 	return t
 }
@@ -101,7 +108,7 @@ func (s *TicketService) SubmitTicket(ctx context.Context, in sportello.SubmitTic
 	var sub *sportello.Submission
 	err = s.db.inEventTx(ctx, c.tenantID, func(tx *sqlx.Tx) error {
 		nt := newTicket{kind: in.Kind, channel: in.Channel, subject: in.Subject, body: in.Body,
-			officeID: in.OfficeID, contact: in.Contact, recordsAccess: in.RecordsAccess}
+			officeID: in.OfficeID, contact: in.Contact, recordsAccess: in.RecordsAccess, location: in.Location}
 		who := sportello.Actor{Kind: sportello.ActorAnonymous}
 		if c.citizen {
 			// A citizen who also works at the office files as a citizen here.
@@ -149,7 +156,7 @@ func (s *TicketService) RegisterTicket(ctx context.Context, in sportello.Registe
 		}
 		sub, err = s.insertTicket(ctx, tx, c, who, newTicket{kind: in.Kind, channel: in.Channel,
 			subject: in.Subject, body: in.Body, officeID: in.OfficeID, citizenID: in.CitizenID, contact: in.Contact,
-			recordsAccess: in.RecordsAccess})
+			recordsAccess: in.RecordsAccess, location: in.Location})
 		return err
 	})
 	return sub, err
@@ -165,6 +172,7 @@ type newTicket struct {
 	contact   *sportello.Contact
 	// recordsAccess are the details of a request for access to records.
 	recordsAccess *sportello.RecordsAccessInput
+	location      *sportello.Location
 }
 
 // insertTicket stores a validated ticket with its protocol number, deadline and CREATED event.
@@ -193,6 +201,15 @@ func (s *TicketService) insertTicket(ctx context.Context, tx *sqlx.Tx, c caller,
 	if contact == nil {
 		contact = &sportello.Contact{}
 	}
+	var lat, long sql.NullFloat64
+	var address string
+	if l := nt.location; l != nil {
+		address = l.Address
+		if l.HasCoordinates() {
+			lat = sql.NullFloat64{Float64: l.Latitude, Valid: true}
+			long = sql.NullFloat64{Float64: l.Longitude, Valid: true}
+		}
+	}
 	// The number is taken last, just before the insert, because its row lock queues every other
 	// filing of the tenant until this transaction ends.
 	p, err := takeProtocolNumber(ctx, tx, c.tenantID, now)
@@ -202,12 +219,12 @@ func (s *TicketService) insertTicket(ctx context.Context, tx *sqlx.Tx, c caller,
 	var row ticketRow
 	if err := tx.GetContext(ctx, &row, `INSERT INTO tickets AS t (tenant_id, protocol_year, protocol_seq, kind, channel,
 		status, subject, body, citizen_id, contact_name, contact_email, contact_phone, receipt_hash, office_id,
-		created_at, updated_at, due_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16)
+		created_at, updated_at, due_at, latitude, longitude, address)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17, $18, $19)
 		RETURNING `+ticketColumns,
 		c.tenantID, p.Year, p.Seq, nt.kind, nt.channel, sportello.StatusSubmitted, nt.subject, nt.body,
 		nullID(nt.citizenID), contact.Name, contact.Email, contact.Phone, receiptHash, nullID(nt.officeID),
-		now, sportello.DueAt(now, days)); err != nil {
+		now, sportello.DueAt(now, days), lat, long, address); err != nil {
 		return nil, fmt.Errorf("insert ticket: %w", err)
 	}
 	t := row.ticket()
@@ -487,6 +504,9 @@ func (s *TicketService) filterSQL(c caller, f *sportello.TicketFilter, a *args) 
 	}
 	if f.CreatedTo != nil {
 		conds = append(conds, "t.created_at < "+a.add(*f.CreatedTo))
+	}
+	if f.Near != nil {
+		conds = append(conds, nearCondition(a, "t", f.Near))
 	}
 	if f.Text != "" {
 		if p, err := sportello.ParseProtocolNumber("filter.text", f.Text); err == nil {

@@ -100,6 +100,8 @@ func (r *Resolver) searchItem(ctx context.Context, hit *sportello.SearchHit) (sp
 		return nilIfAbsent(loadOne(ctx, l.acts, hit.ID))
 	case sportello.SearchTypeOffice:
 		return nilIfAbsent(loadOne(ctx, l.offices, hit.ID))
+	case sportello.SearchTypeContent:
+		return nilIfAbsent(loadOne(ctx, l.contents, hit.ID))
 	default:
 		return nil, fmt.Errorf("search item of unknown type %q", hit.Type)
 	}

@@ -39,8 +39,37 @@ func ticketFilter(f *model.TicketFilter) sportello.TicketFilter {
 	return sportello.TicketFilter{
 		Statuses: f.Statuses, Kinds: f.Kinds, Channels: f.Channels, OfficeIDs: f.OfficeIds,
 		AssigneeIDs: f.AssigneeIds, CitizenID: deref(f.CitizenID), Overdue: f.Overdue,
-		CreatedFrom: f.CreatedFrom, CreatedTo: f.CreatedTo, Text: deref(f.Text),
+		CreatedFrom: f.CreatedFrom, CreatedTo: f.CreatedTo, Text: deref(f.Text), Near: area(f.Near),
 	}
+}
+
+func area(a *model.AreaInput) *sportello.Area {
+	if a == nil {
+		return nil
+	}
+	return &sportello.Area{Latitude: a.Latitude, Longitude: a.Longitude, RadiusMeters: a.RadiusMeters}
+}
+
+// locationInput maps a location argument. The domain has no "half a coordinate pair", so one
+// coordinate without the other is refused here, naming the one missing.
+func locationInput(in *model.LocationInput) (*sportello.Location, error) {
+	if in == nil {
+		return nil, nil
+	}
+	switch {
+	case in.Latitude != nil && in.Longitude == nil:
+		return nil, sportello.InvalidField("location.longitude", "give latitude and longitude together")
+	case in.Latitude == nil && in.Longitude != nil:
+		return nil, sportello.InvalidField("location.latitude", "give latitude and longitude together")
+	}
+	l := &sportello.Location{Address: deref(in.Address)}
+	if in.Latitude != nil {
+		l.Latitude, l.Longitude = *in.Latitude, *in.Longitude
+		if !l.HasCoordinates() {
+			return nil, sportello.InvalidField("location", "0,0 is not a place in a municipality")
+		}
+	}
+	return l, nil
 }
 
 // weekdayOf is the inverse of weekdays.

@@ -99,6 +99,9 @@ func setComplexity(c *generated.ComplexityRoot) {
 	c.Query.Acts = func(childComplexity int, _ *model.ActFilter, first *int, _ *string) int {
 		return pageCost(first, childComplexity)
 	}
+	c.Query.Contents = func(childComplexity int, _ *model.ContentFilter, first *int, _ *string) int {
+		return pageCost(first, childComplexity)
+	}
 	c.Query.Search = func(childComplexity int, _ string, _ []sportello.SearchType, first *int) int {
 		return pageCost(first, childComplexity)
 	}

@@ -34,6 +34,10 @@ type Loaders struct {
 	recordsAccess *dataloadgen.Loader[string, *sportello.RecordsAccess]
 
 	bookingSettings *dataloadgen.Loader[string, *sportello.BookingSettings]
+
+	contents      *dataloadgen.Loader[string, *sportello.Content]
+	translations  *dataloadgen.Loader[string, []*sportello.Content] // by translation group
+	distributions *dataloadgen.Loader[string, []*sportello.Distribution]
 }
 
 // NewLoaders returns the loaders of one request, which wait up to wait to gather a batch. They
@@ -55,6 +59,10 @@ func NewLoaders(r *Resolver, wait time.Duration) *Loaders {
 		recordsAccess: dataloadgen.NewMappedLoader(r.RecordsAccessService.RecordsAccessByTicket, opts...),
 
 		bookingSettings: dataloadgen.NewMappedLoader(r.AppointmentService.BookingSettings, opts...),
+
+		contents:      dataloadgen.NewMappedLoader(r.ContentService.ContentsByID, opts...),
+		translations:  dataloadgen.NewMappedLoader(r.ContentService.TranslationsByGroup, opts...),
+		distributions: dataloadgen.NewMappedLoader(r.CampaignService.DistributionsByCampaign, opts...),
 	}
 }
 

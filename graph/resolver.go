@@ -24,6 +24,14 @@ type Resolver struct {
 	RecordsAccessService sportello.RecordsAccessService
 	// AppointmentService books the offices' desks.
 	AppointmentService sportello.AppointmentService
+	// NotificationService lists citizens' notifications; Topics streams topic events live.
+	NotificationService sportello.NotificationService
+	Topics              sportello.TopicFeed
+
+	// ContentService and CampaignService serve institutional communication: web content with
+	// its editorial workflow, and campaigns with their distribution logs.
+	ContentService  sportello.ContentService
+	CampaignService sportello.CampaignService
 
 	// Now is the clock that decides whether a ticket is overdue; nil means time.Now. It must
 	// be the services' clock, so that the overdue field agrees with the overdue filter.

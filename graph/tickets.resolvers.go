@@ -30,9 +30,32 @@ func (r *contactResolver) Phone(ctx context.Context, obj *sportello.Contact) (*s
 	return optional(obj.Phone), nil
 }
 
+func (r *locationResolver) Latitude(ctx context.Context, obj *sportello.Location) (*float64, error) {
+	if !obj.HasCoordinates() {
+		return nil, nil
+	}
+	return &obj.Latitude, nil
+}
+
+func (r *locationResolver) Longitude(ctx context.Context, obj *sportello.Location) (*float64, error) {
+	if !obj.HasCoordinates() {
+		return nil, nil
+	}
+	return &obj.Longitude, nil
+}
+
+func (r *locationResolver) Address(ctx context.Context, obj *sportello.Location) (*string, error) {
+	return optional(obj.Address), nil
+}
+
 func (r *mutationResolver) SubmitTicket(ctx context.Context, input model.SubmitTicketInput) (*model.SubmitTicketPayload, error) {
+	loc, err := locationInput(input.Location)
+	if err != nil {
+		return nil, err
+	}
 	in := sportello.SubmitTicketInput{Kind: input.Kind, Subject: input.Subject, Body: input.Body,
-		OfficeID: deref(input.OfficeID), Contact: contactInput(input.Contact), RecordsAccess: recordsAccessInput(input.RecordsAccess)}
+		OfficeID: deref(input.OfficeID), Contact: contactInput(input.Contact), RecordsAccess: recordsAccessInput(input.RecordsAccess),
+		Location: loc}
 	if input.Channel != nil {
 		in.Channel = *input.Channel
 	}
@@ -44,9 +67,13 @@ func (r *mutationResolver) SubmitTicket(ctx context.Context, input model.SubmitT
 }
 
 func (r *mutationResolver) RegisterTicket(ctx context.Context, input model.RegisterTicketInput) (*model.SubmitTicketPayload, error) {
+	loc, err := locationInput(input.Location)
+	if err != nil {
+		return nil, err
+	}
 	sub, err := r.TicketService.RegisterTicket(ctx, sportello.RegisterTicketInput{Kind: input.Kind, Channel: input.Channel,
 		Subject: input.Subject, Body: input.Body, OfficeID: deref(input.OfficeID), CitizenID: deref(input.CitizenID),
-		Contact: contactInput(input.Contact), RecordsAccess: recordsAccessInput(input.RecordsAccess)})
+		Contact: contactInput(input.Contact), RecordsAccess: recordsAccessInput(input.RecordsAccess), Location: loc})
 	if err != nil {
 		return nil, err
 	}
@@ -166,6 +193,8 @@ func (r *Resolver) Actor() generated.ActorResolver { return &actorResolver{r} }
 
 func (r *Resolver) Contact() generated.ContactResolver { return &contactResolver{r} }
 
+func (r *Resolver) Location() generated.LocationResolver { return &locationResolver{r} }
+
 func (r *Resolver) Ticket() generated.TicketResolver { return &ticketResolver{r} }
 
 func (r *Resolver) TicketConnection() generated.TicketConnectionResolver {
@@ -177,6 +206,7 @@ func (r *Resolver) TicketEvent() generated.TicketEventResolver { return &ticketE
 type (
 	actorResolver            struct{ *Resolver }
 	contactResolver          struct{ *Resolver }
+	locationResolver         struct{ *Resolver }
 	ticketResolver           struct{ *Resolver }
 	ticketConnectionResolver struct{ *Resolver }
 	ticketEventResolver      struct{ *Resolver }

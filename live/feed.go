@@ -69,7 +69,7 @@ func (s *eventSub) stuckFor(now time.Duration) time.Duration {
 
 // wants reports whether the subscriber should get the event live.
 func (s *eventSub) wants(e *sportello.Event) bool {
-	return s.liveAfter.Less(e.Position) && s.aud.Sees(e) && s.filter.Matches(e.Ticket)
+	return s.liveAfter.Less(e.Position) && s.aud.Sees(e) && s.filter.Matches(e)
 }
 
 // dashSub is one subscriber to a tenant's dashboard. Dashboards are states, not changes, so it
@@ -184,6 +184,51 @@ func (h *Hub) MyTicketEvents(ctx context.Context, after string) (*sportello.Stre
 		return nil, fmt.Errorf("find the subscribing citizen: %w", err)
 	}
 	return h.subscribe(ctx, sportello.Audience{TenantID: u.TenantID, CitizenID: me.ID}, sportello.EventFilter{}, from)
+}
+
+// TopicEvents streams a topic's events of the caller's tenant: those for everyone and, for a
+// signed-in citizen, their own. Anonymous callers may subscribe: what a topic sends to everyone
+// is public (announcements of published content). Errors: BAD_USER_INPUT (after), INTERNAL
+// (ErrShuttingDown when the hub is stopping).
+func (h *Hub) TopicEvents(ctx context.Context, topic string, after string) (*sportello.Stream[*sportello.TopicEvent], error) {
+	u := sportello.UserFrom(ctx)
+	from, err := parseAfter(after)
+	if err != nil {
+		return nil, err
+	}
+	aud := sportello.Audience{TenantID: u.TenantID}
+	if u.HasRole(sportello.RoleCitizen) {
+		if h.cfg.Citizens == nil {
+			return nil, errors.New("live: no citizen service configured")
+		}
+		me, err := h.cfg.Citizens.Me(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("find the subscribing citizen: %w", err)
+		}
+		aud.CitizenID = me.ID
+	}
+	in, err := h.subscribe(ctx, aud, sportello.EventFilter{Topic: topic}, from)
+	if err != nil {
+		return nil, err
+	}
+	// The hub's subscribers carry *sportello.Event; a small relay hands their topic events on.
+	// Topic subscribers are few next to ticket subscribers (one per open app or portal), so
+	// the goroutine costs little.
+	out := make(chan *sportello.TopicEvent)
+	go func() {
+		defer close(out)
+		for e := range in.C {
+			select {
+			case out <- sportello.TopicEventOf(e):
+			case <-ctx.Done():
+				// The hub ends the stream now that ctx is done; draining lets it close.
+				for range in.C {
+				}
+				return
+			}
+		}
+	}()
+	return &sportello.Stream[*sportello.TopicEvent]{C: out, Err: in.Err}, nil
 }
 
 // parseAfter reads the optional cursor. Errors: BAD_USER_INPUT naming "after".
@@ -396,7 +441,7 @@ func (h *Hub) replay(s *eventSub, from, upTo sportello.Position) error {
 			from = e.Position
 			// The log applies the audience already; checking again costs nothing and keeps an
 			// internal note from ever reaching a citizen through a mistake in a query.
-			if !s.aud.Sees(e) || !s.filter.Matches(e.Ticket) {
+			if !s.aud.Sees(e) || !s.filter.Matches(e) {
 				continue
 			}
 			if !h.send(s, e) {
@@ -422,7 +467,7 @@ func (h *Hub) replayPageSize() int {
 func (h *Hub) replayPage(s *eventSub, from, upTo sportello.Position, limit int) ([]*sportello.Event, error) {
 	backoff := 100 * time.Millisecond
 	for attempt := 1; ; attempt++ {
-		page, err := h.cfg.Log.Replay(s.ctx, s.aud, from, upTo, limit)
+		page, err := h.cfg.Log.Replay(s.ctx, s.aud, s.filter.Topic, from, upTo, limit)
 		if err == nil || s.ctx.Err() != nil {
 			return page, nil
 		}

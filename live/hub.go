@@ -323,10 +323,7 @@ func (h *Hub) dispatch(events []*sportello.Event) {
 		}
 		prev := h.cursor
 		h.cursor = e.Position
-		if e.Ticket == nil {
-			continue
-		}
-		t := h.tenants[e.Ticket.TenantID]
+		t := h.tenants[e.TenantID]
 		if t == nil {
 			continue
 		}
@@ -338,7 +335,7 @@ func (h *Hub) dispatch(events []*sportello.Event) {
 				h.handOverLocked(t, s, e, prev, &now)
 			}
 		}
-		if len(t.dashes) > 0 {
+		if len(t.dashes) > 0 && e.Topic == "" {
 			h.dashboardChangedLocked(t)
 		}
 	}

@@ -36,6 +36,8 @@ type App struct {
 	Hub *live.Hub
 	// Ready reports whether the process's dependencies answer, for /readyz.
 	Ready func(ctx context.Context) error
+	// ContentSchedule publishes scheduled content; serve runs it every few seconds.
+	ContentSchedule sportello.ContentScheduler
 }
 
 // Handler returns every HTTP route of the server.

@@ -109,6 +109,7 @@ func NewApp(cfg Config, d *db.DB, rdb redis.UniversalClient) (*App, error) {
 	}
 	citizens := db.NewCitizenService(d)
 	dashboards := db.NewDashboardService(d)
+	content := db.NewContentService(d)
 	hub := live.New(live.Config{Log: db.NewEventLog(d), Dashboards: dashboards, Citizens: citizens,
 		Redis: rdb, Cluster: cfg.RedisCluster, Buffer: cfg.LiveBuffer, SlowAfter: cfg.LiveSlowAfter})
 	// Every commit that writes ticket events wakes the feed of this process at once and, through
@@ -129,6 +130,10 @@ func NewApp(cfg Config, d *db.DB, rdb redis.UniversalClient) (*App, error) {
 			SearchService:        db.NewSearchService(d),
 			RecordsAccessService: db.NewRecordsAccessService(d),
 			AppointmentService:   db.NewAppointmentService(d),
+			NotificationService:  db.NewNotificationService(d),
+			Topics:               hub,
+			ContentService:       content,
+			CampaignService:      db.NewCampaignService(d),
 		},
 		Verifier: verifier,
 		Tenants:  newTenantCache(db.NewTenantService(d)),
@@ -142,6 +147,7 @@ func NewApp(cfg Config, d *db.DB, rdb redis.UniversalClient) (*App, error) {
 			}
 			return nil
 		},
+		ContentSchedule: content,
 	}
 	app.WebSocket = &websocket.Transport{Init: app.initWebSocket, CheckOrigin: app.checkOrigin}
 	return app, nil
@@ -189,6 +195,7 @@ func serve(ctx context.Context, cfg Config, demo bool) error {
 	defer stopHub()
 	hubDone := make(chan error, 1)
 	go func() { hubDone <- app.Hub.Run(hubCtx) }()
+	go runContentSchedule(hubCtx, app.ContentSchedule, contentScheduleEvery)
 
 	if cfg.PprofAddr != "" {
 		servePprof(cfg.PprofAddr)
@@ -232,7 +239,7 @@ func printDemoTokens(cfg Config) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nSportello is running: GraphQL at http://%s/graphql, IDE at http://%s/\n", cfg.ListenAddr, cfg.ListenAddr)
 	fmt.Fprintln(&b, "Demo tokens (send as the header  Authorization: Bearer <token>):")
-	for _, u := range []sportello.User{db.DemoCitizen, db.DemoOperator, db.DemoManager} {
+	for _, u := range []sportello.User{db.DemoCitizen, db.DemoOperator, db.DemoManager, db.DemoEditor} {
 		tok, err := auth.MintDev(cfg.DevSecret, claimsOf(u), 7*24*time.Hour)
 		if err != nil {
 			slog.Error("mint demo token", "error", err)

@@ -28,7 +28,8 @@ type wsMessage struct {
 	Payload json.RawMessage `json:"payload,omitempty"`
 }
 
-// dialWS connects to base (an http:// URL) and completes connection_init with the token.
+// dialWS connects to base (an http:// URL) and completes connection_init with the token, or
+// anonymously when token is "".
 func dialWS(t *testing.T, base, token string) *wsClient {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -42,7 +43,11 @@ func dialWS(t *testing.T, base, token string) *wsClient {
 	c := &wsClient{t: t, conn: conn, messages: make(chan wsMessage, 4096)}
 	t.Cleanup(func() { conn.CloseNow() })
 	go c.readLoop()
-	c.send(wsMessage{Type: "connection_init", Payload: mustJSON(map[string]any{"Authorization": "Bearer " + token})})
+	init := map[string]any{}
+	if token != "" {
+		init["Authorization"] = "Bearer " + token
+	}
+	c.send(wsMessage{Type: "connection_init", Payload: mustJSON(init)})
 	if m := c.read(10 * time.Second); m.Type != "connection_ack" {
 		t.Fatalf("expected connection_ack, got %+v", m)
 	}

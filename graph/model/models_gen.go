@@ -48,6 +48,13 @@ type ActInput struct {
 	Status *sportello.CatalogueStatus `json:"status,omitempty"`
 }
 
+// A circle on the map, radius in meters (at most 100 km).
+type AreaInput struct {
+	Latitude     float64 `json:"latitude"`
+	Longitude    float64 `json:"longitude"`
+	RadiusMeters float64 `json:"radiusMeters"`
+}
+
 type BookAppointmentInput struct {
 	OfficeID string `json:"officeId"`
 	// The start of one of the office's free slots, as availableSlots lists them.
@@ -73,6 +80,20 @@ type BookingSettingsInput struct {
 	// 0 to 20160 (two weeks).
 	MinNoticeMinutes  *int  `json:"minNoticeMinutes,omitempty"`
 	ProtocolOnBooking *bool `json:"protocolOnBooking,omitempty"`
+}
+
+type CampaignInput struct {
+	Name         string                      `json:"name"`
+	Goal         *string                     `json:"goal,omitempty"`
+	Audience     sportello.CampaignAudience  `json:"audience"`
+	TargetGroups []string                    `json:"targetGroups,omitempty"`
+	Channels     []sportello.CampaignChannel `json:"channels"`
+	StartsOn     sportello.Date              `json:"startsOn"`
+	EndsOn       sportello.Date              `json:"endsOn"`
+	ContentIds   []string                    `json:"contentIds,omitempty"`
+	// PLANNED when absent.
+	Status      *sportello.CampaignStatus `json:"status,omitempty"`
+	ResultLinks []*LinkInput              `json:"resultLinks,omitempty"`
 }
 
 type ChannelCount struct {
@@ -105,6 +126,50 @@ type ContactInput struct {
 	Phone *string `json:"phone,omitempty"`
 }
 
+type ContentConnection struct {
+	Edges    []*ContentEdge `json:"edges"`
+	PageInfo *PageInfo      `json:"pageInfo"`
+}
+
+type ContentEdge struct {
+	Cursor string             `json:"cursor"`
+	Node   *sportello.Content `json:"node"`
+}
+
+// Every field narrows the list.
+type ContentFilter struct {
+	Types    []sportello.ContentType `json:"types,omitempty"`
+	Language *string                 `json:"language,omitempty"`
+	// One topic (case does not matter).
+	Topic    *string `json:"topic,omitempty"`
+	OfficeID *string `json:"officeId,omitempty"`
+	// Editors only.
+	Statuses []sportello.ContentStatus `json:"statuses,omitempty"`
+	// Published (for editors: last changed) at or after.
+	From *time.Time `json:"from,omitempty"`
+	// Published (for editors: last changed) before.
+	To *time.Time `json:"to,omitempty"`
+	// Events ending (or, without an end, starting) at or after: the upcoming events.
+	EventsFrom *time.Time `json:"eventsFrom,omitempty"`
+}
+
+// The text of an item and its address. Every save is a new revision.
+type ContentInput struct {
+	Slug        *string      `json:"slug,omitempty"`
+	Path        *string      `json:"path,omitempty"`
+	Title       string       `json:"title"`
+	Summary     *string      `json:"summary,omitempty"`
+	Body        *string      `json:"body,omitempty"`
+	Topics      []string     `json:"topics,omitempty"`
+	OfficeID    *string      `json:"officeId,omitempty"`
+	Attachments []*LinkInput `json:"attachments,omitempty"`
+	Cover       *ImageInput  `json:"cover,omitempty"`
+	EventStart  *time.Time   `json:"eventStart,omitempty"`
+	EventEnd    *time.Time   `json:"eventEnd,omitempty"`
+	EventPlace  *string      `json:"eventPlace,omitempty"`
+	UnpublishAt *time.Time   `json:"unpublishAt,omitempty"`
+}
+
 type DecideRecordsAccessInput struct {
 	TicketID string                  `json:"ticketId"`
 	Outcome  sportello.AccessOutcome `json:"outcome"`
@@ -120,7 +185,76 @@ type DecideRecordsAccessInput struct {
 	PublicSubject *string `json:"publicSubject,omitempty"`
 }
 
+type DistributionInput struct {
+	Material  string  `json:"material"`
+	ContentID *string `json:"contentId,omitempty"`
+	// One of the campaign's channels.
+	Channel     sportello.CampaignChannel `json:"channel"`
+	Place       string                    `json:"place"`
+	Copies      int                       `json:"copies"`
+	DeliveredOn sportello.Date            `json:"deliveredOn"`
+	// Who delivered it; the one who records it when absent.
+	DeliveredBy *string `json:"deliveredBy,omitempty"`
+	Notes       *string `json:"notes,omitempty"`
+}
+
+type ImageInput struct {
+	URL string `json:"url"`
+	// Required: describe the picture.
+	Alt string `json:"alt"`
+}
+
+type LinkInput struct {
+	// http or https.
+	URL         string `json:"url"`
+	Description string `json:"description"`
+}
+
+// Coordinates (both), an address, or both. Latitude −90..90, longitude −180..180; the address at most 300 characters.
+type LocationInput struct {
+	Latitude  *float64 `json:"latitude,omitempty"`
+	Longitude *float64 `json:"longitude,omitempty"`
+	Address   *string  `json:"address,omitempty"`
+}
+
 type Mutation struct {
+}
+
+// A new item: its type and language do not change afterwards.
+type NewContentInput struct {
+	Type sportello.ContentType `json:"type"`
+	// it (when absent) or en.
+	Language *string `json:"language,omitempty"`
+	// The id of the item this one translates.
+	TranslationOf *string `json:"translationOf,omitempty"`
+	// Derived from the title when absent; for pages, the last part of the path.
+	Slug *string `json:"slug,omitempty"`
+	// Pages only, and required for them: /vivere-il-comune/urp.
+	Path    *string `json:"path,omitempty"`
+	Title   string  `json:"title"`
+	Summary *string `json:"summary,omitempty"`
+	// Markdown: headings, lists, tables, links and images.
+	Body        *string      `json:"body,omitempty"`
+	Topics      []string     `json:"topics,omitempty"`
+	OfficeID    *string      `json:"officeId,omitempty"`
+	Attachments []*LinkInput `json:"attachments,omitempty"`
+	Cover       *ImageInput  `json:"cover,omitempty"`
+	// Events only, and required for them.
+	EventStart *time.Time `json:"eventStart,omitempty"`
+	EventEnd   *time.Time `json:"eventEnd,omitempty"`
+	EventPlace *string    `json:"eventPlace,omitempty"`
+	// When the item leaves the portal by itself.
+	UnpublishAt *time.Time `json:"unpublishAt,omitempty"`
+}
+
+type NotificationConnection struct {
+	Edges    []*NotificationEdge `json:"edges"`
+	PageInfo *PageInfo           `json:"pageInfo"`
+}
+
+type NotificationEdge struct {
+	Cursor string                  `json:"cursor"`
+	Node   *sportello.Notification `json:"node"`
 }
 
 type OfficeCount struct {
@@ -213,6 +347,8 @@ type RegisterTicketInput struct {
 	CitizenID *string `json:"citizenId,omitempty"`
 	// For anonymous reports and suggestions instead of citizenId.
 	Contact *ContactInput `json:"contact,omitempty"`
+	// Where the problem is, for reports.
+	Location *LocationInput `json:"location,omitempty"`
 	// Required for kind RECORDS_ACCESS, refused for the others.
 	RecordsAccess *RecordsAccessInput `json:"recordsAccess,omitempty"`
 }
@@ -274,6 +410,8 @@ type SubmitTicketInput struct {
 	OfficeID *string `json:"officeId,omitempty"`
 	// For anonymous reports and suggestions: how to reach the filer, if they wish.
 	Contact *ContactInput `json:"contact,omitempty"`
+	// Where the problem is, for reports.
+	Location *LocationInput `json:"location,omitempty"`
 	// Required for kind RECORDS_ACCESS, refused for the others.
 	RecordsAccess *RecordsAccessInput `json:"recordsAccess,omitempty"`
 }
@@ -317,6 +455,8 @@ type TicketFilter struct {
 	CreatedTo   *time.Time `json:"createdTo,omitempty"`
 	// Words in the subject or body (Italian stemming), or a protocol number.
 	Text *string `json:"text,omitempty"`
+	// Tickets whose location lies within the circle.
+	Near *AreaInput `json:"near,omitempty"`
 }
 
 type Weekday string
