@@ -168,7 +168,7 @@ const (
   edges { node { id protocolNumber kind status subject createdAt dueAt office { name } } }
   pageInfo { hasNextPage endCursor } } }`
 	searchQuery = `query Search($q: String!) { search(query: $q, first: 10) { type id title snippet score } }`
-	pageQuery   = `query Page($path: String!) { contentByPath(path: $path) { __typename } }`
+	pageQuery   = `query Page($path: String!) { contentByPath(path: $path) { id title summary bodyHtml path office { name } } }`
 	submitQuery = `mutation Submit($input: SubmitTicketInput!) { submitTicket(input: $input) {
   protocolNumber ticket { id status createdAt dueAt } } }`
 )
@@ -303,7 +303,8 @@ func pagePaths(ctx context.Context, client *http.Client, base string) ([]string,
 	}
 	defer d.Close()
 	var paths []string
-	if err := d.SelectContext(ctx, &paths, `SELECT path FROM pages WHERE status = 'PUBLISHED' ORDER BY path LIMIT 200`); err != nil {
+	if err := d.SelectContext(ctx, &paths, `SELECT path FROM contents
+		WHERE type = 'PAGE' AND language = 'it' AND live_revision IS NOT NULL ORDER BY path LIMIT 200`); err != nil {
 		return nil, fmt.Errorf("read pages: %w", err)
 	}
 	return paths, nil
