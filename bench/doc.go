@@ -8,8 +8,10 @@
 //
 //   - bench/datagen loads the data set into its own database, sportello_bench: 100,000 citizens,
 //     1,000,000 tickets filed over five years with their messages and histories, the demo
-//     town's offices and staff, and a catalogue of a few thousand services. It is reproducible
-//     from its seed (-seed, -scale, -end) and reused when the database already holds it.
+//     town's offices, staff and content, and a catalogue of a few thousand services. It is
+//     reproducible from its seed (-seed, -scale, -end) and reused when the database already
+//     holds it (without -end, whatever day it ended), after the migrations and demo data added
+//     since. Each run of bench/run first removes the tickets earlier runs filed.
 //   - bench/run builds and starts three servers over that database: Sportello (`server
 //     serve`), the floor (bench/floor: net/http calling the same db services and writing the
 //     same JSON, without GraphQL) and the peer (PostGraphile 4.14.1, pinned by
