@@ -7,12 +7,16 @@ SHELL := /bin/bash
 GO ?= go
 # Extra flags for `go test`, e.g. make test TESTFLAGS='-run TestTickets -v'.
 TESTFLAGS ?=
-# Extra flags for the benchmarks, e.g. make bench BENCHFLAGS='-benchtime=5s'.
+# Extra flags for the Go benchmarks, e.g. make bench-go BENCHFLAGS='-benchtime=5s'.
 BENCHFLAGS ?=
+# Extra flags for the data generator and the HTTP benchmark, e.g. DATAGENFLAGS='-scale 0.1'
+# or RUNFLAGS='-duration 3s -workloads ticket,list'.
+DATAGENFLAGS ?=
+RUNFLAGS ?=
 # Directories written by gqlgen; CI fails when committed code differs from what it generates.
 GENERATED := graph/generated graph/model
 
-.PHONY: services browser run test generate check-generated bench lint stop clean-data
+.PHONY: services browser run test generate check-generated bench bench-go lint stop clean-data
 
 services:
 	bash scripts/services.sh
@@ -39,8 +43,16 @@ check-generated: generate
 		exit 1; \
 	fi
 
+# The benchmark of bench/doc.go: generates the data set once into its own database (reused when
+# present), serves it with Sportello, the floor and PostGraphile, drives every workload from a
+# separate load generator, runs the fanout, and writes bench/results/.
 bench: services
-	. .data/env && $(GO) test -run '^$$' -bench . -benchmem -count=1 $(BENCHFLAGS) ./bench/...
+	. .data/env && $(GO) run ./bench/datagen $(DATAGENFLAGS)
+	. .data/env && $(GO) run ./bench/run -fanout $(RUNFLAGS)
+
+# The in-process Go benchmarks of bench/ alone, on small fresh databases.
+bench-go: services
+	. .data/env && $(GO) test -run '^$$' -bench . -benchmem -count=1 $(BENCHFLAGS) ./bench/
 
 # Only tracked files are checked, so scratch files do not fail the build; generated code is left
 # to its generator.

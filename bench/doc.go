@@ -1,5 +1,47 @@
-// Package bench holds the baseline benchmarks of Sportello's hot paths, run end to end over
-// real HTTP, the real GraphQL handler and a fresh PostgreSQL database:
+// Package bench holds Sportello's benchmarks.
+//
+// # The benchmark (make bench)
+//
+// `make bench` measures the server as a municipality runs it, on a data set of a large town,
+// beside two references on the same data in the same run, and writes bench/results/results.md
+// (the table the README shows), results.svg (a chart) and results.json:
+//
+//   - bench/datagen loads the data set into its own database, sportello_bench: 100,000 citizens,
+//     1,000,000 tickets filed over five years with their messages and histories, the demo
+//     town's offices, staff and content, and a catalogue of a few thousand services. It is
+//     reproducible from its seed (-seed, -scale, -end) and reused when the database already
+//     holds it (without -end, whatever day it ended), after the migrations and demo data added
+//     since. Each run of bench/run first removes the tickets earlier runs filed.
+//   - bench/run builds and starts three servers over that database: Sportello (`server
+//     serve`), the floor (bench/floor: net/http calling the same db services and writing the
+//     same JSON, without GraphQL) and the peer (PostGraphile 4.14.1, pinned by
+//     bench/peer/package-lock.json and installed with npm ci when missing).
+//   - bench/load, the load generator, runs as its own process once per target and workload:
+//     first at saturation (-conns clients in a closed loop), then in an open loop at a fixed
+//     rate shared by the three targets, half the slowest one's saturation throughput, with
+//     latency measured from each request's scheduled send, so that queueing shows in the
+//     p99. It reads the server process's CPU time and peak RSS from /proc.
+//
+// The workloads: a ticket by id with its citizen and office (an operator); the operator's list,
+// tickets(first: 20, filter: {statuses: [IN_PROGRESS], officeIds: [one office]}) with citizen,
+// office and messages; a citizen's own list of 20 with the office; a catalogue search
+// (anonymous); a published page by path (once the server has contentByPath); submitTicket (a
+// signed-in citizen); and, with -fanout, BenchmarkFanout below.
+//
+// What differs on the peer: PostGraphile runs without authentication (the tenant is a
+// condition of each query rather than derived from a token), returns the protocol number as
+// its two columns and the citizen's name as two fields, filters the list by one status with
+// equality, and finds a citizen's tickets by their id rather than by the token's subject. The
+// search is a SQL function created in the schema bench_peer with the same query as Sportello's
+// public search. It has no submitTicket (the protocol number and deadline are Sportello's
+// logic), and no pages.
+//
+//	. .data/env && go run ./bench/datagen -scale 0.01 && go run ./bench/run -duration 3s   # a quick look
+//
+// # The Go benchmarks (make bench-go)
+//
+// The baseline benchmarks of Sportello's hot paths, run end to end over real HTTP, the real
+// GraphQL handler and a fresh PostgreSQL database:
 //
 //   - BenchmarkSubmitTicket: a signed-in citizen files a ticket (the submitTicket mutation),
 //     serially and from parallel clients.
@@ -58,7 +100,7 @@
 //	. .data/env && go test -run '^$' -bench Fanout -benchtime=1x -timeout 20m ./bench/
 //	. .data/env && go test -run '^$' -bench 'Fanout/subscribers=1000$' -benchtime=1x ./bench/   # the quick one
 //
-// The package has only benchmarks. Run them with `make bench`, or:
+// The package has only benchmarks. Run them with `make bench-go`, or:
 //
 //	. .data/env && go test -run '^$' -bench . -benchmem -benchtime=3s ./bench/
 package bench

@@ -34,6 +34,8 @@ type DB struct {
 	Notifier sportello.EventNotifier
 	// Blobs keeps the content of attachments; nil keeps it in PostgreSQL (BlobStore).
 	Blobs sportello.BlobStore
+	// prepared are the statements of the reads outside transactions (see prepared.go).
+	prepared preparedCache
 }
 
 // committed tells the notifier that a transaction wrote events of the tenant.

@@ -77,7 +77,11 @@ func (c caller) ticketScope(a *args) string {
 	case c.staff:
 		return cond
 	case c.citizen:
-		return cond + " AND t.citizen_id = (SELECT id FROM citizens WHERE tenant_id = t.tenant_id AND subject = " + a.add(c.user.Subject) + ")"
+		// The subquery names the tenant by value, not as t.tenant_id: uncorrelated, it runs
+		// once before the scan and the citizen's tickets are read from tickets_citizen; a
+		// correlated one is re-run for every ticket of the tenant.
+		return cond + " AND t.citizen_id = (SELECT id FROM citizens WHERE tenant_id = " + a.add(c.tenantID) +
+			" AND subject = " + a.add(c.user.Subject) + ")"
 	default:
 		return cond + " AND t.id = ANY(" + a.add(pq.Array(c.granted)) + "::uuid[])"
 	}

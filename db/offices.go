@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -33,9 +35,16 @@ type officeRow struct {
 	Address     string `db:"address"`
 	Head        string `db:"head"`
 	FrontDesk   bool   `db:"front_desk"`
+	// Hours are the opening slots as "weekday opens closes" joined by ",", Monday first, as
+	// the week is read in Italy.
+	Hours string `db:"hours"`
 }
 
-const officeColumns = `id, tenant_id, name, description, email, pec, phone, address, head, front_desk`
+// officeColumns read an office with its opening hours, so that an office costs one statement
+// (it is a relation of most lists, and its hours are a handful of rows).
+const officeColumns = `id, tenant_id, name, description, email, pec, phone, address, head, front_desk,
+	coalesce((SELECT string_agg(h.weekday || ' ' || to_char(h.opens, 'HH24:MI') || ' ' || to_char(h.closes, 'HH24:MI'), ','
+		ORDER BY (h.weekday + 6) % 7, h.opens) FROM office_hours h WHERE h.office_id = offices.id), '') AS hours`
 
 // Offices lists the tenant's offices. See sportello.OfficeService.
 func (s *OfficeService) Offices(ctx context.Context) ([]*sportello.Office, error) {
@@ -64,40 +73,41 @@ func (s *OfficeService) OfficesByID(ctx context.Context, ids []string) (map[stri
 	return out, nil
 }
 
-// offices runs a query for offices and loads their opening hours in one more query.
+// offices runs a query for offices that selects officeColumns.
 func (s *OfficeService) offices(ctx context.Context, query string, args ...any) ([]*sportello.Office, error) {
 	var rows []officeRow
 	if err := s.db.SelectContext(ctx, &rows, query, args...); err != nil {
 		return nil, fmt.Errorf("list offices: %w", err)
 	}
 	out := make([]*sportello.Office, len(rows))
-	byID := make(map[string]*sportello.Office, len(rows))
-	ids := make([]string, len(rows))
 	for i, r := range rows {
+		hours, err := parseHours(r.Hours)
+		if err != nil {
+			return nil, fmt.Errorf("office %s: %w", r.ID, err)
+		}
 		out[i] = &sportello.Office{ID: r.ID, TenantID: r.TenantID, Name: r.Name, Description: r.Description,
-			Email: r.Email, PEC: r.PEC, Phone: r.Phone, Address: r.Address, Head: r.Head, Hours: []sportello.OpeningSlot{},
+			Email: r.Email, PEC: r.PEC, Phone: r.Phone, Address: r.Address, Head: r.Head, Hours: hours,
 			FrontDesk: r.FrontDesk}
-		byID[r.ID] = out[i]
-		ids[i] = r.ID
 	}
-	if len(ids) == 0 {
+	return out, nil
+}
+
+// parseHours reads the hours column of officeColumns.
+func parseHours(s string) ([]sportello.OpeningSlot, error) {
+	out := []sportello.OpeningSlot{}
+	if s == "" {
 		return out, nil
 	}
-	var hours []struct {
-		OfficeID string `db:"office_id"`
-		Weekday  int    `db:"weekday"`
-		Opens    string `db:"opens"`
-		Closes   string `db:"closes"`
-	}
-	// Monday first, as the week is read in Italy.
-	if err := s.db.SelectContext(ctx, &hours, `SELECT office_id, weekday, to_char(opens, 'HH24:MI') AS opens,
-		to_char(closes, 'HH24:MI') AS closes FROM office_hours WHERE office_id = ANY($1::uuid[])
-		ORDER BY (weekday + 6) % 7, opens`, pq.Array(ids)); err != nil {
-		return nil, fmt.Errorf("list office hours: %w", err)
-	}
-	for _, h := range hours {
-		o := byID[h.OfficeID]
-		o.Hours = append(o.Hours, sportello.OpeningSlot{Weekday: time.Weekday(h.Weekday), Opens: h.Opens, Closes: h.Closes})
+	for slot := range strings.SplitSeq(s, ",") {
+		f := strings.Fields(slot)
+		if len(f) != 3 {
+			return nil, fmt.Errorf("opening slot %q: want weekday, opens and closes", slot)
+		}
+		weekday, err := strconv.Atoi(f[0])
+		if err != nil {
+			return nil, fmt.Errorf("opening slot %q: %w", slot, err)
+		}
+		out = append(out, sportello.OpeningSlot{Weekday: time.Weekday(weekday), Opens: f[1], Closes: f[2]})
 	}
 	return out, nil
 }

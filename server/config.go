@@ -82,6 +82,8 @@ type Config struct {
 	PortalURL     string
 	// NotifyInterval is how often the notifier looks for new events and due e-mails.
 	NotifyInterval time.Duration
+	// PprofAddr, if set (PPROF_ADDR), serves Go's profiles there, apart from the API.
+	PprofAddr string
 }
 
 // LoadConfig reads the configuration; defaults suit `make run`.
@@ -100,6 +102,7 @@ func LoadConfig() (Config, error) {
 		ComplexityMax: 5000,
 		LoaderWait:    graph.DefaultLoaderWait,
 		LiveSlowAfter: 5 * time.Second,
+		PprofAddr:     os.Getenv("PPROF_ADDR"),
 
 		EscalationInterval: time.Minute,
 		EscalationShare:    sportello.DefaultEscalationShare,

@@ -39,6 +39,7 @@ func main() {
 	// JSON lines, one per event, for the log collector. Log calls carry ids (request, ticket,
 	// tenant), never names, e-mails or fiscal codes.
 	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
+	tuneGC()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:]); err != nil {
@@ -253,6 +254,9 @@ func serve(ctx context.Context, cfg Config, demo bool) error {
 	go escalator.Run(hubCtx, cfg.EscalationInterval)
 	go runRetention(hubCtx, db.NewPrivacyService(d), cfg.RetentionDays)
 
+	if cfg.PprofAddr != "" {
+		servePprof(cfg.PprofAddr)
+	}
 	srv := &http.Server{
 		Addr:              cfg.ListenAddr,
 		Handler:           app.Handler(),

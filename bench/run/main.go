@@ -1,0 +1,511 @@
+// Command run is `make bench`: it serves the benchmark's database (bench/datagen) with
+// Sportello, the floor (bench/floor) and the peer (PostGraphile, bench/peer), drives every
+// workload against each of them with the load generator (bench/load, its own process), and
+// writes the results as a Markdown table and an SVG chart under bench/results/, with the
+// machine they ran on.
+//
+// For each workload every target is measured at saturation (-conns clients) and then, all at
+// the same fixed rate, in an open loop: half the lowest saturation throughput of the targets
+// (or -rate), so that every target can keep up and the p99 compares like with like.
+//
+//	. .data/env && go run ./bench/run                       # after go run ./bench/datagen
+//	. .data/env && go run ./bench/run -duration 3s -workloads ticket,list   # a quick look
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"math"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Result is what bench/load prints for one run.
+type Result struct {
+	Target     string  `json:"target"`
+	Workload   string  `json:"workload"`
+	Rate       float64 `json:"rate"`
+	Conns      int     `json:"conns"`
+	Seconds    float64 `json:"seconds"`
+	OK         int     `json:"ok"`
+	Errors     int     `json:"errors"`
+	FirstError string  `json:"firstError,omitempty"`
+	Throughput float64 `json:"throughput"`
+	P50ms      float64 `json:"p50ms"`
+	P99ms      float64 `json:"p99ms"`
+	MaxMs      float64 `json:"maxMs"`
+	CPU        float64 `json:"cpu"`
+	RSSMiB     float64 `json:"rssMiB"`
+	Skipped    string  `json:"skipped,omitempty"`
+}
+
+// workloads in the order of the table, with their titles.
+var workloads = []struct{ name, title string }{
+	{"ticket", "ticket by id"},
+	{"list", "operator list, 20 with citizen, office, messages"},
+	{"mine", "citizen's own list, 20"},
+	{"search", "catalogue search"},
+	{"page", "published page by path"},
+	{"submit", "submitTicket"},
+}
+
+var targets = []string{"graphql", "floor", "peer"}
+
+type options struct {
+	duration, warmup time.Duration
+	conns            int
+	rate             float64
+	workloads        []string
+	out              string
+	fanout           bool
+}
+
+func main() {
+	log.SetFlags(0)
+	log.SetPrefix("bench: ")
+	var o options
+	var names string
+	flag.DurationVar(&o.duration, "duration", 10*time.Second, "length of each measured run")
+	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "saturation before each target's first measured run")
+	flag.IntVar(&o.conns, "conns", 16, "clients at saturation")
+	flag.Float64Var(&o.rate, "rate", 0, "fixed rate of the open-loop runs (default: half the slowest target's saturation throughput)")
+	flag.StringVar(&names, "workloads", "", "comma-separated workloads (default: all)")
+	flag.StringVar(&o.out, "out", "bench/results", "directory of the results")
+	flag.BoolVar(&o.fanout, "fanout", false, "also run BenchmarkFanout and add its figures")
+	flag.Parse()
+	for _, w := range workloads {
+		if names == "" || slices.Contains(strings.Split(names, ","), w.name) {
+			o.workloads = append(o.workloads, w.name)
+		}
+	}
+	if err := run(context.Background(), o); err != nil {
+		log.Fatal(err)
+	}
+}
+
+const (
+	serverAddr = "127.0.0.1:18090"
+	floorAddr  = "127.0.0.1:18091"
+	peerAddr   = "127.0.0.1:18092"
+)
+
+func run(ctx context.Context, o options) error {
+	benchURL, err := benchDatabase(os.Getenv("DATABASE_URL"))
+	if err != nil {
+		return err
+	}
+	dataset, err := describeDataset(ctx, benchURL)
+	if err != nil {
+		return err
+	}
+	// The tickets filed by earlier runs' submitTicket go, so that every run reads the same data.
+	if _, err := psql(ctx, benchURL, `BEGIN;
+		CREATE TEMP TABLE filed AS SELECT id FROM tickets WHERE created_at > (SELECT loaded_at FROM bench.dataset);
+		DELETE FROM events WHERE ticket_id IN (SELECT id FROM filed);
+		DELETE FROM ticket_messages WHERE ticket_id IN (SELECT id FROM filed);
+		DELETE FROM tickets WHERE id IN (SELECT id FROM filed);
+		UPDATE protocol_counters c SET last_seq = (SELECT coalesce(max(protocol_seq), 0) FROM tickets t WHERE t.tenant_id = c.tenant_id AND t.protocol_year = c.year);
+		COMMIT`); err != nil {
+		return fmt.Errorf("remove earlier runs' tickets: %w", err)
+	}
+	bin, err := os.MkdirTemp("", "sportello-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(bin)
+	for _, pkg := range []string{"./server", "./bench/floor", "./bench/load"} {
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(bin, filepath.Base(pkg)), pkg)
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("build %s: %w", pkg, err)
+		}
+	}
+	if err := preparePeer(ctx, benchURL); err != nil {
+		return err
+	}
+	env := append(os.Environ(), "DATABASE_URL="+benchURL)
+	procs := map[string]*exec.Cmd{}
+	defer func() {
+		for _, p := range procs {
+			p.Process.Signal(syscall.SIGTERM)
+			p.Wait()
+		}
+	}()
+	start := func(name, health string, args ...string) error {
+		cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+		cmd.Env = append(env, "LISTEN_ADDR="+serverAddr)
+		logFile, err := os.Create(filepath.Join(bin, name+".log"))
+		if err != nil {
+			return err
+		}
+		cmd.Stdout, cmd.Stderr = logFile, logFile
+		if err := cmd.Start(); err != nil {
+			return fmt.Errorf("start %s: %w", name, err)
+		}
+		procs[name] = cmd
+		if err := waitHealthy(health, 60*time.Second); err != nil {
+			out, _ := os.ReadFile(logFile.Name())
+			return fmt.Errorf("%s did not start: %w\n%s", name, err, out)
+		}
+		return nil
+	}
+	if err := start("graphql", "http://"+serverAddr+"/healthz", filepath.Join(bin, "server"), "serve"); err != nil {
+		return err
+	}
+	if err := start("floor", "http://"+floorAddr+"/healthz", filepath.Join(bin, "floor"), "-listen", floorAddr); err != nil {
+		return err
+	}
+	host, port, _ := strings.Cut(peerAddr, ":")
+	if err := start("peer", "http://"+peerAddr+"/graphql", "node", "bench/peer/node_modules/postgraphile/cli.js",
+		"-c", benchURL, "--host", host, "--port", port, "--disable-query-log", "--schema", "public,bench_peer"); err != nil {
+		return err
+	}
+	urls := map[string]string{"graphql": "http://" + serverAddr, "floor": "http://" + floorAddr, "peer": "http://" + peerAddr}
+
+	load := func(target, workload string, rate float64, d time.Duration) (Result, error) {
+		cmd := exec.CommandContext(ctx, filepath.Join(bin, "load"), "-target", target, "-url", urls[target],
+			"-workload", workload, "-rate", fmt.Sprint(rate), "-conns", fmt.Sprint(o.conns), "-duration", d.String(),
+			"-pid", fmt.Sprint(procs[target].Process.Pid))
+		cmd.Env = env
+		cmd.Stderr = os.Stderr
+		out, err := cmd.Output()
+		if err != nil {
+			return Result{}, fmt.Errorf("load %s %s: %w", target, workload, err)
+		}
+		var r Result
+		if err := json.Unmarshal(out, &r); err != nil {
+			return Result{}, fmt.Errorf("load %s %s: %w: %s", target, workload, err, out)
+		}
+		return r, nil
+	}
+	var sat, fixed []Result
+	for _, w := range o.workloads {
+		var ws []Result
+		for _, t := range targets {
+			if o.warmup > 0 {
+				if _, err := load(t, w, 0, o.warmup); err != nil {
+					return err
+				}
+			}
+			r, err := load(t, w, 0, o.duration)
+			if err != nil {
+				return err
+			}
+			log.Printf("%-7s %-7s saturation %s", w, t, r.summary())
+			ws = append(ws, r)
+		}
+		sat = append(sat, ws...)
+		rate := o.rate
+		if rate == 0 {
+			lowest := math.Inf(1)
+			for _, r := range ws {
+				if r.Skipped == "" && r.Throughput > 0 {
+					lowest = min(lowest, r.Throughput)
+				}
+			}
+			if math.IsInf(lowest, 1) {
+				continue
+			}
+			rate = math.Max(1, math.Floor(lowest/2))
+		}
+		for _, t := range targets {
+			r, err := load(t, w, rate, o.duration)
+			if err != nil {
+				return err
+			}
+			log.Printf("%-7s %-7s %4.0f/s      %s", w, t, rate, r.summary())
+			fixed = append(fixed, r)
+		}
+	}
+	var fanout string
+	if o.fanout {
+		if fanout, err = runFanout(ctx); err != nil {
+			return err
+		}
+	}
+	return write(o, dataset, sat, fixed, fanout)
+}
+
+func (r Result) summary() string {
+	if r.Skipped != "" {
+		return "skipped: " + r.Skipped
+	}
+	s := fmt.Sprintf("%7.0f/s p50 %6.2f ms p99 %7.2f ms cpu %4.2f rss %4.0f MiB", r.Throughput, r.P50ms, r.P99ms, r.CPU, r.RSSMiB)
+	if r.Errors > 0 {
+		s += fmt.Sprintf(" errors %d (%s)", r.Errors, r.FirstError)
+	}
+	return s
+}
+
+// benchDatabase returns the URL of the benchmark's database next to base.
+func benchDatabase(base string) (string, error) {
+	if base == "" {
+		return "", errors.New("DATABASE_URL is not set (. .data/env)")
+	}
+	u, err := url.Parse(base)
+	if err != nil || u.Scheme == "" {
+		return "", fmt.Errorf("DATABASE_URL is not a URL: %q", base)
+	}
+	u.Path = "/sportello_bench"
+	return u.String(), nil
+}
+
+func describeDataset(ctx context.Context, benchURL string) (string, error) {
+	out, err := psql(ctx, benchURL, `SELECT description FROM bench.dataset`)
+	if err != nil || out == "" {
+		return "", fmt.Errorf("no benchmark data set (run go run ./bench/datagen first): %v", err)
+	}
+	return out, nil
+}
+
+// preparePeer installs PostGraphile (pinned by bench/peer/package-lock.json) if it is missing,
+// and gives it the catalogue search, which it cannot express over the tables alone, as a
+// function running the same SQL as Sportello's search for the public.
+func preparePeer(ctx context.Context, benchURL string) error {
+	if _, err := os.Stat("bench/peer/node_modules/postgraphile/cli.js"); err != nil {
+		cmd := exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund")
+		cmd.Dir = "bench/peer"
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("install PostGraphile: %w", err)
+		}
+	}
+	_, err := psql(ctx, benchURL, `CREATE SCHEMA IF NOT EXISTS bench_peer;
+CREATE OR REPLACE FUNCTION bench_peer.search_catalogue(q text, n int)
+RETURNS TABLE (type text, ref_id uuid, title text, rank real, snippet text) LANGUAGE sql STABLE AS $$
+	WITH query AS (SELECT websearch_to_tsquery('it_unaccent', q) AS q),
+	hits AS (
+		SELECT d.type, d.ref_id, d.title, d.summary, d.body, ts_rank(d.document, query.q) AS rank
+		FROM search_documents d, query
+		WHERE d.tenant_id = '00000000-0000-0000-0000-000000000001' AND d.document @@ query.q
+		  AND d.status = 'PUBLISHED' AND (d.visible_from IS NULL OR d.visible_from <= current_date)
+		ORDER BY rank DESC, d.title, d.ref_id
+		LIMIT n)
+	SELECT h.type, h.ref_id, h.title, h.rank,
+		ts_headline('it_unaccent', concat_ws(' ', h.summary, h.body), query.q,
+			'StartSel=<mark>,StopSel=</mark>,MaxWords=30,MinWords=12,MaxFragments=2,FragmentDelimiter=" … "')
+	FROM hits h, query
+	ORDER BY h.rank DESC, h.title, h.ref_id
+$$`)
+	return err
+}
+
+func psql(ctx context.Context, dbURL, sql string) (string, error) {
+	cmd := exec.CommandContext(ctx, "psql", dbURL, "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-c", sql)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("psql: %w: %s", err, stderr.Bytes())
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+func waitHealthy(u string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		resp, err := http.Get(u)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode < 500 {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: %v", u, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// runFanout runs the live feed's BenchmarkFanout and returns its result lines.
+func runFanout(ctx context.Context) (string, error) {
+	cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", "Fanout", "-benchtime", "1x", "-timeout", "20m", "./bench/")
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("fanout: %w: %s", err, out)
+	}
+	var lines []string
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "BenchmarkFanout") {
+			lines = append(lines, strings.Join(strings.Fields(sc.Text()), " "))
+		}
+	}
+	return strings.Join(lines, "\n"), nil
+}
+
+// machine describes the machine the benchmark ran on.
+func machine(ctx context.Context) string {
+	cpu := "unknown CPU"
+	if raw, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for line := range strings.SplitSeq(string(raw), "\n") {
+			if v, ok := strings.CutPrefix(line, "model name"); ok {
+				cpu = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
+				break
+			}
+		}
+	}
+	mem := ""
+	if raw, err := os.ReadFile("/proc/meminfo"); err == nil {
+		var kib int64
+		fmt.Sscanf(strings.SplitN(string(raw), "\n", 2)[0], "MemTotal: %d kB", &kib)
+		mem = fmt.Sprintf(", %.0f GiB RAM", float64(kib)/(1<<20))
+	}
+	var uts syscall.Utsname
+	kernel := ""
+	if syscall.Uname(&uts) == nil {
+		b := make([]byte, 0, len(uts.Release))
+		for _, c := range uts.Release {
+			if c == 0 {
+				break
+			}
+			b = append(b, byte(c))
+		}
+		kernel = ", Linux " + string(b)
+	}
+	pg, _ := psql(ctx, os.Getenv("DATABASE_URL"), `SHOW server_version`)
+	node, _ := exec.CommandContext(ctx, "node", "--version").Output()
+	return fmt.Sprintf("%d × %s%s%s; %s, PostgreSQL %s, Node %s; PostgreSQL, Redis, the three servers and the load generator on the same machine",
+		runtime.NumCPU(), cpu, mem, kernel, runtime.Version(), pg, strings.TrimSpace(string(node)))
+}
+
+// write writes results.md, results.svg and results.json under o.out.
+func write(o options, dataset string, sat, fixed []Result, fanout string) error {
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return err
+	}
+	find := func(rs []Result, t, w string) *Result {
+		for i := range rs {
+			if rs[i].Target == t && rs[i].Workload == w {
+				return &rs[i]
+			}
+		}
+		return nil
+	}
+	var md strings.Builder
+	fmt.Fprintf(&md, "# Benchmark results\n\n%s. Machine: %s.\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"), machine(context.Background()))
+	fmt.Fprintf(&md, "Data set: %s. Command: `make bench` (`go run ./bench/run -duration %s -conns %d`).\n\n", dataset, o.duration, o.conns)
+	md.WriteString("Saturation: requests a second with " + fmt.Sprint(o.conns) + " clients, and the server process's CPU (cores) and peak RSS. " +
+		"Fixed rate: an open loop at half the slowest target's saturation throughput, latency from the scheduled send. " +
+		"Ratios are Sportello's throughput over the floor's and the peer's.\n\n")
+	md.WriteString("| workload | target | req/s (saturation) | p50 ms | p99 ms | fixed rate | p50 ms | p99 ms | CPU | RSS MiB | vs floor | vs peer |\n")
+	md.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, w := range workloads {
+		if !slices.Contains(o.workloads, w.name) {
+			continue
+		}
+		for _, t := range targets {
+			s, f := find(sat, t, w.name), find(fixed, t, w.name)
+			if s == nil {
+				continue
+			}
+			if s.Skipped != "" {
+				fmt.Fprintf(&md, "| %s | %s | — (%s) | | | | | | | | | |\n", w.title, t, s.Skipped)
+				continue
+			}
+			row := fmt.Sprintf("| %s | %s | %.0f | %.2f | %.2f |", w.title, t, s.Throughput, s.P50ms, s.P99ms)
+			if f != nil && f.Skipped == "" {
+				row += fmt.Sprintf(" %.0f/s | %.2f | %.2f |", f.Rate, f.P50ms, f.P99ms)
+			} else {
+				row += " | | |"
+			}
+			row += fmt.Sprintf(" %.2f | %.0f |", s.CPU, s.RSSMiB)
+			if t == "graphql" {
+				row += ratio(s, find(sat, "floor", w.name)) + ratio(s, find(sat, "peer", w.name))
+			} else {
+				row += " | |"
+			}
+			if s.Errors > 0 {
+				row += fmt.Sprintf(" %d errors: %s", s.Errors, s.FirstError)
+			}
+			md.WriteString(row + "\n")
+		}
+	}
+	if fanout != "" {
+		md.WriteString("\nFanout (BenchmarkFanout, `go test -run '^$' -bench Fanout -benchtime=1x ./bench/`):\n\n```\n" + fanout + "\n```\n")
+	}
+	md.WriteString("\n![throughput](results.svg)\n")
+	if err := os.WriteFile(filepath.Join(o.out, "results.md"), []byte(md.String()), 0o644); err != nil {
+		return err
+	}
+	raw, _ := json.MarshalIndent(map[string]any{"dataset": dataset, "saturation": sat, "fixedRate": fixed}, "", "  ")
+	if err := os.WriteFile(filepath.Join(o.out, "results.json"), append(raw, '\n'), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(o.out, "results.svg"), chart(o, sat), 0o644)
+}
+
+func ratio(s, ref *Result) string {
+	if ref == nil || ref.Skipped != "" || ref.Throughput == 0 {
+		return " |"
+	}
+	return fmt.Sprintf(" %.2f× |", s.Throughput/ref.Throughput)
+}
+
+// chart draws the saturation throughput of each workload as grouped horizontal bars.
+func chart(o options, sat []Result) []byte {
+	colors := map[string]string{"graphql": "#1f77b4", "floor": "#7f7f7f", "peer": "#ff7f0e"}
+	top := 0.0
+	for _, r := range sat {
+		top = math.Max(top, r.Throughput)
+	}
+	const left, width, bar, gap = 300, 460, 14, 14
+	var b bytes.Buffer
+	rows := 0
+	for _, w := range workloads {
+		if slices.Contains(o.workloads, w.name) {
+			rows++
+		}
+	}
+	height := 40 + rows*(3*bar+gap) + 30
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">`+"\n", left+width+80, height)
+	fmt.Fprintf(&b, `<text x="10" y="20" font-size="14">Throughput at saturation (requests a second)</text>`+"\n")
+	y := 40
+	for _, w := range workloads {
+		if !slices.Contains(o.workloads, w.name) {
+			continue
+		}
+		fmt.Fprintf(&b, `<text x="10" y="%d">%s</text>`+"\n", y+bar*3/2+4, escape(w.title))
+		for i, t := range targets {
+			var v float64
+			for _, r := range sat {
+				if r.Target == t && r.Workload == w.name {
+					v = r.Throughput
+				}
+			}
+			wpx := 0.0
+			if top > 0 {
+				wpx = v / top * width
+			}
+			fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"/>`, left, y+i*bar, wpx, bar-2, colors[t])
+			fmt.Fprintf(&b, `<text x="%.1f" y="%d">%.0f</text>`+"\n", float64(left)+wpx+4, y+i*bar+bar-4, v)
+		}
+		y += 3*bar + gap
+	}
+	for i, t := range targets {
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="12" height="12" fill="%s"/><text x="%d" y="%d">%s</text>`+"\n",
+			left+i*120, y+4, colors[t], left+i*120+16, y+14, map[string]string{"graphql": "Sportello", "floor": "floor", "peer": "PostGraphile"}[t])
+	}
+	b.WriteString("</svg>\n")
+	return b.Bytes()
+}
+
+func escape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "'", "&#39;").Replace(s)
+}
