@@ -53,7 +53,9 @@ type AuditPage struct {
 type PersonalDataExport struct {
 	GeneratedAt time.Time
 	// JSON is the document: the profile, tickets with their public messages, appointments,
-	// notifications and the accesses to the citizen's data recorded in the audit log.
+	// notifications, feedback, survey responses, attachments, followed tickets, saved searches
+	// and opportunities, notification preferences, and the accesses to the citizen's data
+	// recorded in the audit log.
 	JSON []byte
 }
 

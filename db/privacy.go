@@ -44,6 +44,33 @@ const exportQuery = `SELECT json_build_object(
 	'notifications', coalesce((SELECT json_agg(json_build_object('kind', n.kind, 'title', n.title, 'body', n.body,
 		'link', n.link, 'createdAt', n.created_at, 'readAt', n.read_at) ORDER BY n.created_at, n.id)
 		FROM notifications n WHERE n.tenant_id = $1 AND n.citizen_id = $2), '[]'),
+	'feedback', coalesce((SELECT json_agg(json_build_object('ticketId', f.ticket_id, 'level', f.level,
+		'rating', f.rating, 'comment', f.comment, 'createdAt', f.created_at) ORDER BY f.created_at)
+		FROM ticket_feedback f JOIN tickets t ON t.id = f.ticket_id
+		WHERE f.tenant_id = $1 AND t.citizen_id = $2), '[]'),
+	'surveyResponses', coalesce((SELECT json_agg(json_build_object('surveyId', r.survey_id, 'channel', r.channel,
+		'answers', r.answers, 'createdAt', r.created_at) ORDER BY r.created_at, r.id)
+		FROM survey_responses r WHERE r.tenant_id = $1 AND r.citizen_id = $2), '[]'),
+	'attachments', coalesce((SELECT json_agg(json_build_object('ticketId', a.ticket_id, 'filename', a.filename,
+		'contentType', a.content_type, 'size', a.size, 'sha256', a.sha256, 'createdAt', a.created_at)
+		ORDER BY a.created_at, a.position)
+		FROM attachments a JOIN tickets t ON t.id = a.ticket_id
+		LEFT JOIN ticket_messages m ON m.id = a.message_id
+		WHERE a.tenant_id = $1 AND t.citizen_id = $2 AND NOT coalesce(m.internal, false)), '[]'),
+	'followedTickets', coalesce((SELECT json_agg(json_build_object('ticketId', fo.ticket_id, 'since', fo.created_at)
+		ORDER BY fo.created_at)
+		FROM ticket_followers fo WHERE fo.tenant_id = $1 AND fo.citizen_id = $2), '[]'),
+	'savedSearches', coalesce((SELECT json_agg(json_build_object('name', ss.name, 'text', ss.text,
+		'categories', ss.categories, 'country', ss.country, 'remote', ss.remote, 'age', ss.age,
+		'language', ss.language, 'latitude', ss.latitude, 'longitude', ss.longitude,
+		'radiusMeters', ss.radius_meters, 'alerts', ss.alerts, 'createdAt', ss.created_at) ORDER BY ss.created_at)
+		FROM saved_searches ss WHERE ss.tenant_id = $1 AND ss.citizen_id = $2), '[]'),
+	'savedOpportunities', coalesce((SELECT json_agg(json_build_object('opportunityId', so.opportunity_id,
+		'savedAt', so.created_at) ORDER BY so.created_at)
+		FROM saved_opportunities so WHERE so.tenant_id = $1 AND so.citizen_id = $2), '[]'),
+	'notificationPreferences', (SELECT json_build_object('app', np.app, 'emailNotices', np.email_notices,
+		'updatedAt', np.updated_at)
+		FROM notification_preferences np WHERE np.tenant_id = $1 AND np.citizen_id = $2),
 	'accesses', coalesce((SELECT json_agg(json_build_object('at', l.at, 'by', l.actor_name, 'action', l.action,
 		'what', l.what) ORDER BY l.id)
 		FROM audit_log l WHERE l.tenant_id = $1 AND l.citizen_id = $2), '[]'))`
@@ -116,10 +143,25 @@ func (s *PrivacyService) RequestErasure(ctx context.Context) (*sportello.Erasure
 			WHERE tenant_id = $1 AND citizen_id = $2`, c.tenantID, cit.ID); err != nil {
 			return fmt.Errorf("erase ticket contacts: %w", err)
 		}
-		// Notifications are messages to the account, which is gone.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM notifications WHERE tenant_id = $1 AND citizen_id = $2`,
+		// Notifications are messages to the account, which is gone, and so are their live
+		// announcements, what the citizen saved or follows, and how they wished to be told.
+		for _, del := range []struct{ what, query string }{
+			{"notifications", `DELETE FROM notifications WHERE tenant_id = $1 AND citizen_id = $2`},
+			{"topic events", `DELETE FROM events WHERE tenant_id = $1 AND citizen_id = $2 AND topic IS NOT NULL`},
+			{"saved searches", `DELETE FROM saved_searches WHERE tenant_id = $1 AND citizen_id = $2`},
+			{"saved opportunities", `DELETE FROM saved_opportunities WHERE tenant_id = $1 AND citizen_id = $2`},
+			{"followed tickets", `DELETE FROM ticket_followers WHERE tenant_id = $1 AND citizen_id = $2`},
+			{"notification preferences", `DELETE FROM notification_preferences WHERE tenant_id = $1 AND citizen_id = $2`},
+		} {
+			if _, err := tx.ExecContext(ctx, del.query, c.tenantID, cit.ID); err != nil {
+				return fmt.Errorf("erase %s: %w", del.what, err)
+			}
+		}
+		// Survey answers stay in the results, which must not change, but no longer say whose
+		// they are.
+		if _, err := tx.ExecContext(ctx, `UPDATE survey_responses SET citizen_id = NULL WHERE tenant_id = $1 AND citizen_id = $2`,
 			c.tenantID, cit.ID); err != nil {
-			return fmt.Errorf("erase notifications: %w", err)
+			return fmt.Errorf("unlink survey responses: %w", err)
 		}
 		// Bookings to come are cancelled, freeing their slots; the times of past ones stay for
 		// the offices' statistics, without the citizen's words unless they are a record.

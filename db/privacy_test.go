@@ -327,10 +327,10 @@ func TestRetentionPseudonymisesClosedTicketsPastTheirPeriod(t *testing.T) {
 	}
 }
 
-func countRows(t *testing.T, d *db.DB, query string) int {
+func countRows(t *testing.T, d *db.DB, query string, args ...any) int {
 	t.Helper()
 	var n int
-	if err := d.Get(&n, query); err != nil {
+	if err := d.Get(&n, query, args...); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -362,5 +362,57 @@ func TestErasureDeletesNotificationsAndExportHoldsThem(t *testing.T) {
 	}
 	if left := countRows(t, d, `SELECT count(*) FROM notifications`); left != 0 {
 		t.Errorf("%d notifications left", left)
+	}
+}
+
+func TestErasureRemovesWhatTheCitizenSavedFollowsAndPrefers(t *testing.T) {
+	d := dbtest.New(t)
+	ctx := citizenCtx("c4")
+	tickets, privacy := db.NewTicketService(d), db.NewPrivacyService(d)
+	report := submit(t, tickets, citizenCtx("neighbour"), sportello.KindReport)
+	if _, err := db.NewTriageService(d).FollowTicket(ctx, report.Ticket.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.NewYouthService(d).SaveSearch(ctx, sportello.SavedSearchInput{Name: "Tirocini",
+		Criteria: sportello.OpportunityCriteria{Text: "tirocinio"}, Alerts: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.NewNotificationPreferenceService(d).SetNotificationPreferences(ctx, sportello.NotificationPreferences{
+		EmailNotices: []sportello.TicketNotice{sportello.NoticeAnswered}, App: true}); err != nil {
+		t.Fatal(err)
+	}
+	me, _ := db.NewCitizenService(d).Me(ctx)
+	if err := db.InsertNotification(context.Background(), d, sportello.DefaultTenantID,
+		&sportello.Notification{CitizenID: me.ID, Kind: "OPPORTUNITY_ALERT", Title: "Tirocinio"}); err != nil {
+		t.Fatal(err)
+	}
+
+	export, err := privacy.ExportMyData(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		FollowedTickets         []struct{ TicketID string }
+		SavedSearches           []struct{ Name string }
+		NotificationPreferences *struct{ EmailNotices []string }
+	}
+	if err := json.Unmarshal(export.JSON, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.FollowedTickets) != 1 || doc.FollowedTickets[0].TicketID != report.Ticket.ID ||
+		len(doc.SavedSearches) != 1 || doc.NotificationPreferences == nil {
+		t.Fatalf("the export misses what the citizen saved, follows or prefers: %s", export.JSON)
+	}
+
+	if _, err := privacy.RequestErasure(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range []string{"ticket_followers", "saved_searches", "notification_preferences", "notifications"} {
+		if n := countRows(t, d, `SELECT count(*) FROM `+table+` WHERE citizen_id = $1`, me.ID); n != 0 {
+			t.Errorf("%d rows of %s left after erasure", n, table)
+		}
+	}
+	if n := countRows(t, d, `SELECT count(*) FROM events WHERE citizen_id = $1`, me.ID); n != 0 {
+		t.Errorf("%d topic events for the erased citizen left", n)
 	}
 }
