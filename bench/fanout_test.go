@@ -53,6 +53,9 @@ const (
 	fanoutCitizens  = 4
 	// fanoutSecret signs the development tokens of the server process the benchmark starts.
 	fanoutSecret = "bench-fanout-development-secret-of-at-least-32-bytes"
+	// fanoutRateLimit is the request budget per minute, per address and per user, of the
+	// server process: far above what the benchmark sends.
+	fanoutRateLimit = "100000000"
 
 	fanoutSubscription = `subscription { ticketEvents { cursor type ticket { id protocolNumber } } }`
 	fanoutMutation     = `mutation Submit($input: SubmitTicketInput!) { submitTicket(input: $input) { protocolNumber } }`
@@ -266,7 +269,10 @@ func startServerProcess(b *testing.B, bin, databaseURL, redisURL string) *server
 	addr := freeAddr(b)
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+databaseURL, "REDIS_URL="+redisURL, "LISTEN_ADDR="+addr,
-		"AUTH_DEV_SECRET="+fanoutSecret, "APP_ENV=development")
+		"AUTH_DEV_SECRET="+fanoutSecret, "APP_ENV=development",
+		// The benchmark's few users and its one address would spend the abuse budgets (every
+		// WebSocket upgrade counts as an anonymous request of the address) in seconds.
+		"RATE_IP_PER_MINUTE="+fanoutRateLimit, "RATE_USER_PER_MINUTE="+fanoutRateLimit)
 	p := &serverProcess{url: "http://" + addr, cmd: cmd, out: &tailBuffer{max: 64 << 10}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

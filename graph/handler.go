@@ -90,6 +90,12 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	if opts.Observer != nil {
 		srv.AroundOperations(observeOperations(opts.Observer))
 	}
+	// Subscribers with the same operation, variables and audience share the execution of each
+	// event (see share.go). Registered before the loaders, so that a subscriber sending the
+	// group's response makes none.
+	shares := newShares()
+	srv.AroundOperations(shares.aroundOperations)
+	srv.AroundResponses(shares.aroundResponses)
 	// Loaders live for one response: a query, a mutation, or one event of a subscription, so
 	// that a long-lived subscription never serves stale or ever-growing caches. They are created
 	// when a field first needs one: a subscription waits for its next event inside this

@@ -75,7 +75,7 @@ func (r *subscriptionResolver) TicketEvents(ctx context.Context, filter *model.T
 	if err != nil {
 		return nil, err
 	}
-	return st.C, nil
+	return shareStream(ctx, st.C), nil
 }
 
 func (r *subscriptionResolver) MyTicketEvents(ctx context.Context, after *string) (<-chan *sportello.Event, error) {
@@ -83,7 +83,7 @@ func (r *subscriptionResolver) MyTicketEvents(ctx context.Context, after *string
 	if err != nil {
 		return nil, err
 	}
-	return st.C, nil
+	return shareStream(ctx, st.C), nil
 }
 
 func (r *subscriptionResolver) DashboardChanged(ctx context.Context) (<-chan *sportello.Dashboard, error) {
@@ -91,7 +91,7 @@ func (r *subscriptionResolver) DashboardChanged(ctx context.Context) (<-chan *sp
 	if err != nil {
 		return nil, err
 	}
-	return st.C, nil
+	return shareStream(ctx, st.C), nil
 }
 
 func (r *Resolver) Dashboard() generated.DashboardResolver { return &dashboardResolver{r} }

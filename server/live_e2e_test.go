@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -292,5 +293,95 @@ func TestAnExpiredTokenEndsTheSubscription(t *testing.T) {
 	code, reason := ws.closeStatus(10 * time.Second)
 	if code != 4401 {
 		t.Fatalf("close %d %q, want 4401", code, reason)
+	}
+}
+
+// Subscribers with the same operation share the execution of each event only within one
+// audience: two citizens, each on two connections with the same query, one following the
+// other's ticket, receive the same events of that ticket as each sees them (a follower does not
+// learn the author's name), never the other's own tickets, and never internal notes.
+func TestCitizensWithTheSameSubscriptionNeverShareTheirView(t *testing.T) {
+	s := startServer(t)
+	alice := s.token(sportello.RoleCitizen, "alice")
+	bob := s.token(sportello.RoleCitizen, "bob")
+	operator := s.token(sportello.RoleOperator, "op")
+	const query = `subscription { myTicketEvents { type internal actor { kind name } ticket { id } } }`
+	var alices, bobs []*wsClient
+	for range 2 {
+		a, b := dialWS(t, s.URL, alice), dialWS(t, s.URL, bob)
+		a.subscribe("mine", query, nil)
+		b.subscribe("mine", query, nil)
+		alices, bobs = append(alices, a), append(bobs, b)
+	}
+	time.Sleep(200 * time.Millisecond)
+
+	bobs0 := s.submit(bob, ticketInput("REPORT", "Buca in via Roma")).SubmitTicket.Ticket.ID
+	s.ok(alice, `mutation($id: ID!) { followTicket(id: $id) { id } }`, map[string]any{"id": bobs0}, nil)
+	s.ok(bob, `mutation($id: ID!) { postTicketMessage(ticketId: $id, body: "Aggiungo un dettaglio") { id } }`, map[string]any{"id": bobs0}, nil)
+	s.ok(operator, `mutation($id: ID!) { postTicketMessage(ticketId: $id, body: "nota interna", internal: true) { id } }`, map[string]any{"id": bobs0}, nil)
+	s.ok(operator, `mutation($id: ID!) { postTicketMessage(ticketId: $id, body: "Interveniamo") { id } }`, map[string]any{"id": bobs0}, nil)
+	alices0 := s.submit(alice, ticketInput("REPORT", "Lampione spento")).SubmitTicket.Ticket.ID
+
+	bobName, aliceName := "Nomebob Cognome", "Nomealice Cognome"
+	check := func(who string, clients []*wsClient, own, followed, ownName string) {
+		t.Helper()
+		first := drainEvents(t, clients[0])
+		if second := drainEvents(t, clients[1]); !slices.Equal(first, second) {
+			t.Errorf("%s's two connections received different events:\n%v\n%v", who, first, second)
+		}
+		var ownMessage, followedMessage, reply bool
+		for _, raw := range first {
+			var e struct {
+				Type     string
+				Internal bool
+				Actor    struct {
+					Kind string
+					Name *string
+				}
+				Ticket struct{ ID string }
+			}
+			if err := json.Unmarshal([]byte(raw), &e); err != nil {
+				t.Fatalf("%s: event %s: %v", who, raw, err)
+			}
+			switch {
+			case e.Internal:
+				t.Errorf("%s received an internal note: %s", who, raw)
+			case e.Ticket.ID != own && e.Ticket.ID != followed:
+				t.Errorf("%s received an event of someone else's ticket: %s", who, raw)
+			case e.Actor.Kind == "CITIZEN" && e.Ticket.ID == followed && e.Actor.Name != nil:
+				t.Errorf("%s, a follower, learned the author's name: %s", who, raw)
+			case e.Actor.Kind == "CITIZEN" && e.Ticket.ID == own && (e.Actor.Name == nil || *e.Actor.Name != ownName):
+				t.Errorf("%s does not see their own name: %s", who, raw)
+			}
+			ownMessage = ownMessage || e.Type == "MESSAGE_POSTED" && e.Actor.Kind == "CITIZEN" && e.Ticket.ID == own
+			followedMessage = followedMessage || e.Type == "MESSAGE_POSTED" && e.Actor.Kind == "CITIZEN" && e.Ticket.ID == followed
+			reply = reply || e.Type == "MESSAGE_POSTED" && e.Actor.Kind == "STAFF"
+		}
+		if followed == "" && !ownMessage || followed != "" && !followedMessage || !reply {
+			t.Errorf("%s missed the messages: %v", who, first)
+		}
+	}
+	check("bob", bobs, bobs0, "", bobName)
+	check("alice", alices, alices0, bobs0, aliceName)
+}
+
+// drainEvents returns the events of the "mine" subscription, as JSON, until none comes for a
+// while.
+func drainEvents(t *testing.T, c *wsClient) []string {
+	t.Helper()
+	var events []string
+	for {
+		m, err := c.tryRead(1500 * time.Millisecond)
+		if err != nil {
+			return events
+		}
+		var p struct {
+			Data   struct{ MyTicketEvents json.RawMessage }
+			Errors []gqlError
+		}
+		if m.Type != "next" || json.Unmarshal(m.Payload, &p) != nil || len(p.Errors) > 0 {
+			t.Fatalf("unexpected message %s %s", m.Type, m.Payload)
+		}
+		events = append(events, string(p.Data.MyTicketEvents))
 	}
 }

@@ -76,6 +76,12 @@ type operation struct {
 	// stopped is set when the client completed the operation, or the connection ends: nothing
 	// more may be sent for it.
 	stopped atomic.Bool
+	// next is the beginning of its result messages, up to the payload (see nextPrefix).
+	next []byte
+	// encodedResp is the response about to be sent and encoded its encoding, when the resolvers
+	// have it already (see UseEncoded); only the operation's delivering goroutine uses them.
+	encodedResp *graphql.Response
+	encoded     []byte
 }
 
 func newConn(t *Transport, ws *websocket.Conn, r *http.Request, exec graphql.GraphExecutor) *conn {
@@ -584,13 +590,48 @@ func (c *conn) write(op *operation, m outbound) error {
 	return c.writeLocked(m)
 }
 
-// writeLocked sends a message within the write timeout; writeMu must be held. A write that
-// fails or times out has lost the socket (the library closes it), so the connection ends.
+// writeResult sends a result of op, whose payload is the encoded response, unless the
+// connection is closing or the client completed op. The message is the operation's prefix, the
+// payload and the closing brace, which is what encoding an outbound would give, without encoding
+// the payload again: the payload may be shared by every subscriber of an event.
+func (c *conn) writeResult(op *operation, payload []byte) error {
+	bp := messageBuffers.Get().(*[]byte)
+	b := append((*bp)[:0], op.next...)
+	b = append(b, payload...)
+	b = append(b, '}')
+	defer func() {
+		// A buffer grown by a large result is left to the collector rather than kept.
+		if cap(b) <= maxPooledMessage {
+			*bp = b
+			messageBuffers.Put(bp)
+		}
+	}()
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	if c.ctx.Err() != nil || op.stopped.Load() {
+		return errNotSent
+	}
+	return c.send(b)
+}
+
+// messageBuffers hold result messages while they are written, so that a burst of events does
+// not allocate a message per subscriber; maxPooledMessage bounds what they keep.
+var messageBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+const maxPooledMessage = 64 << 10
+
+// writeLocked sends a message within the write timeout; writeMu must be held.
 func (c *conn) writeLocked(m outbound) error {
 	b, err := json.Marshal(m)
 	if err != nil {
 		return err
 	}
+	return c.send(b)
+}
+
+// send writes an encoded message within the write timeout; writeMu must be held. A write that
+// fails or times out has lost the socket (the library closes it), so the connection ends.
+func (c *conn) send(b []byte) error {
 	ctx, cancel := context.WithTimeout(context.Background(), c.t.writeTimeout())
 	defer cancel()
 	if err := c.ws.Write(ctx, websocket.MessageText, b); err != nil {

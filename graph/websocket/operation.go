@@ -30,7 +30,7 @@ func (c *conn) startOperation(id string, params *graphql.RawParams) {
 		c.writeOperationError(nil, id, gqlerror.List{err})
 		return
 	}
-	op := &operation{id: id}
+	op := &operation{id: id, next: nextPrefix(c.legacy, id)}
 	op.ctx, op.cancel = context.WithCancel(c.ctx)
 	c.ops[id] = op
 	c.wg.Add(1)
@@ -111,6 +111,7 @@ func (c *conn) prepare(op *operation, params *graphql.RawParams) (d *delivery) {
 		op.cancel()
 	}
 	ctx = context.WithValue(ctx, connKey{}, c)
+	ctx = context.WithValue(ctx, operationKey{}, op)
 	ctx = graphql.StartOperationTrace(ctx)
 
 	var opCtx *graphql.OperationContext
@@ -156,20 +157,19 @@ func (c *conn) deliver(d *delivery) {
 			c.writeOperationError(op, op.id, gqlerror.List{c.presentPanic(d.ctx, d.opCtx, p)})
 		}
 	}()
-	next := msgNext
-	if c.legacy {
-		next = msgData
-	}
 	for {
 		resp := d.responses(d.ctx)
 		if resp == nil {
 			break
 		}
-		payload, err := json.Marshal(resp)
-		if err != nil {
-			panic(fmt.Errorf("marshal response: %w", err))
+		payload := op.takeEncoded(resp)
+		if payload == nil {
+			var err error
+			if payload, err = json.Marshal(resp); err != nil {
+				panic(fmt.Errorf("marshal response: %w", err))
+			}
 		}
-		if c.write(op, outbound{Type: next, ID: op.id, Payload: payload}) != nil {
+		if c.writeResult(op, payload) != nil {
 			// The client completed the operation, or the connection is closing.
 			c.detach(op)
 			return
@@ -226,4 +226,45 @@ func (c *conn) presentPanic(ctx context.Context, opCtx *graphql.OperationContext
 		return &gqlerror.Error{Message: "internal system error"}
 	}
 	return &gqlerror.Error{Message: err.Error()}
+}
+
+// operationKey finds the operation in its context, for UseEncoded.
+type operationKey struct{}
+
+// UseEncoded tells the transport that resp, the response the operation of ctx is about to
+// produce, is already encoded as payload (the json.Marshal of resp), so that it is sent as it is.
+// Subscribers that run the same selection for the same event share one encoding this way, and
+// each only adds its own envelope. Neither resp nor payload may change afterwards. It is a no-op
+// outside a WebSocket operation; a response other than resp is encoded as usual.
+func UseEncoded(ctx context.Context, resp *graphql.Response, payload []byte) {
+	if op, ok := ctx.Value(operationKey{}).(*operation); ok {
+		op.encodedResp, op.encoded = resp, payload
+	}
+}
+
+// takeEncoded returns the encoding UseEncoded gave for resp, or nil, and forgets it, so that an
+// idle subscriber does not keep the last event's bytes.
+func (op *operation) takeEncoded(resp *graphql.Response) []byte {
+	payload := op.encoded
+	if op.encodedResp != resp {
+		payload = nil
+	}
+	op.encodedResp, op.encoded = nil, nil
+	return payload
+}
+
+// nextPrefix is the beginning of the operation's result messages, up to their payload: the
+// message type ("next", or "data" in the legacy protocol) and the id, which the client chose.
+func nextPrefix(legacy bool, id string) []byte {
+	typ := msgNext
+	if legacy {
+		typ = msgData
+	}
+	quotedID, _ := json.Marshal(id) // a string always encodes
+	b := make([]byte, 0, len(`{"type":"","id":,"payload":`)+len(typ)+len(quotedID))
+	b = append(b, `{"type":"`...)
+	b = append(b, typ...)
+	b = append(b, `","id":`...)
+	b = append(b, quotedID...)
+	return append(b, `,"payload":`...)
 }
