@@ -131,6 +131,18 @@ type Ticket struct {
 	// FollowerIDs are the citizens following the ticket, read only by the live feed, which
 	// sends them its public events as it does the author.
 	FollowerIDs []string
+	// Citizen and Office are the ticket's citizen and office when the read that returned it
+	// was asked for them (TicketRelations); nil otherwise, and when the caller may not see them.
+	Citizen *Citizen
+	Office  *Office
+}
+
+// TicketRelations names the to-one relations a read of tickets fetches with them in the same
+// statement, so that a ticket or a page shown with its citizen and office costs one round trip
+// rather than one per relation.
+type TicketRelations struct {
+	Citizen bool
+	Office  bool
 }
 
 // ProtocolNumber is the ticket's protocol number as written on documents: YYYY/NNNNNNN.
@@ -423,11 +435,15 @@ type TicketService interface {
 	RegisterTicket(ctx context.Context, in RegisterTicketInput) (*Submission, error)
 	// Ticket returns one ticket. Errors: NOT_FOUND.
 	Ticket(ctx context.Context, id string) (*Ticket, error)
+	// TicketWith returns one ticket with the relations asked for. Errors: NOT_FOUND.
+	TicketWith(ctx context.Context, id string, with TicketRelations) (*Ticket, error)
 	// TicketByReceipt returns the ticket an anonymous caller filed. Errors: NOT_FOUND.
 	TicketByReceipt(ctx context.Context, protocol, receiptCode string) (*Ticket, error)
 	// Tickets lists tickets newest first: all of the tenant's for staff, their own for
 	// citizens. Errors: BAD_USER_INPUT, UNAUTHENTICATED.
 	Tickets(ctx context.Context, filter TicketFilter, page Page) (*TicketPage, error)
+	// TicketsWith is Tickets with the relations asked for on every ticket. Errors: as Tickets.
+	TicketsWith(ctx context.Context, filter TicketFilter, page Page, with TicketRelations) (*TicketPage, error)
 	// CountTickets counts the tickets Tickets would list. Errors: as Tickets.
 	CountTickets(ctx context.Context, filter TicketFilter) (int, error)
 	// AssignTicket gives a ticket to an office and optionally a staff member. Errors:

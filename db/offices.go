@@ -80,16 +80,25 @@ func (s *OfficeService) offices(ctx context.Context, query string, args ...any) 
 		return nil, fmt.Errorf("list offices: %w", err)
 	}
 	out := make([]*sportello.Office, len(rows))
-	for i, r := range rows {
-		hours, err := parseHours(r.Hours)
+	for i := range rows {
+		o, err := rows[i].office()
 		if err != nil {
-			return nil, fmt.Errorf("office %s: %w", r.ID, err)
+			return nil, err
 		}
-		out[i] = &sportello.Office{ID: r.ID, TenantID: r.TenantID, Name: r.Name, Description: r.Description,
-			Email: r.Email, PEC: r.PEC, Phone: r.Phone, Address: r.Address, Head: r.Head, Hours: hours,
-			FrontDesk: r.FrontDesk}
+		out[i] = o
 	}
 	return out, nil
+}
+
+// office returns the office of a row of officeColumns.
+func (r *officeRow) office() (*sportello.Office, error) {
+	hours, err := parseHours(r.Hours)
+	if err != nil {
+		return nil, fmt.Errorf("office %s: %w", r.ID, err)
+	}
+	return &sportello.Office{ID: r.ID, TenantID: r.TenantID, Name: r.Name, Description: r.Description,
+		Email: r.Email, PEC: r.PEC, Phone: r.Phone, Address: r.Address, Head: r.Head, Hours: hours,
+		FrontDesk: r.FrontDesk}, nil
 }
 
 // parseHours reads the hours column of officeColumns.

@@ -374,11 +374,31 @@ func appendEvent(ctx context.Context, tx *sqlx.Tx, t *sportello.Ticket, who spor
 
 // Ticket returns one ticket the caller may see. See sportello.TicketService.
 func (s *TicketService) Ticket(ctx context.Context, id string) (*sportello.Ticket, error) {
+	return s.TicketWith(ctx, id, sportello.TicketRelations{})
+}
+
+// TicketWith returns one ticket the caller may see with its relations, in one statement. See
+// sportello.TicketService.
+func (s *TicketService) TicketWith(ctx context.Context, id string, with sportello.TicketRelations) (*sportello.Ticket, error) {
 	c, err := callerFrom(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return getTicket(ctx, s.db, c, id, false)
+	if !validID(id) {
+		return nil, sportello.NotFound("ticket")
+	}
+	var a args
+	query := `SELECT ` + ticketColumns + ` FROM tickets t WHERE t.id = ` + a.add(id) + ` AND ` + c.readScope(&a)
+	query, with = joinRelations(c, with, query, "id", &a)
+	query = audited(ctx, c, sportello.AuditRead, "tickets.get", query, "citizen_id", "id", &a)
+	var found *sportello.Ticket
+	if err := queryTickets(ctx, s.db, with, query, a, func(_ *ticketRow, t *sportello.Ticket) { found = t }); err != nil {
+		return nil, fmt.Errorf("get ticket: %w", err)
+	}
+	if found == nil {
+		return nil, sportello.NotFound("ticket")
+	}
+	return found, nil
 }
 
 // getTicket reads a ticket in the caller's scope, optionally locking it for update: a locked
@@ -433,6 +453,12 @@ func (s *TicketService) TicketByReceipt(ctx context.Context, protocol, receiptCo
 
 // Tickets lists tickets newest first. See sportello.TicketService.
 func (s *TicketService) Tickets(ctx context.Context, f sportello.TicketFilter, page sportello.Page) (*sportello.TicketPage, error) {
+	return s.TicketsWith(ctx, f, page, sportello.TicketRelations{})
+}
+
+// TicketsWith lists tickets newest first with their relations, in one statement. See
+// sportello.TicketService.
+func (s *TicketService) TicketsWith(ctx context.Context, f sportello.TicketFilter, page sportello.Page, with sportello.TicketRelations) (*sportello.TicketPage, error) {
 	c, err := listCaller(ctx)
 	if err != nil {
 		return nil, err
@@ -463,22 +489,23 @@ func (s *TicketService) Tickets(ctx context.Context, f sportello.TicketFilter, p
 	}
 	query := `SELECT ` + ticketColumns + ` FROM tickets t WHERE ` + where + ` ORDER BY t.` + strings.ReplaceAll(order, ", ", ", t.") +
 		` LIMIT ` + a.add(page.First+1)
+	query, with = joinRelations(c, with, query, strings.ReplaceAll(order, ", ", ", t."), &a)
 	query = audited(ctx, c, sportello.AuditRead, "tickets.list", query, "citizen_id", order, &a)
-	var rows []ticketRow
-	if err := s.db.SelectContext(ctx, &rows, query, a...); err != nil {
-		return nil, fmt.Errorf("list tickets: %w", err)
-	}
-	out := &sportello.TicketPage{HasNextPage: len(rows) > page.First}
-	if out.HasNextPage {
-		rows = rows[:page.First]
-	}
-	for i := range rows {
-		out.Tickets = append(out.Tickets, rows[i].ticket())
-		cursor := encodeCursor(rows[i].CreatedAt, rows[i].ID)
-		if byPriority {
-			cursor = encodePriorityCursor(rows[i].Priority, rows[i].CreatedAt, rows[i].ID)
+	out := &sportello.TicketPage{Tickets: make([]*sportello.Ticket, 0, page.First), Cursors: make([]string, 0, page.First)}
+	err = queryTickets(ctx, s.db, with, query, a, func(row *ticketRow, t *sportello.Ticket) {
+		if len(out.Tickets) == page.First {
+			out.HasNextPage = true
+			return
 		}
+		cursor := encodeCursor(row.CreatedAt, row.ID)
+		if byPriority {
+			cursor = encodePriorityCursor(row.Priority, row.CreatedAt, row.ID)
+		}
+		out.Tickets = append(out.Tickets, t)
 		out.Cursors = append(out.Cursors, cursor)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list tickets: %w", err)
 	}
 	return out, nil
 }

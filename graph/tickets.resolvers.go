@@ -108,7 +108,7 @@ func (r *mutationResolver) PostTicketMessage(ctx context.Context, ticketID strin
 }
 
 func (r *queryResolver) Ticket(ctx context.Context, id string) (*sportello.Ticket, error) {
-	return r.TicketService.Ticket(ctx, id)
+	return r.TicketService.TicketWith(ctx, id, ticketRelations(selects(ctx)))
 }
 
 func (r *queryResolver) Tickets(ctx context.Context, filter *model.TicketFilter, first *int, after *string, orderBy *sportello.TicketOrder) (*model.TicketConnection, error) {
@@ -120,9 +120,15 @@ func (r *queryResolver) Tickets(ctx context.Context, filter *model.TicketFilter,
 	if first != nil {
 		page.First = *first
 	}
-	p, err := r.TicketService.Tickets(ctx, f, page)
+	nodes := selects(ctx, "edges", "node")
+	p, err := r.TicketService.TicketsWith(ctx, f, page, ticketRelations(nodes))
 	if err != nil {
 		return nil, err
+	}
+	if nodes["messages"] {
+		if err := r.primeMessages(ctx, p.Tickets); err != nil {
+			return nil, err
+		}
 	}
 	conn := &model.TicketConnection{Filter: f, Edges: make([]*model.TicketEdge, len(p.Tickets)),
 		PageInfo: &model.PageInfo{HasNextPage: p.HasNextPage}}
@@ -144,6 +150,9 @@ func (r *ticketResolver) StatusReason(ctx context.Context, obj *sportello.Ticket
 }
 
 func (r *ticketResolver) Citizen(ctx context.Context, obj *sportello.Ticket) (*sportello.Citizen, error) {
+	if obj.Citizen != nil {
+		return obj.Citizen, nil
+	}
 	return loadOne(ctx, r.loaders(ctx).citizens, obj.CitizenID)
 }
 
@@ -152,6 +161,9 @@ func (r *ticketResolver) Contact(ctx context.Context, obj *sportello.Ticket) (*s
 }
 
 func (r *ticketResolver) Office(ctx context.Context, obj *sportello.Ticket) (*sportello.Office, error) {
+	if obj.Office != nil {
+		return obj.Office, nil
+	}
 	return loadOne(ctx, r.loaders(ctx).offices, obj.OfficeID)
 }
 

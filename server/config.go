@@ -139,19 +139,24 @@ func LoadConfig() (Config, error) {
 		name string
 		dst  *int
 		def  int
+		off  bool // 0 turns the limit off
 	}{
-		{"LIMIT_COMPLEXITY", &c.ComplexityMax, 5000},
-		{"LIMIT_DEPTH_ANONYMOUS", &c.Limits.MaxDepthAnonymous, graph.DefaultMaxDepthAnonymous},
-		{"LIMIT_DEPTH_SIGNED_IN", &c.Limits.MaxDepthSignedIn, graph.DefaultMaxDepthSignedIn},
-		{"LIMIT_ALIASES", &c.Limits.MaxAliases, graph.DefaultMaxAliases},
-		{"LIMIT_DIRECTIVES", &c.Limits.MaxDirectives, graph.DefaultMaxDirectives},
-		{"LIMIT_TOKENS", &c.Limits.MaxTokens, graph.DefaultMaxTokens},
-		{"RATE_USER_PER_MINUTE", &c.RateLimits.UserPerMinute, DefaultRateLimits.UserPerMinute},
-		{"RATE_IP_PER_MINUTE", &c.RateLimits.IPPerMinute, DefaultRateLimits.IPPerMinute},
-		{"RATE_ANONYMOUS_FILINGS_PER_HOUR", &c.RateLimits.AnonymousFilingsPerHour, DefaultRateLimits.AnonymousFilingsPerHour},
-		{"RETENTION_DAYS", &c.RetentionDays, 1825},
+		{"LIMIT_COMPLEXITY", &c.ComplexityMax, 5000, false},
+		{"LIMIT_DEPTH_ANONYMOUS", &c.Limits.MaxDepthAnonymous, graph.DefaultMaxDepthAnonymous, false},
+		{"LIMIT_DEPTH_SIGNED_IN", &c.Limits.MaxDepthSignedIn, graph.DefaultMaxDepthSignedIn, false},
+		{"LIMIT_ALIASES", &c.Limits.MaxAliases, graph.DefaultMaxAliases, false},
+		{"LIMIT_DIRECTIVES", &c.Limits.MaxDirectives, graph.DefaultMaxDirectives, false},
+		{"LIMIT_TOKENS", &c.Limits.MaxTokens, graph.DefaultMaxTokens, false},
+		{"RATE_USER_PER_MINUTE", &c.RateLimits.UserPerMinute, DefaultRateLimits.UserPerMinute, true},
+		{"RATE_IP_PER_MINUTE", &c.RateLimits.IPPerMinute, DefaultRateLimits.IPPerMinute, true},
+		{"RATE_ANONYMOUS_FILINGS_PER_HOUR", &c.RateLimits.AnonymousFilingsPerHour, DefaultRateLimits.AnonymousFilingsPerHour, true},
+		{"RETENTION_DAYS", &c.RetentionDays, 1825, false},
 	}
 	for _, v := range ints {
+		if v.off && os.Getenv(v.name) == "0" {
+			*v.dst = 0
+			continue
+		}
 		if *v.dst, err = envInt(v.name, v.def); err != nil {
 			return c, err
 		}

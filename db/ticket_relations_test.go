@@ -1,0 +1,120 @@
+package db_test
+
+import (
+	"context"
+	"reflect"
+	"testing"
+
+	sportello "github.com/sportello/sportello"
+	"github.com/sportello/sportello/db"
+	"github.com/sportello/sportello/db/dbtest"
+)
+
+// wantRelations checks that every ticket carries the citizen and office the loaders' services
+// return for its ids, in the caller's scope.
+func wantRelations(t *testing.T, ctx context.Context, d *db.DB, tickets []*sportello.Ticket) {
+	t.Helper()
+	var citizenIDs, officeIDs []string
+	for _, tk := range tickets {
+		citizenIDs = append(citizenIDs, tk.CitizenID)
+		officeIDs = append(officeIDs, tk.OfficeID)
+	}
+	citizens, err := db.NewCitizenService(d).CitizensByID(ctx, citizenIDs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	offices, err := db.NewOfficeService(d).OfficesByID(ctx, officeIDs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tk := range tickets {
+		if want := citizens[tk.CitizenID]; !reflect.DeepEqual(tk.Citizen, want) {
+			t.Errorf("ticket %s: citizen %+v, want %+v", tk.Protocol, tk.Citizen, want)
+		}
+		if want := offices[tk.OfficeID]; !reflect.DeepEqual(tk.Office, want) {
+			t.Errorf("ticket %s: office %+v, want %+v", tk.Protocol, tk.Office, want)
+		}
+	}
+}
+
+func TestTicketsWithRelationsCarryWhatTheLoadersWouldLoad(t *testing.T) {
+	d := dbtest.New(t)
+	s := db.NewTicketService(d)
+	var officeID string
+	if err := d.Get(&officeID, `INSERT INTO offices (tenant_id, name) VALUES ($1, 'Tributi') RETURNING id`, sportello.DefaultTenantID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Exec(`INSERT INTO office_hours (office_id, weekday, opens, closes) VALUES ($1, 1, '09:00', '12:30'), ($1, 3, '15:00', '17:00')`, officeID); err != nil {
+		t.Fatal(err)
+	}
+	for _, who := range []string{"alice", "alice", "bob"} {
+		sub := submit(t, s, citizenCtx(who), sportello.KindInformation)
+		if _, err := s.AssignTicket(operatorCtx("op"), sportello.AssignTicketInput{TicketID: sub.Ticket.ID, OfficeID: officeID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	submit(t, s, anonymousCtx(), sportello.KindReport) // no citizen, no office
+	all := sportello.TicketRelations{Citizen: true, Office: true}
+
+	for _, tc := range []struct {
+		name    string
+		ctx     context.Context
+		tickets int
+	}{
+		{"staff", operatorCtx("op"), 4},
+		{"a citizen", citizenCtx("alice"), 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			plain, err := s.Tickets(tc.ctx, sportello.TicketFilter{}, sportello.Page{First: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			with, err := s.TicketsWith(tc.ctx, sportello.TicketFilter{}, sportello.Page{First: 3}, all)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(with.Tickets) != min(tc.tickets, 3) || with.HasNextPage != (tc.tickets > 3) ||
+				!reflect.DeepEqual(with.Cursors, plain.Cursors) || with.HasNextPage != plain.HasNextPage {
+				t.Fatalf("page with relations: %d tickets, next %v, cursors %q; without: %d, next %v, cursors %q",
+					len(with.Tickets), with.HasNextPage, with.Cursors, len(plain.Tickets), plain.HasNextPage, plain.Cursors)
+			}
+			for i, tk := range with.Tickets {
+				bare := *tk
+				bare.Citizen, bare.Office = nil, nil
+				if !reflect.DeepEqual(&bare, plain.Tickets[i]) {
+					t.Errorf("ticket %d with relations is %+v, without %+v", i, bare, plain.Tickets[i])
+				}
+			}
+			wantRelations(t, tc.ctx, d, with.Tickets)
+			for _, tk := range with.Tickets {
+				one, err := s.TicketWith(tc.ctx, tk.ID, all)
+				if err != nil {
+					t.Fatal(err)
+				}
+				wantRelations(t, tc.ctx, d, []*sportello.Ticket{one})
+			}
+		})
+	}
+}
+
+func TestTicketWithRelationsIsNotFoundOutsideTheCallersScope(t *testing.T) {
+	d := dbtest.New(t)
+	s := db.NewTicketService(d)
+	mine := submit(t, s, citizenCtx("alice"), sportello.KindInformation)
+	all := sportello.TicketRelations{Citizen: true, Office: true}
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+		id   string
+	}{
+		{"another citizen", citizenCtx("bob"), mine.Ticket.ID},
+		{"an anonymous caller", anonymousCtx(), mine.Ticket.ID},
+		{"an id that is not one", operatorCtx("op"), "nope"},
+		{"no such ticket", operatorCtx("op"), "00000000-0000-0000-0000-00000000dead"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := s.TicketWith(tc.ctx, tc.id, all)
+			wantCode(t, err, sportello.CodeNotFound)
+		})
+	}
+}
