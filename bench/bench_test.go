@@ -362,6 +362,9 @@ func newServer(b *testing.B, d *db.DB, users map[string]*sportello.User) *gqlCli
 		RecordsAccessService: db.NewRecordsAccessService(d),
 		AppointmentService:   db.NewAppointmentService(d),
 		TriageService:        db.NewTriageService(d),
+		ContentService:       db.NewContentService(d),
+		CampaignService:      db.NewCampaignService(d),
+		PrivacyService:       db.NewPrivacyService(d),
 	}
 	h := graph.NewHandler(res, graph.Options{ComplexityLimit: 5000})
 	srv := httptest.NewServer(authenticate(users, perRequest(res, h)))
