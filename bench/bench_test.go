@@ -500,7 +500,7 @@ func reportRates(b *testing.B, counter *dbtest.Counter) {
 func officeIDs(b *testing.B, d *db.DB) []string {
 	b.Helper()
 	var ids []string
-	if err := d.SelectContext(context.Background(), &ids, `SELECT id FROM offices WHERE tenant_id = $1 ORDER BY name`,
+	if err := d.SelectContext(db.AllTenants(context.Background()), &ids, `SELECT id FROM offices WHERE tenant_id = $1 ORDER BY name`,
 		sportello.DefaultTenantID); err != nil {
 		b.Fatalf("list offices: %v", err)
 	}

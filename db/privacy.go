@@ -230,6 +230,7 @@ const retentionLock = 727_274_014
 // record's content and its dates, kind, office and outcome, so statistics stay whole. It
 // returns how many tickets it pseudonymised; when another instance is running it, none.
 func (s *PrivacyService) PseudonymiseClosedTickets(ctx context.Context, cutoff time.Time) (int, error) {
+	ctx = AllTenants(ctx)
 	var n int
 	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
 		var locked bool
