@@ -131,8 +131,10 @@ func NewApp(cfg Config, d *db.DB, rdb redis.UniversalClient) (*App, error) {
 	citizens := db.NewCitizenService(d)
 	dashboards := db.NewDashboardService(d)
 	content := db.NewContentService(d)
+	metrics := newMetrics(d.DB.DB)
 	hub := live.New(live.Config{Log: db.NewEventLog(d), Dashboards: dashboards, Citizens: citizens,
-		Redis: rdb, Cluster: cfg.RedisCluster, Buffer: cfg.LiveBuffer, SlowAfter: cfg.LiveSlowAfter})
+		Redis: rdb, Cluster: cfg.RedisCluster, Buffer: cfg.LiveBuffer, SlowAfter: cfg.LiveSlowAfter,
+		Dispatched: metrics.Dispatched})
 	// Every commit that writes ticket events wakes the feed of this process at once and, through
 	// Redis, those of the others.
 	d.Notifier = hub
@@ -163,7 +165,7 @@ func NewApp(cfg Config, d *db.DB, rdb redis.UniversalClient) (*App, error) {
 		Hub:              hub,
 		PersistedQueries: newPersistedQueries(rdb),
 		limiter:          &rateLimiter{rdb: rdb},
-		metrics:          newMetrics(d.DB.DB),
+		metrics:          metrics,
 		Ready: func(ctx context.Context) error {
 			if n, err := d.PendingMigrations(ctx); err != nil {
 				return fmt.Errorf("database: %w", err)

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	sportello "github.com/sportello/sportello"
 )
@@ -58,5 +59,23 @@ func TestHealthAndReadiness(t *testing.T) {
 	}
 	if res, _ := s.send(http.MethodGet, "/readyz", nil, nil); res.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("with a migration not applied: status %d", res.StatusCode)
+	}
+}
+
+func TestMetricsShowTheFanoutLagOfEveryDispatchedEvent(t *testing.T) {
+	s := startServer(t)
+	s.submit(s.token("CITIZEN", "alice"), ticketInput("REPORT", "Lampione spento"))
+	// Filing writes one event, which the live feed dispatches once it is safe to read.
+	want := `sportello_live_fanout_lag_seconds_count 1`
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, body := s.send(http.MethodGet, "/metrics", nil, nil)
+		if strings.Contains(body, want) && strings.Contains(body, `sportello_live_fanout_lag_seconds_bucket{le="+Inf"} 1`) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("metrics lack %s after 10s", want)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
