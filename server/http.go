@@ -89,7 +89,7 @@ func (a *App) requestID(next http.Handler) http.Handler {
 		}
 		w.Header().Set("X-Request-Id", id)
 		ctx := graph.WithRequestID(r.Context(), id)
-		ctx = sportello.WithOrigin(ctx, sportello.Origin{Addr: clientIP(r), RequestID: id})
+		ctx = sportello.WithOrigin(ctx, sportello.Origin{Addr: a.clientIP(r), RequestID: id})
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
