@@ -34,6 +34,10 @@ type Options struct {
 	// this process only. A cache shared by every instance lets a client that registered a query
 	// on one instance send its hash to any other.
 	PersistedQueries graphql.Cache[string]
+	// AllowList holds the operations registered for the clients in AllowListClients, which run
+	// nothing else (the mobile app). The client is the one named in the context (WithClient).
+	AllowList        sportello.PersistedOperations
+	AllowListClients []string
 	// LimitAnonymousFiling, if set, is checked before every ticket filed without signing in.
 	LimitAnonymousFiling func(context.Context) error
 	// Observer, if set, is told how every operation goes.
@@ -59,6 +63,9 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	apq := opts.PersistedQueries
 	if apq == nil {
 		apq = lru.New[string](1000)
+	}
+	if opts.AllowList != nil && len(opts.AllowListClients) > 0 {
+		srv.Use(&allowList{ops: opts.AllowList, clients: opts.AllowListClients})
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: apq})
 	limits := opts.Limits.withDefaults()

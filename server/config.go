@@ -42,6 +42,9 @@ type Config struct {
 	// TrustedProxies are the networks of the reverse proxies in front of the server: a request
 	// from one of them is from the address its X-Forwarded-For names (see clientAddr).
 	TrustedProxies []netip.Prefix
+	// AllowListClients are the clients (by X-Client-Name) that run only the operations
+	// registered for them with `server persisted register`: the mobile app.
+	AllowListClients []string
 	// MetricsToken, if set, is the bearer token scrapers send for /metrics; production serves
 	// no metrics without one.
 	MetricsToken string
@@ -137,6 +140,15 @@ func LoadConfig() (Config, error) {
 	}
 	if c.TrustedProxies, err = parseProxies(os.Getenv("TRUSTED_PROXIES")); err != nil {
 		return c, err
+	}
+	c.AllowListClients = []string{"app"}
+	if v, ok := os.LookupEnv("ALLOWLIST_CLIENTS"); ok {
+		c.AllowListClients = nil
+		for _, name := range strings.Split(v, ",") {
+			if name = strings.TrimSpace(name); name != "" {
+				c.AllowListClients = append(c.AllowListClients, name)
+			}
+		}
 	}
 	if origins := os.Getenv("CORS_ORIGINS"); origins != "" {
 		for _, o := range strings.Split(origins, ",") {

@@ -43,8 +43,10 @@ type App struct {
 	ContentSchedule sportello.ContentScheduler
 	// PersistedQueries keeps the automatic persisted queries; nil keeps them in memory.
 	PersistedQueries graphql.Cache[string]
-	limiter          *rateLimiter
-	metrics          *metrics
+	// AllowList holds the operations of the clients in Config.AllowListClients.
+	AllowList sportello.PersistedOperations
+	limiter   *rateLimiter
+	metrics   *metrics
 }
 
 // Handler returns every HTTP route of the server.
@@ -52,7 +54,8 @@ func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
 	gql := graph.NewHandler(a.Resolver, graph.Options{WebSocket: a.WebSocket, LoaderWait: a.Config.LoaderWait,
 		Production: a.Config.Production, ComplexityLimit: a.Config.ComplexityMax, Limits: a.Config.Limits,
-		PersistedQueries: a.PersistedQueries, LimitAnonymousFiling: a.limitAnonymousFiling, Observer: a.metrics})
+		PersistedQueries: a.PersistedQueries, LimitAnonymousFiling: a.limitAnonymousFiling, Observer: a.metrics,
+		AllowList: a.AllowList, AllowListClients: a.Config.AllowListClients})
 	mux.Handle("/graphql", a.metrics.countResponses(a.cacheable(a.limitBody(a.authenticate(a.rateLimit(a.timeout(gql)))))))
 	// In production the metrics are served only to scrapers holding METRICS_TOKEN.
 	if !a.Config.Production || a.Config.MetricsToken != "" {
@@ -90,6 +93,7 @@ func (a *App) requestID(next http.Handler) http.Handler {
 		w.Header().Set("X-Request-Id", id)
 		ctx := graph.WithRequestID(r.Context(), id)
 		ctx = sportello.WithOrigin(ctx, sportello.Origin{Addr: a.clientIP(r), RequestID: id})
+		ctx = graph.WithClient(ctx, r.Header.Get("X-Client-Name"))
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

@@ -7,6 +7,7 @@
 //	server dev      migrate, seed, print demo tokens and serve (what `make run` does)
 //	server import catalogue FILE  import services, procedures and acts from JSON or CSV
 //	server export catalogue FILE  export them to JSON or CSV
+//	server persisted register FILE  add a manifest's operations to a client's allow-list
 package main
 
 import (
@@ -53,7 +54,9 @@ commands:
   token    print a development token (--role ROLE --subject SUB ...)
   dev      migrate, seed, print demo tokens and serve
   import catalogue FILE  import services, procedures and acts (.json or .csv; --tenant SLUG)
-  export catalogue FILE  export them (.json or .csv; --tenant SLUG)`
+  export catalogue FILE  export them (.json or .csv; --tenant SLUG)
+  persisted register FILE  add the operations of a JSON manifest (name: query text) to the
+                           allow-list of a client (--client NAME, default app)`
 
 func run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
@@ -84,6 +87,8 @@ func run(ctx context.Context, args []string) error {
 		return nil
 	case "import", "export":
 		return catalogueCmd(ctx, cfg, cmd, args)
+	case "persisted":
+		return persistedCmd(ctx, cfg, args)
 	default:
 		return errors.New(usage)
 	}
@@ -164,6 +169,7 @@ func NewApp(cfg Config, d *db.DB, rdb redis.UniversalClient) (*App, error) {
 		Tenants:          newTenantCache(db.NewTenantService(d)),
 		Hub:              hub,
 		PersistedQueries: newPersistedQueries(rdb),
+		AllowList:        db.NewPersistedOperations(d),
 		limiter:          &rateLimiter{rdb: rdb},
 		metrics:          metrics,
 		Ready: func(ctx context.Context) error {

@@ -51,3 +51,15 @@ $$;
 ALTER TABLE tenants ENABLE ROW LEVEL SECURITY;
 ALTER TABLE tenants FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON tenants USING (sportello_visible(id)) WITH CHECK (sportello_visible(id));
+
+-- The operations each client restricted to an allow-list (the mobile app) may run, registered
+-- from its build's manifest by `server persisted register`. The app is the same for every
+-- municipality, so the list is not a tenant's.
+CREATE TABLE persisted_operations (
+    client        text NOT NULL,
+    hash          text NOT NULL CHECK (hash ~ '^[0-9a-f]{64}$'),
+    name          text NOT NULL,
+    query         text NOT NULL,
+    registered_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (client, hash)
+);
