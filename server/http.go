@@ -227,6 +227,7 @@ func (a *App) userFor(ctx context.Context, authorization, host string) (*sportel
 	return &sportello.User{
 		TenantID: tenant, Subject: claims.Subject, Roles: claims.Roles, GivenName: claims.GivenName,
 		FamilyName: claims.FamilyName, FiscalCode: claims.FiscalCode, Email: claims.Email,
+		SignedInAt: claims.SignedInAt,
 	}, claims.ExpiresAt, 0, nil
 }
 

@@ -21,6 +21,17 @@
 -- them. A table added by a later migration must enable the policy itself;
 -- TestEveryTenantTableHasRowLevelSecurity fails until it does.
 
+-- Erased accounts, so that the tokens of a session opened before the erasure do not re-open the
+-- account with the identity's claims (name, fiscal code, e-mail) on the next request. The
+-- subject is kept as its SHA-256 only: enough to recognise the tokens, not to name the person.
+-- Created before the policies below, which cover it.
+CREATE TABLE erased_accounts (
+    tenant_id    uuid NOT NULL REFERENCES tenants(id),
+    subject_hash text NOT NULL,
+    erased_at    timestamptz NOT NULL,
+    PRIMARY KEY (tenant_id, subject_hash)
+);
+
 -- The value is cast only once it is known not to be '' or '*', so those two never fail the cast;
 -- anything else the application sets is a tenant's id, checked before it is sent.
 CREATE FUNCTION sportello_visible(tenant uuid) RETURNS boolean LANGUAGE sql STABLE PARALLEL SAFE AS $$
