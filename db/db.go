@@ -18,6 +18,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 	sportello "github.com/sportello/sportello"
+	"go.opentelemetry.io/otel/trace"
 )
 
 //go:embed migrations/*.sql
@@ -55,7 +56,11 @@ func Open(ctx context.Context, url string) (*DB, error) {
 // two (parse and describe first, then bind and execute), which halves the time every statement
 // spends on the network and shortens the transactions that hold the protocol number's lock.
 // Every statement through the connector runs in its context's tenant scope (see AllTenants).
-func Connector(url string) (driver.Connector, error) {
+func Connector(url string) (driver.Connector, error) { return TracedConnector(url, nil) }
+
+// TracedConnector is Connector with a span for every statement that a traced operation runs,
+// from tracer.
+func TracedConnector(url string, tracer trace.Tracer) (driver.Connector, error) {
 	if !strings.Contains(url, "binary_parameters") {
 		switch {
 		case strings.Contains(url, "://") && strings.Contains(url, "?"):
@@ -70,7 +75,7 @@ func Connector(url string) (driver.Connector, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	return scoped(connector), nil
+	return scoped(connector, tracer), nil
 }
 
 // OpenConnector is Open over a connector from Connector, or one that wraps it to observe it. A

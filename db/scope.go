@@ -7,6 +7,9 @@ import (
 	"errors"
 
 	sportello "github.com/sportello/sportello"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // The tenant scope of a connection is the setting sportello.tenant_id, which the row-level
@@ -63,17 +66,21 @@ const unknownScope = "\x00unknown"
 
 type scopedConnector struct {
 	driver.Connector
+	tracer trace.Tracer // nil when statements are not traced
 }
 
-// scoped wraps lib/pq's connector so that every statement runs in its context's tenant scope.
-func scoped(c driver.Connector) driver.Connector { return &scopedConnector{Connector: c} }
+// scoped wraps lib/pq's connector so that every statement runs in its context's tenant scope,
+// and is traced when tracer is not nil.
+func scoped(c driver.Connector, tracer trace.Tracer) driver.Connector {
+	return &scopedConnector{Connector: c, tracer: tracer}
+}
 
 func (c *scopedConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	conn, err := c.Connector.Connect(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &scopedConn{Conn: conn, scope: unknownScope}, nil
+	return &scopedConn{Conn: conn, scope: unknownScope, tracer: c.tracer}, nil
 }
 
 // scopedConn forwards to lib/pq's connection, setting the tenant scope first when the statement's
@@ -81,7 +88,26 @@ func (c *scopedConnector) Connect(ctx context.Context) (driver.Conn, error) {
 // interfaces, which lib/pq implements, so database/sql takes the paths it takes without it.
 type scopedConn struct {
 	driver.Conn
-	scope string
+	scope  string
+	tracer trace.Tracer
+}
+
+// traced starts a span for a statement when the statement is part of a traced operation: the
+// live feed's polls and the workers, which no request started, make no traces of their own. The
+// span ends when the statement has run or its first rows have come back, and carries the
+// statement's text, never its arguments, which hold personal data.
+func (c *scopedConn) traced(ctx context.Context, query string) (context.Context, func(error)) {
+	if c.tracer == nil || !trace.SpanFromContext(ctx).IsRecording() {
+		return ctx, func(error) {}
+	}
+	ctx, span := c.tracer.Start(ctx, "sql", trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(attribute.String("db.system.name", "postgresql"), attribute.String("db.query.text", query)))
+	return ctx, func(err error) {
+		if err != nil {
+			span.SetStatus(codes.Error, "statement failed")
+		}
+		span.End()
+	}
 }
 
 var errDriverInterface = errors.New("db: lib/pq lacks a driver interface this package relies on")
@@ -110,10 +136,14 @@ func (c *scopedConn) QueryContext(ctx context.Context, query string, args []driv
 	if !ok {
 		return nil, driver.ErrSkip
 	}
+	ctx, end := c.traced(ctx, query)
 	if err := c.use(ctx); err != nil {
+		end(err)
 		return nil, err
 	}
-	return q.QueryContext(ctx, query, args)
+	rows, err := q.QueryContext(ctx, query, args)
+	end(err)
+	return rows, err
 }
 
 func (c *scopedConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
@@ -121,10 +151,14 @@ func (c *scopedConn) ExecContext(ctx context.Context, query string, args []drive
 	if !ok {
 		return nil, driver.ErrSkip
 	}
+	ctx, end := c.traced(ctx, query)
 	if err := c.use(ctx); err != nil {
+		end(err)
 		return nil, err
 	}
-	return e.ExecContext(ctx, query, args)
+	res, err := e.ExecContext(ctx, query, args)
+	end(err)
+	return res, err
 }
 
 func (c *scopedConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
@@ -136,7 +170,7 @@ func (c *scopedConn) PrepareContext(ctx context.Context, query string) (driver.S
 	if err != nil {
 		return nil, err
 	}
-	return &scopedStmt{Stmt: s, conn: c}, nil
+	return &scopedStmt{Stmt: s, conn: c, query: query}, nil
 }
 
 func (c *scopedConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
@@ -205,21 +239,30 @@ func (t *scopedTx) Rollback() error {
 
 type scopedStmt struct {
 	driver.Stmt
-	conn *scopedConn
+	conn  *scopedConn
+	query string
 }
 
 func (s *scopedStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	ctx, end := s.conn.traced(ctx, s.query)
 	if err := s.conn.use(ctx); err != nil {
+		end(err)
 		return nil, err
 	}
-	return s.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
+	res, err := s.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
+	end(err)
+	return res, err
 }
 
 func (s *scopedStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	ctx, end := s.conn.traced(ctx, s.query)
 	if err := s.conn.use(ctx); err != nil {
+		end(err)
 		return nil, err
 	}
-	return s.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
+	rows, err := s.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
+	end(err)
+	return rows, err
 }
 
 // The methods below shadow sqlx's context-free ones, which run with context.Background() and so

@@ -15,6 +15,7 @@ import (
 	"github.com/sportello/sportello/graph/model"
 	"github.com/sportello/sportello/graph/websocket"
 	"github.com/vektah/gqlparser/v2/ast"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Options tune the GraphQL handler.
@@ -42,6 +43,8 @@ type Options struct {
 	LimitAnonymousFiling func(context.Context) error
 	// Observer, if set, is told how every operation goes.
 	Observer Observer
+	// Tracer, if set, traces every query and mutation (OpenTelemetry).
+	Tracer trace.Tracer
 }
 
 // NewHandler returns the GraphQL endpoint over the resolvers. The caller's middleware must put
@@ -80,6 +83,9 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	}
 	if opts.ComplexityLimit > 0 {
 		srv.Use(extension.FixedComplexityLimit(opts.ComplexityLimit))
+	}
+	if opts.Tracer != nil {
+		srv.AroundOperations(traceOperations(opts.Tracer))
 	}
 	// Receipt grants live for one operation: an anonymous filer proves, in the operation that
 	// reads their ticket, that they filed it.

@@ -11,6 +11,7 @@ import (
 
 	sportello "github.com/sportello/sportello"
 	"github.com/sportello/sportello/graph"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // devSecret signs development tokens when AUTH_DEV_SECRET is not set. It is public, so
@@ -42,6 +43,9 @@ type Config struct {
 	// TrustedProxies are the networks of the reverse proxies in front of the server: a request
 	// from one of them is from the address its X-Forwarded-For names (see clientAddr).
 	TrustedProxies []netip.Prefix
+	// Tracer traces GraphQL operations and their SQL statements; serve sets it when
+	// OTEL_EXPORTER_OTLP_ENDPOINT names a collector, and nil traces nothing.
+	Tracer trace.Tracer
 	// AllowListClients are the clients (by X-Client-Name) that run only the operations
 	// registered for them with `server persisted register`: the mobile app.
 	AllowListClients []string

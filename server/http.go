@@ -24,6 +24,7 @@ import (
 	"github.com/sportello/sportello/graph/websocket"
 	"github.com/sportello/sportello/live"
 	"github.com/sportello/sportello/server/auth"
+	"go.opentelemetry.io/otel/propagation"
 )
 
 // App is the wiring of one server process.
@@ -55,7 +56,7 @@ func (a *App) Handler() http.Handler {
 	gql := graph.NewHandler(a.Resolver, graph.Options{WebSocket: a.WebSocket, LoaderWait: a.Config.LoaderWait,
 		Production: a.Config.Production, ComplexityLimit: a.Config.ComplexityMax, Limits: a.Config.Limits,
 		PersistedQueries: a.PersistedQueries, LimitAnonymousFiling: a.limitAnonymousFiling, Observer: a.metrics,
-		AllowList: a.AllowList, AllowListClients: a.Config.AllowListClients})
+		AllowList: a.AllowList, AllowListClients: a.Config.AllowListClients, Tracer: a.Config.Tracer})
 	mux.Handle("/graphql", a.metrics.countResponses(a.cacheable(a.limitBody(a.authenticate(a.rateLimit(a.timeout(gql)))))))
 	// In production the metrics are served only to scrapers holding METRICS_TOKEN.
 	if !a.Config.Production || a.Config.MetricsToken != "" {
@@ -94,6 +95,10 @@ func (a *App) requestID(next http.Handler) http.Handler {
 		ctx := graph.WithRequestID(r.Context(), id)
 		ctx = sportello.WithOrigin(ctx, sportello.Origin{Addr: a.clientIP(r), RequestID: id})
 		ctx = graph.WithClient(ctx, r.Header.Get("X-Client-Name"))
+		if a.Config.Tracer != nil {
+			// A caller's W3C traceparent makes the operation's spans part of its trace.
+			ctx = propagation.TraceContext{}.Extract(ctx, propagation.HeaderCarrier(r.Header))
+		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

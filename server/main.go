@@ -96,7 +96,11 @@ func run(ctx context.Context, args []string) error {
 
 // openDB connects and applies pending migrations.
 func openDB(ctx context.Context, cfg Config) (*db.DB, error) {
-	d, err := db.Open(ctx, withStatementTimeout(cfg.DatabaseURL, cfg.StatementTimeout))
+	connector, err := db.TracedConnector(withStatementTimeout(cfg.DatabaseURL, cfg.StatementTimeout), cfg.Tracer)
+	if err != nil {
+		return nil, err
+	}
+	d, err := db.OpenConnector(ctx, connector)
 	if err != nil {
 		return nil, err
 	}
@@ -206,6 +210,15 @@ func openRedis(cfg Config) (redis.UniversalClient, error) {
 }
 
 func serve(ctx context.Context, cfg Config, demo bool) error {
+	tp, err := setupTracing(ctx)
+	if err != nil {
+		return err
+	}
+	if tp != nil {
+		// Spans still buffered go out before the process ends.
+		defer tp.Shutdown(context.WithoutCancel(ctx))
+		cfg.Tracer = tp.Tracer("github.com/sportello/sportello")
+	}
 	d, err := openDB(ctx, cfg)
 	if err != nil {
 		return err

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	sportello "github.com/sportello/sportello"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
 
 func TestMetricsCountOperationsOutcomesAndResponses(t *testing.T) {
@@ -78,4 +80,25 @@ func TestMetricsShowTheFanoutLagOfEveryDispatchedEvent(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+func TestTracesHaveASpanPerOperationInTheCallersTrace(t *testing.T) {
+	spans := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans))
+	s := startServer(t, func(c *Config) { c.Tracer = tp.Tracer("test") })
+	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+	res, body := s.send(http.MethodPost, "/graphql", http.Header{"Content-Type": {"application/json"},
+		"Traceparent": {"00-" + traceID + "-00f067aa0ba902b7-01"}}, strings.NewReader(`{"query":"{ offices { id } }"}`))
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("%d %s", res.StatusCode, body)
+	}
+	for _, span := range spans.GetSpans() {
+		if span.Name == "graphql query offices" {
+			if got := span.SpanContext.TraceID().String(); got != traceID {
+				t.Errorf("the operation's span is in trace %s, not the caller's %s", got, traceID)
+			}
+			return
+		}
+	}
+	t.Fatalf("no span for the operation among %d", len(spans.GetSpans()))
 }
