@@ -32,16 +32,16 @@ CREATE TABLE erased_accounts (
     PRIMARY KEY (tenant_id, subject_hash)
 );
 
--- The value is cast only once it is known not to be '' or '*', so those two never fail the cast;
--- anything else the application sets is a tenant's id, checked before it is sent.
-CREATE FUNCTION sportello_visible(tenant uuid) RETURNS boolean LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT tenant = nullif(nullif(current_setting('sportello.tenant_id', true), ''), '*')::uuid
-        OR current_setting('sportello.tenant_id', true) = '*'
-$$;
-
+-- A row is visible when its tenant is the setting, or when the setting is '*'. The value is cast
+-- only once it is known not to be '' or '*', so those two never fail the cast; anything else the
+-- application sets is a tenant's id, checked before it is sent. The condition is written into
+-- each policy rather than called as a SQL function: the planner would inline the function's body
+-- anew whenever it plans a statement, and the application's statements are planned every time.
 DO $$
 DECLARE
     t regclass;
+    visible constant text := $v$ = nullif(nullif(current_setting('sportello.tenant_id', true), ''), '*')::uuid
+        OR current_setting('sportello.tenant_id', true) = '*'$v$;
 BEGIN
     FOR t IN
         SELECT format('%I.%I', c.table_schema, c.table_name)::regclass
@@ -52,16 +52,15 @@ BEGIN
     LOOP
         EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', t);
         EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', t);
-        EXECUTE format('CREATE POLICY tenant_isolation ON %s USING (sportello_visible(tenant_id)) WITH CHECK (sportello_visible(tenant_id))', t);
+        EXECUTE format('CREATE POLICY tenant_isolation ON %s USING (tenant_id %s) WITH CHECK (tenant_id %s)', t, visible, visible);
     END LOOP;
+    -- The tenants themselves: a request sees its own municipality only. Finding the tenant of a
+    -- request by its host or slug is cross-tenant by nature and says so ('*').
+    ALTER TABLE tenants ENABLE ROW LEVEL SECURITY;
+    ALTER TABLE tenants FORCE ROW LEVEL SECURITY;
+    EXECUTE format('CREATE POLICY tenant_isolation ON tenants USING (id %s) WITH CHECK (id %s)', visible, visible);
 END
 $$;
-
--- The tenants themselves: a request sees its own municipality only. Finding the tenant of a
--- request by its host or slug is cross-tenant by nature and says so ('*').
-ALTER TABLE tenants ENABLE ROW LEVEL SECURITY;
-ALTER TABLE tenants FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON tenants USING (sportello_visible(id)) WITH CHECK (sportello_visible(id));
 
 -- The operations each client restricted to an allow-list (the mobile app) may run, registered
 -- from its build's manifest by `server persisted register`. The app is the same for every
