@@ -22,6 +22,9 @@ const (
 	CodeInvalidTransition Code = "INVALID_TRANSITION"
 	CodeRateLimited       Code = "RATE_LIMITED"
 	CodeInternal          Code = "INTERNAL"
+	// CodePersistedQueryNotAllowed refuses an operation that a client restricted to registered
+	// operations (the mobile app) did not register: see PersistedOperations.
+	CodePersistedQueryNotAllowed Code = "PERSISTED_QUERY_NOT_ALLOWED"
 )
 
 // Error is a failure the client is allowed to read: its message is written for the person using

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"time"
 )
 
 // Role is what a signed-in user may do. A user may hold several.
@@ -37,6 +38,10 @@ type User struct {
 	FamilyName string
 	FiscalCode string
 	Email      string
+	// SignedInAt is when the person signed in at the identity provider (the token's auth_time,
+	// or its iat when it has none); zero when the token does not say. An account erased after
+	// it is not re-opened by the token.
+	SignedInAt time.Time
 }
 
 // Anonymous reports whether the caller did not sign in.

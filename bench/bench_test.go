@@ -363,6 +363,9 @@ func newServer(b *testing.B, d *db.DB, users map[string]*sportello.User) *gqlCli
 		AppointmentService:   db.NewAppointmentService(d),
 		TriageService:        db.NewTriageService(d),
 		AttachmentService:    db.NewAttachmentService(d),
+		ContentService:       db.NewContentService(d),
+		CampaignService:      db.NewCampaignService(d),
+		PrivacyService:       db.NewPrivacyService(d),
 	}
 	h := graph.NewHandler(res, graph.Options{ComplexityLimit: 5000})
 	srv := httptest.NewServer(authenticate(users, perRequest(res, h)))
@@ -498,7 +501,7 @@ func reportRates(b *testing.B, counter *dbtest.Counter) {
 func officeIDs(b *testing.B, d *db.DB) []string {
 	b.Helper()
 	var ids []string
-	if err := d.SelectContext(context.Background(), &ids, `SELECT id FROM offices WHERE tenant_id = $1 ORDER BY name`,
+	if err := d.SelectContext(db.AllTenants(context.Background()), &ids, `SELECT id FROM offices WHERE tenant_id = $1 ORDER BY name`,
 		sportello.DefaultTenantID); err != nil {
 		b.Fatalf("list offices: %v", err)
 	}

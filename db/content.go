@@ -727,6 +727,7 @@ func (s *ContentService) ArchiveContent(ctx context.Context, id string) (*sporte
 // no longer due (PostgreSQL re-checks the condition on the latest row version), so every item
 // is published, and announced on the live feed in the same transaction, exactly once.
 func (s *ContentService) RunSchedule(ctx context.Context) ([]sportello.PublishedContent, error) {
+	ctx = AllTenants(ctx)
 	var out []sportello.PublishedContent
 	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
 		now := s.db.now()

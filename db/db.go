@@ -18,6 +18,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 	sportello "github.com/sportello/sportello"
+	"go.opentelemetry.io/otel/trace"
 )
 
 //go:embed migrations/*.sql
@@ -58,7 +59,12 @@ func Open(ctx context.Context, url string) (*DB, error) {
 // otherwise: lib/pq then sends a statement and its parameters in one round trip instead of
 // two (parse and describe first, then bind and execute), which halves the time every statement
 // spends on the network and shortens the transactions that hold the protocol number's lock.
-func Connector(url string) (driver.Connector, error) {
+// Every statement through the connector runs in its context's tenant scope (see AllTenants).
+func Connector(url string) (driver.Connector, error) { return TracedConnector(url, nil) }
+
+// TracedConnector is Connector with a span for every statement that a traced operation runs,
+// from tracer.
+func TracedConnector(url string, tracer trace.Tracer) (driver.Connector, error) {
 	if !strings.Contains(url, "binary_parameters") {
 		switch {
 		case strings.Contains(url, "://") && strings.Contains(url, "?"):
@@ -73,10 +79,12 @@ func Connector(url string) (driver.Connector, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	return connector, nil
+	return scoped(connector, tracer), nil
 }
 
-// OpenConnector is Open over a connector, such as one that wraps lib/pq's to observe it.
+// OpenConnector is Open over a connector from Connector, or one that wraps it to observe it. A
+// connector that does not come from Connector sets no tenant scope, and its statements see no
+// rows of the tables under row-level security.
 func OpenConnector(ctx context.Context, connector driver.Connector) (*DB, error) {
 	x := sqlx.NewDb(sql.OpenDB(connector), "postgres")
 	x.SetMaxOpenConns(40)
@@ -100,6 +108,8 @@ const migrationLock = 727_274_001
 // Migrate applies the embedded migrations that have not been applied yet, in order of their
 // number, each in its own transaction.
 func (db *DB) Migrate(ctx context.Context) error {
+	// A migration that changes data changes every tenant's.
+	ctx = AllTenants(ctx)
 	conn, err := db.Connx(ctx)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)

@@ -56,6 +56,7 @@ type escalationCandidate struct {
 // pass, and returns how many escalations this worker made (those other workers won are not
 // counted).
 func (e *Escalator) RunOnce(ctx context.Context) (int, error) {
+	ctx = AllTenants(ctx)
 	var tenants []string
 	if err := e.db.SelectContext(ctx, &tenants, `SELECT DISTINCT tenant_id FROM tickets WHERE status = ANY($1)`,
 		pq.Array(sportello.OpenStatuses)); err != nil {

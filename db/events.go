@@ -73,13 +73,15 @@ func (l *EventLog) Head(ctx context.Context) (sportello.Position, error) {
 
 // Tail returns the safe events of every tenant after the position. See sportello.EventLog.
 func (l *EventLog) Tail(ctx context.Context, after sportello.Position, limit int) ([]*sportello.Event, error) {
-	return l.read(ctx, `SELECT `+feedColumns+` FROM events e
+	return l.read(AllTenants(ctx), `SELECT `+feedColumns+` FROM events e
 		WHERE (e.tx_id, e.id) > ($1::xid8, $2) AND `+safe+`
 		ORDER BY e.tx_id, e.id LIMIT $3`, strconv.FormatUint(after.TxID, 10), after.EventID, limit)
 }
 
 // Replay returns the audience's events between two positions. See sportello.EventLog.
 func (l *EventLog) Replay(ctx context.Context, a sportello.Audience, topic string, after, upTo sportello.Position, limit int) ([]*sportello.Event, error) {
+	// The hub replays for a subscriber from its own goroutine, whose context names no user.
+	ctx = ForTenant(ctx, a.TenantID)
 	var args args
 	query := `SELECT ` + feedColumns + ` FROM events e LEFT JOIN tickets t ON t.id = e.ticket_id
 		WHERE e.tenant_id = ` + args.add(a.TenantID) + `
@@ -205,6 +207,8 @@ func (s *DashboardService) Dashboard(ctx context.Context) (*sportello.Dashboard,
 
 // TenantDashboard computes a tenant's dashboard. See sportello.DashboardService.
 func (s *DashboardService) TenantDashboard(ctx context.Context, tenantID string) (*sportello.Dashboard, error) {
+	// The hub recomputes a tenant's dashboard from its own goroutine, whose context names no user.
+	ctx = ForTenant(ctx, tenantID)
 	now := s.db.now()
 	d := &sportello.Dashboard{At: now, OpenByStatus: map[sportello.Status]int{}, OpenByOffice: map[string]int{},
 		FiledToday: map[sportello.Channel]int{}}

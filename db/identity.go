@@ -2,7 +2,9 @@ package db
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -136,6 +138,9 @@ func ensureCitizen(ctx context.Context, q sqlx.ExtContext, c caller) (*sportello
 	if !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("find citizen: %w", err)
 	}
+	if err := refuseErased(ctx, q, c); err != nil {
+		return nil, err
+	}
 	u := c.user
 	// A fiscal code claim that does not check out is left out rather than stored: the profile
 	// still works, and the identity provider is the one to fix.
@@ -181,6 +186,38 @@ func ensureCitizen(ctx context.Context, q sqlx.ExtContext, c caller) (*sportello
 		return nil, fmt.Errorf("find citizen: %w", err)
 	}
 	return row.citizen(), nil
+}
+
+// errAccountErased refuses the tokens of a session opened before the account was erased.
+var errAccountErased = sportello.Errorf(sportello.CodeUnauthenticated,
+	"this account was erased: sign in again to open a new, empty one")
+
+// refuseErased refuses a citizen without a record whose account was erased after they signed
+// in: their token would otherwise re-create a profile from its claims, the very data they asked
+// to erase. Signing in again, after the erasure, opens a new account. A token that does not say
+// when its holder signed in is refused, as it may be from before.
+func refuseErased(ctx context.Context, q sqlx.QueryerContext, c caller) error {
+	var signedIn any
+	if !c.user.SignedInAt.IsZero() {
+		signedIn = c.user.SignedInAt
+	}
+	var erased bool
+	if err := sqlx.GetContext(ctx, q, &erased, `SELECT EXISTS (SELECT 1 FROM erased_accounts
+		WHERE tenant_id = $1 AND subject_hash = $2 AND ($3::timestamptz IS NULL OR erased_at > $3))`,
+		c.tenantID, subjectHash(c.user.Subject), signedIn); err != nil {
+		return fmt.Errorf("find erasure: %w", err)
+	}
+	if erased {
+		return errAccountErased
+	}
+	return nil
+}
+
+// subjectHash is how an erased account's subject is kept: its SHA-256, which recognises the
+// subject's tokens without naming the person.
+func subjectHash(subject string) string {
+	sum := sha256.Sum256([]byte(subject))
+	return hex.EncodeToString(sum[:])
 }
 
 // ensureStaff returns the staff record of the signed-in staff member, creating it from the

@@ -269,7 +269,8 @@ func (s *TenantService) TenantByHost(ctx context.Context, host string) (string, 
 
 func (s *TenantService) tenant(ctx context.Context, query, arg string) (string, error) {
 	var id string
-	err := s.db.GetContext(ctx, &id, query, arg)
+	// The request's tenant is what is being looked for, so the search is across tenants.
+	err := s.db.GetContext(AllTenants(ctx), &id, query, arg)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", sportello.NotFound("municipality")
 	}

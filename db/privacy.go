@@ -138,6 +138,11 @@ func (s *PrivacyService) RequestErasure(ctx context.Context) (*sportello.Erasure
 			c.tenantID, cit.ID, now); err != nil {
 			return fmt.Errorf("erase citizen: %w", err)
 		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO erased_accounts (tenant_id, subject_hash, erased_at) VALUES ($1, $2, $3)
+			ON CONFLICT (tenant_id, subject_hash) DO UPDATE SET erased_at = excluded.erased_at`,
+			c.tenantID, subjectHash(c.user.Subject), now); err != nil {
+			return fmt.Errorf("remember erasure: %w", err)
+		}
 		// How to reach the citizen is not part of a record.
 		if _, err := tx.ExecContext(ctx, `UPDATE tickets SET contact_name = '', contact_email = '', contact_phone = ''
 			WHERE tenant_id = $1 AND citizen_id = $2`, c.tenantID, cit.ID); err != nil {
@@ -272,6 +277,7 @@ const retentionLock = 727_274_014
 // record's content and its dates, kind, office and outcome, so statistics stay whole. It
 // returns how many tickets it pseudonymised; when another instance is running it, none.
 func (s *PrivacyService) PseudonymiseClosedTickets(ctx context.Context, cutoff time.Time) (int, error) {
+	ctx = AllTenants(ctx)
 	var n int
 	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
 		var locked bool

@@ -190,7 +190,18 @@ func TestErasureOfACitizenWithRecordsRestrictsThem(t *testing.T) {
 	if err != nil || len(found) != 0 {
 		t.Errorf("search after erasure: %v, %v", found, err)
 	}
+	// The session that asked for the erasure opens nothing more: its token would re-create the
+	// profile from the very claims just erased.
+	_, err = citizens.Me(ctx)
+	wantCode(t, err, sportello.CodeUnauthenticated)
+	before := *sportello.UserFrom(ctx)
+	before.SignedInAt = erasure.At.Add(-time.Hour)
+	_, err = citizens.Me(sportello.WithUser(context.Background(), &before))
+	wantCode(t, err, sportello.CodeUnauthenticated)
 	// Signing in again starts a new, empty profile, even with the same fiscal code.
+	after := before
+	after.SignedInAt = erasure.At.Add(time.Second)
+	ctx = sportello.WithUser(context.Background(), &after)
 	again, err := citizens.Me(ctx)
 	if err != nil || again.ID == sub.Ticket.CitizenID {
 		t.Fatalf("sign in again: %+v, %v", again, err)

@@ -67,6 +67,9 @@ var demoOffices = []demoOffice{
 // It does nothing if the tenant already has offices (the catalogue: services; the youth desk:
 // opportunities), so it is safe to run at every start.
 func SeedDemo(ctx context.Context, d *DB) error {
+	// The seed is a tool, not a request: it writes the default tenant's data with whatever
+	// users it acts as.
+	ctx = AllTenants(ctx)
 	var n int
 	if err := d.GetContext(ctx, &n, `SELECT count(*) FROM offices WHERE tenant_id = $1`, sportello.DefaultTenantID); err != nil {
 		return fmt.Errorf("seed: %w", err)

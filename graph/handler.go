@@ -15,6 +15,7 @@ import (
 	"github.com/sportello/sportello/graph/model"
 	"github.com/sportello/sportello/graph/websocket"
 	"github.com/vektah/gqlparser/v2/ast"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Options tune the GraphQL handler.
@@ -34,6 +35,10 @@ type Options struct {
 	// this process only. A cache shared by every instance lets a client that registered a query
 	// on one instance send its hash to any other.
 	PersistedQueries graphql.Cache[string]
+	// AllowList holds the operations registered for the clients in AllowListClients, which run
+	// nothing else (the mobile app). The client is the one named in the context (WithClient).
+	AllowList        sportello.PersistedOperations
+	AllowListClients []string
 	// LimitAnonymousFiling, if set, is checked before every ticket filed without signing in.
 	LimitAnonymousFiling func(context.Context) error
 	// Observer, if set, is told how every operation goes.
@@ -41,6 +46,8 @@ type Options struct {
 	// MaxUploadBytes bounds a multipart request with files (the GraphQL multipart request
 	// spec); zero turns uploads off.
 	MaxUploadBytes int64
+	// Tracer, if set, traces every query and mutation (OpenTelemetry).
+	Tracer trace.Tracer
 }
 
 // NewHandler returns the GraphQL endpoint over the resolvers. The caller's middleware must put
@@ -68,6 +75,9 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	if apq == nil {
 		apq = lru.New[string](1000)
 	}
+	if opts.AllowList != nil && len(opts.AllowListClients) > 0 {
+		srv.Use(&allowList{ops: opts.AllowList, clients: opts.AllowListClients})
+	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: apq})
 	limits := opts.Limits.withDefaults()
 	srv.SetParserTokenLimit(limits.MaxTokens)
@@ -81,6 +91,9 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	}
 	if opts.ComplexityLimit > 0 {
 		srv.Use(extension.FixedComplexityLimit(opts.ComplexityLimit))
+	}
+	if opts.Tracer != nil {
+		srv.AroundOperations(traceOperations(opts.Tracer))
 	}
 	// Receipt grants live for one operation: an anonymous filer proves, in the operation that
 	// reads their ticket, that they filed it.

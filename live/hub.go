@@ -71,6 +71,11 @@ type Config struct {
 	DashboardInterval time.Duration
 	// Logger receives the hub's warnings; default slog.Default().
 	Logger *slog.Logger
+	// Dispatched, if set, is told of every event the hub dispatches, with the time since the
+	// event happened (its At, taken in the transaction that wrote it): the fanout lag, which a
+	// slow poll, a Redis outage or a long transaction holding back the feed makes grow. It is
+	// called with the hub's lock held, so it must be quick and must not call the hub.
+	Dispatched func(lag time.Duration)
 }
 
 // Defaults and limits of the hub.
@@ -323,6 +328,9 @@ func (h *Hub) dispatch(events []*sportello.Event) {
 		}
 		prev := h.cursor
 		h.cursor = e.Position
+		if h.cfg.Dispatched != nil {
+			h.cfg.Dispatched(time.Since(e.At))
+		}
 		t := h.tenants[e.TenantID]
 		if t == nil {
 			continue

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	sportello "github.com/sportello/sportello"
+	"github.com/sportello/sportello/db"
 )
 
 // topicEvent commits a topic event the way a store does in the transaction of its change, and
@@ -16,7 +17,8 @@ func (e *env) topicEvent(t *testing.T, h *Hub, topic, citizenID string) {
 	if citizenID != "" {
 		citizen = citizenID
 	}
-	if _, err := e.d.ExecContext(context.Background(), `INSERT INTO events (tenant_id, topic, citizen_id, type, actor_kind, at, data)
+	// The test writes the event itself, as the service that publishes it would.
+	if _, err := e.d.ExecContext(db.ForTenant(context.Background(), sportello.DefaultTenantID), `INSERT INTO events (tenant_id, topic, citizen_id, type, actor_kind, at, data)
 		VALUES ($1, $2, $3, $2, 'SYSTEM', now(), '{"title":"x"}')`, sportello.DefaultTenantID, topic, citizen); err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,10 @@ REDIS_PORT=${SPORTELLO_REDIS_PORT:-63799}
 PG_LOG="$DATA/pg.log"
 REDIS_DIR="$DATA/redis"
 REDIS_LOG="$DATA/redis.log"
-DB_URL="postgres://postgres@127.0.0.1:$PG_PORT/sportello?sslmode=disable"
+# The application connects as the role sportello, which owns its database but is no superuser:
+# superusers bypass row-level security, which keeps each municipality's rows from the others.
+DB_ROLE=sportello
+DB_URL="postgres://$DB_ROLE@127.0.0.1:$PG_PORT/sportello?sslmode=disable"
 R_URL="redis://127.0.0.1:$REDIS_PORT/0"
 
 die() {
@@ -284,9 +287,48 @@ done
 psql_admin() {
 	"$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres "$@"
 }
-if [ -z "$(psql_admin -tAc "SELECT 1 FROM pg_database WHERE datname = 'sportello'")" ]; then
-	psql_admin -c 'CREATE DATABASE sportello' >/dev/null || die "could not create database sportello"
+# CREATEDB lets the tests make their databases (db/dbtest); pg_read_all_stats lets the live feed
+# see other roles' transactions in pg_stat_activity, which keeps a long transaction in another
+# database from holding it back (db/events.go).
+if [ -z "$(psql_admin -tAc "SELECT 1 FROM pg_roles WHERE rolname = '$DB_ROLE'")" ]; then
+	psql_admin -c "CREATE ROLE $DB_ROLE LOGIN CREATEDB" >/dev/null || die "could not create role $DB_ROLE"
 fi
+psql_admin -c "GRANT pg_read_all_stats TO $DB_ROLE" >/dev/null || die "could not grant pg_read_all_stats to $DB_ROLE"
+if [ -z "$(psql_admin -tAc "SELECT 1 FROM pg_database WHERE datname = 'sportello'")" ]; then
+	psql_admin -c "CREATE DATABASE sportello OWNER $DB_ROLE" >/dev/null || die "could not create database sportello"
+fi
+# A database made before the role existed was migrated as postgres: it and what the migrations
+# created in it are handed to the role, which runs the later migrations (the extensions stay
+# with their owner; their objects are not ours to alter).
+psql_admin -d sportello >/dev/null <<SQL || die "could not hand database sportello over to $DB_ROLE"
+ALTER DATABASE sportello OWNER TO $DB_ROLE;
+DO \$\$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN
+        SELECT format('ALTER %s %s OWNER TO $DB_ROLE',
+            CASE WHEN c.relkind = 'S' THEN 'SEQUENCE' WHEN c.relkind IN ('v', 'm') THEN 'VIEW' ELSE 'TABLE' END,
+            c.oid::regclass) AS cmd
+        FROM pg_class c
+        WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'S', 'v')
+        AND c.relowner <> '$DB_ROLE'::regrole
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('e', 'a', 'i'))
+        UNION ALL
+        SELECT format('ALTER ROUTINE %s OWNER TO $DB_ROLE', p.oid::regprocedure)
+        FROM pg_proc p
+        WHERE p.pronamespace = 'public'::regnamespace AND p.proowner <> '$DB_ROLE'::regrole
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+        UNION ALL
+        SELECT format('ALTER TEXT SEARCH CONFIGURATION %s OWNER TO $DB_ROLE', t.oid::regconfig)
+        FROM pg_ts_config t
+        WHERE t.cfgnamespace = 'public'::regnamespace AND t.cfgowner <> '$DB_ROLE'::regrole
+    LOOP
+        EXECUTE r.cmd;
+    END LOOP;
+END
+\$\$;
+SQL
 
 # ---------------------------------------------------------------------------------------------
 # Redis.

@@ -11,6 +11,7 @@ import (
 
 	sportello "github.com/sportello/sportello"
 	"github.com/sportello/sportello/graph"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // devSecret signs development tokens when AUTH_DEV_SECRET is not set. It is public, so
@@ -42,6 +43,15 @@ type Config struct {
 	StatementTimeout time.Duration
 	// RateLimits are the request budgets per user, per IP and for anonymous filings.
 	RateLimits RateLimits
+	// TrustedProxies are the networks of the reverse proxies in front of the server: a request
+	// from one of them is from the address its X-Forwarded-For names (see clientAddr).
+	TrustedProxies []netip.Prefix
+	// Tracer traces GraphQL operations and their SQL statements; serve sets it when
+	// OTEL_EXPORTER_OTLP_ENDPOINT names a collector, and nil traces nothing.
+	Tracer trace.Tracer
+	// AllowListClients are the clients (by X-Client-Name) that run only the operations
+	// registered for them with `server persisted register`: the mobile app.
+	AllowListClients []string
 	// MetricsToken, if set, is the bearer token scrapers send for /metrics; production serves
 	// no metrics without one.
 	MetricsToken string
@@ -190,6 +200,18 @@ func LoadConfig() (Config, error) {
 	default:
 		return c, fmt.Errorf("APP_ENV must be development or production, not %q", appEnv)
 	}
+	if c.TrustedProxies, err = parseProxies(os.Getenv("TRUSTED_PROXIES")); err != nil {
+		return c, err
+	}
+	c.AllowListClients = []string{"app"}
+	if v, ok := os.LookupEnv("ALLOWLIST_CLIENTS"); ok {
+		c.AllowListClients = nil
+		for _, name := range strings.Split(v, ",") {
+			if name = strings.TrimSpace(name); name != "" {
+				c.AllowListClients = append(c.AllowListClients, name)
+			}
+		}
+	}
 	if origins := os.Getenv("CORS_ORIGINS"); origins != "" {
 		for _, o := range strings.Split(origins, ",") {
 			if o = strings.TrimSpace(o); o != "" {
@@ -255,4 +277,25 @@ func env(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// parseProxies reads TRUSTED_PROXIES: networks in CIDR notation or single addresses, separated
+// by commas.
+func parseProxies(v string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil {
+				return nil, fmt.Errorf("TRUSTED_PROXIES must list networks such as 10.0.0.0/8 or addresses, not %q", s)
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }

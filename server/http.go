@@ -24,6 +24,7 @@ import (
 	"github.com/sportello/sportello/graph/websocket"
 	"github.com/sportello/sportello/live"
 	"github.com/sportello/sportello/server/auth"
+	"go.opentelemetry.io/otel/propagation"
 )
 
 // App is the wiring of one server process.
@@ -43,8 +44,10 @@ type App struct {
 	ContentSchedule sportello.ContentScheduler
 	// PersistedQueries keeps the automatic persisted queries; nil keeps them in memory.
 	PersistedQueries graphql.Cache[string]
-	limiter          *rateLimiter
-	metrics          *metrics
+	// AllowList holds the operations of the clients in Config.AllowListClients.
+	AllowList sportello.PersistedOperations
+	limiter   *rateLimiter
+	metrics   *metrics
 }
 
 // Handler returns every HTTP route of the server.
@@ -53,7 +56,8 @@ func (a *App) Handler() http.Handler {
 	gql := graph.NewHandler(a.Resolver, graph.Options{WebSocket: a.WebSocket, LoaderWait: a.Config.LoaderWait,
 		Production: a.Config.Production, ComplexityLimit: a.Config.ComplexityMax, Limits: a.Config.Limits,
 		PersistedQueries: a.PersistedQueries, LimitAnonymousFiling: a.limitAnonymousFiling, Observer: a.metrics,
-		MaxUploadBytes: a.Config.MaxUploadBytes})
+		MaxUploadBytes: a.Config.MaxUploadBytes,
+		AllowList:      a.AllowList, AllowListClients: a.Config.AllowListClients, Tracer: a.Config.Tracer})
 	mux.Handle("/graphql", a.metrics.countResponses(a.cacheable(a.limitBody(a.authenticate(a.rateLimit(a.timeout(gql)))))))
 	// In production the metrics are served only to scrapers holding METRICS_TOKEN.
 	if !a.Config.Production || a.Config.MetricsToken != "" {
@@ -92,7 +96,12 @@ func (a *App) requestID(next http.Handler) http.Handler {
 		}
 		w.Header().Set("X-Request-Id", id)
 		ctx := graph.WithRequestID(r.Context(), id)
-		ctx = sportello.WithOrigin(ctx, sportello.Origin{Addr: clientIP(r), RequestID: id})
+		ctx = sportello.WithOrigin(ctx, sportello.Origin{Addr: a.clientIP(r), RequestID: id})
+		ctx = graph.WithClient(ctx, r.Header.Get("X-Client-Name"))
+		if a.Config.Tracer != nil {
+			// A caller's W3C traceparent makes the operation's spans part of its trace.
+			ctx = propagation.TraceContext{}.Extract(ctx, propagation.HeaderCarrier(r.Header))
+		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
@@ -236,6 +245,7 @@ func (a *App) userFor(ctx context.Context, authorization, host string) (*sportel
 	return &sportello.User{
 		TenantID: tenant, Subject: claims.Subject, Roles: claims.Roles, GivenName: claims.GivenName,
 		FamilyName: claims.FamilyName, FiscalCode: claims.FiscalCode, Email: claims.Email,
+		SignedInAt: claims.SignedInAt,
 	}, claims.ExpiresAt, 0, nil
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/coder/websocket"
 	sportello "github.com/sportello/sportello"
+	"github.com/sportello/sportello/db"
 	"github.com/sportello/sportello/server/auth"
 )
 
@@ -81,8 +82,9 @@ func TestLateCommitIsNotSkipped(t *testing.T) {
 		t.Fatalf("first event %+v", ev)
 	}
 
-	// A transaction takes an event id and commits after a later filing has committed.
-	ctx := context.Background()
+	// A transaction takes an event id and commits after a later filing has committed. It writes
+	// an event of the default tenant itself, as a system would.
+	ctx := db.ForTenant(context.Background(), sportello.DefaultTenantID)
 	slow, err := s.DB.BeginTx(ctx, nil)
 	if err != nil {
 		t.Fatal(err)

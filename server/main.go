@@ -9,6 +9,7 @@
 //	server export catalogue FILE  export them to JSON or CSV
 //	server import opportunities FILE  import the youth desk's opportunities from JSON or CSV
 //	server export opportunities FILE  export them to JSON or CSV
+//	server persisted register FILE  add a manifest's operations to a client's allow-list
 package main
 
 import (
@@ -59,7 +60,9 @@ commands:
   import catalogue FILE  import services, procedures and acts (.json or .csv; --tenant SLUG)
   export catalogue FILE  export them (.json or .csv; --tenant SLUG)
   import opportunities FILE  import the youth desk's opportunities (.json or .csv; --mapping FILE, --full, --tenant SLUG)
-  export opportunities FILE  export them (.json or .csv; --tenant SLUG)`
+  export opportunities FILE  export them (.json or .csv; --tenant SLUG)
+  persisted register FILE  add the operations of a JSON manifest (name: query text) to the
+                           allow-list of a client (--client NAME, default app)`
 
 func run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
@@ -93,6 +96,8 @@ func run(ctx context.Context, args []string) error {
 			return opportunitiesCmd(ctx, cfg, cmd, args[1:])
 		}
 		return catalogueCmd(ctx, cfg, cmd, args)
+	case "persisted":
+		return persistedCmd(ctx, cfg, args)
 	default:
 		return errors.New(usage)
 	}
@@ -100,7 +105,11 @@ func run(ctx context.Context, args []string) error {
 
 // openDB connects and applies pending migrations.
 func openDB(ctx context.Context, cfg Config) (*db.DB, error) {
-	d, err := db.Open(ctx, withStatementTimeout(cfg.DatabaseURL, cfg.StatementTimeout))
+	connector, err := db.TracedConnector(withStatementTimeout(cfg.DatabaseURL, cfg.StatementTimeout), cfg.Tracer)
+	if err != nil {
+		return nil, err
+	}
+	d, err := db.OpenConnector(ctx, connector)
 	if err != nil {
 		return nil, err
 	}
@@ -145,8 +154,10 @@ func NewApp(cfg Config, d *db.DB, rdb redis.UniversalClient) (*App, error) {
 	citizens := db.NewCitizenService(d)
 	dashboards := db.NewDashboardService(d)
 	content := db.NewContentService(d)
+	metrics := newMetrics(d.DB.DB)
 	hub := live.New(live.Config{Log: db.NewEventLog(d), Dashboards: dashboards, Citizens: citizens,
-		Redis: rdb, Cluster: cfg.RedisCluster, Buffer: cfg.LiveBuffer, SlowAfter: cfg.LiveSlowAfter})
+		Redis: rdb, Cluster: cfg.RedisCluster, Buffer: cfg.LiveBuffer, SlowAfter: cfg.LiveSlowAfter,
+		Dispatched: metrics.Dispatched})
 	// Every commit that writes ticket events wakes the feed of this process at once and, through
 	// Redis, those of the others.
 	d.Notifier = hub
@@ -184,8 +195,9 @@ func NewApp(cfg Config, d *db.DB, rdb redis.UniversalClient) (*App, error) {
 		Tenants:          newTenantCache(db.NewTenantService(d)),
 		Hub:              hub,
 		PersistedQueries: newPersistedQueries(rdb),
+		AllowList:        db.NewPersistedOperations(d),
 		limiter:          &rateLimiter{rdb: rdb},
-		metrics:          newMetrics(d.DB.DB),
+		metrics:          metrics,
 		Ready: func(ctx context.Context) error {
 			if n, err := d.PendingMigrations(ctx); err != nil {
 				return fmt.Errorf("database: %w", err)
@@ -220,6 +232,15 @@ func openRedis(cfg Config) (redis.UniversalClient, error) {
 }
 
 func serve(ctx context.Context, cfg Config, demo bool) error {
+	tp, err := setupTracing(ctx)
+	if err != nil {
+		return err
+	}
+	if tp != nil {
+		// Spans still buffered go out before the process ends.
+		defer tp.Shutdown(context.WithoutCancel(ctx))
+		cfg.Tracer = tp.Tracer("github.com/sportello/sportello")
+	}
 	d, err := openDB(ctx, cfg)
 	if err != nil {
 		return err

@@ -20,6 +20,7 @@ type metrics struct {
 	latency       *prometheus.HistogramVec
 	subscriptions prometheus.Gauge
 	responses     *prometheus.CounterVec
+	fanoutLag     prometheus.Histogram
 }
 
 func newMetrics(pool *sql.DB) *metrics {
@@ -42,8 +43,13 @@ func newMetrics(pool *sql.DB) *metrics {
 			Name: "sportello_http_responses_total",
 			Help: "HTTP responses of /graphql by status code, including the requests refused before GraphQL runs (413, 429, 401).",
 		}, []string{"code"}),
+		fanoutLag: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "sportello_live_fanout_lag_seconds",
+			Help:    "Time from an event's transaction (its at) to its dispatch to this instance's subscribers by the live feed.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}),
 	}
-	m.registry.MustRegister(m.operations, m.latency, m.subscriptions, m.responses,
+	m.registry.MustRegister(m.operations, m.latency, m.subscriptions, m.responses, m.fanoutLag,
 		collectors.NewDBStatsCollector(pool, "sportello"),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -60,6 +66,9 @@ func (m *metrics) SubscriptionStarted(string) func() {
 	m.subscriptions.Inc()
 	return m.subscriptions.Dec
 }
+
+// Dispatched observes the fanout lag of an event. See live.Config.
+func (m *metrics) Dispatched(lag time.Duration) { m.fanoutLag.Observe(lag.Seconds()) }
 
 // handler serves the metrics. With a token, only scrapers that send it as a bearer token get
 // them: the numbers describe the service's load and weak spots, which are not for the public.

@@ -4,8 +4,11 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	sportello "github.com/sportello/sportello"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
 
 func TestMetricsCountOperationsOutcomesAndResponses(t *testing.T) {
@@ -59,4 +62,43 @@ func TestHealthAndReadiness(t *testing.T) {
 	if res, _ := s.send(http.MethodGet, "/readyz", nil, nil); res.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("with a migration not applied: status %d", res.StatusCode)
 	}
+}
+
+func TestMetricsShowTheFanoutLagOfEveryDispatchedEvent(t *testing.T) {
+	s := startServer(t)
+	s.submit(s.token("CITIZEN", "alice"), ticketInput("REPORT", "Lampione spento"))
+	// Filing writes one event, which the live feed dispatches once it is safe to read.
+	want := `sportello_live_fanout_lag_seconds_count 1`
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, body := s.send(http.MethodGet, "/metrics", nil, nil)
+		if strings.Contains(body, want) && strings.Contains(body, `sportello_live_fanout_lag_seconds_bucket{le="+Inf"} 1`) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("metrics lack %s after 10s", want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestTracesHaveASpanPerOperationInTheCallersTrace(t *testing.T) {
+	spans := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans))
+	s := startServer(t, func(c *Config) { c.Tracer = tp.Tracer("test") })
+	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+	res, body := s.send(http.MethodPost, "/graphql", http.Header{"Content-Type": {"application/json"},
+		"Traceparent": {"00-" + traceID + "-00f067aa0ba902b7-01"}}, strings.NewReader(`{"query":"{ offices { id } }"}`))
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("%d %s", res.StatusCode, body)
+	}
+	for _, span := range spans.GetSpans() {
+		if span.Name == "graphql query offices" {
+			if got := span.SpanContext.TraceID().String(); got != traceID {
+				t.Errorf("the operation's span is in trace %s, not the caller's %s", got, traceID)
+			}
+			return
+		}
+	}
+	t.Fatalf("no span for the operation among %d", len(spans.GetSpans()))
 }

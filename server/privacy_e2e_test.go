@@ -63,6 +63,8 @@ func TestCitizenExportsAndErasesTheirDataAndAdminsReadTheAudit(t *testing.T) {
 		erased.RequestErasure.KeptRecords[0] != sub.SubmitTicket.ProtocolNumber {
 		t.Fatalf("erasure: %+v", erased)
 	}
+	// The token of the session that asked for the erasure opens nothing more.
+	s.fails(citizen, `{ me { id } }`, nil, sportello.CodeUnauthenticated, "")
 	// The kept record is still the office's to handle.
 	s.ok(operator, `query($id: ID!) { ticket(id: $id) { protocolNumber } }`, map[string]any{"id": sub.SubmitTicket.Ticket.ID}, nil)
 	s.fails("", `mutation { requestErasure { outcome } }`, nil, sportello.CodeUnauthenticated, "")

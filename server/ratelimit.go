@@ -7,7 +7,9 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -86,7 +88,7 @@ type retryAfterKey struct{}
 func (a *App) rateLimit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		user := sportello.UserFrom(r.Context())
-		key, limit := "ip:"+clientIP(r), a.Config.RateLimits.IPPerMinute
+		key, limit := "ip:"+a.clientIP(r), a.Config.RateLimits.IPPerMinute
 		if !user.Anonymous() {
 			key, limit = "user:"+user.TenantID+":"+user.Subject, a.Config.RateLimits.UserPerMinute
 		}
@@ -171,12 +173,49 @@ func retrySeconds(d time.Duration) string {
 	return strconv.Itoa(int(math.Ceil(d.Seconds())))
 }
 
-// clientIP is the address the request came from. X-Forwarded-For is not read: a client can
-// write anything there, so trusting it would let anyone pick whose budget they spend. Behind a
-// proxy, the proxy's own limits apply to its clients.
-func clientIP(r *http.Request) string {
-	if h, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		return h
+// clientIP is the address the request came from: the connection's, unless it comes from one
+// of the trusted proxies (TRUSTED_PROXIES).
+func (a *App) clientIP(r *http.Request) string {
+	return clientAddr(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), a.Config.TrustedProxies)
+}
+
+// clientAddr finds the client's address from the connection's address and the X-Forwarded-For
+// headers. A client can write anything in X-Forwarded-For, so trusting it blindly would let
+// anyone pick whose budget they spend and what the audit log records. Each proxy appends the
+// address it was reached from, so the list is read from its end: while the address at hand is a
+// trusted proxy's, the entry before it is what that proxy saw; the first address that is not a
+// trusted proxy's is the client's. Entries further left came from the client and are ignored.
+func clientAddr(remoteAddr string, forwarded []string, trusted []netip.Prefix) string {
+	addr := remoteAddr
+	if h, _, err := net.SplitHostPort(remoteAddr); err == nil {
+		addr = h
 	}
-	return r.RemoteAddr
+	var hops []string
+	for _, h := range forwarded {
+		hops = append(hops, strings.Split(h, ",")...)
+	}
+	for i := len(hops) - 1; i >= 0 && isTrusted(addr, trusted); i-- {
+		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			// A trusted proxy writes addresses; anything else was not written by one, and the
+			// proxy that passed it on is the last address known.
+			break
+		}
+		addr = hop.Unmap().String()
+	}
+	return addr
+}
+
+func isTrusted(addr string, trusted []netip.Prefix) bool {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil {
+		return false
+	}
+	ip = ip.Unmap()
+	for _, p := range trusted {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }

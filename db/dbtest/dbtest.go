@@ -1,6 +1,11 @@
 // Package dbtest gives each test a fresh, migrated PostgreSQL database. The migrations run once
 // into a template database; every test then gets a copy of it (CREATE DATABASE ... TEMPLATE),
 // which takes milliseconds and isolates tests from each other.
+//
+// The databases belong to the application's role and the tests connect as it, as the server
+// does in production: a role that is neither a superuser nor exempt from row-level security, so
+// that the tenant isolation of migration 0016 holds in every test. When DATABASE_URL names a
+// superuser (a cluster made before the role existed), the role is created on first use.
 package dbtest
 
 import (
@@ -30,10 +35,17 @@ func URL(t testing.TB) string {
 	return u
 }
 
+// AppRole is the role the application connects as when DATABASE_URL names a superuser;
+// scripts/services.sh creates it and writes it into DATABASE_URL.
+const AppRole = "sportello"
+
 var (
 	templateOnce sync.Once
 	templateName string
 	templateErr  error
+	// role is the role owning the test databases, and appURL the server's URL as that role.
+	role   string
+	appURL string
 )
 
 // New returns a fresh migrated database, dropped when the test ends.
@@ -70,7 +82,12 @@ func OpenCounting(t testing.TB, dbURL string) (*db.DB, *Counter) {
 func NewURL(t testing.TB) string {
 	t.Helper()
 	base := URL(t)
-	templateOnce.Do(func() { templateName, templateErr = ensureTemplate(base) })
+	templateOnce.Do(func() {
+		role, appURL, templateErr = ensureRole(base)
+		if templateErr == nil {
+			templateName, templateErr = ensureTemplate(base)
+		}
+	})
 	if templateErr != nil {
 		t.Fatalf("prepare template database: %v", templateErr)
 	}
@@ -82,7 +99,8 @@ func NewURL(t testing.TB) string {
 	var b [6]byte
 	rand.Read(b[:])
 	name := "sportello_test_" + hex.EncodeToString(b[:])
-	if _, err := admin.Exec(`CREATE DATABASE ` + pq.QuoteIdentifier(name) + ` TEMPLATE ` + pq.QuoteIdentifier(templateName)); err != nil {
+	if _, err := admin.Exec(`CREATE DATABASE ` + pq.QuoteIdentifier(name) + ` TEMPLATE ` + pq.QuoteIdentifier(templateName) +
+		` OWNER ` + pq.QuoteIdentifier(role)); err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
 	t.Cleanup(func() {
@@ -93,7 +111,45 @@ func NewURL(t testing.TB) string {
 		defer admin.Close()
 		admin.Exec(`DROP DATABASE IF EXISTS ` + pq.QuoteIdentifier(name) + ` WITH (FORCE)`)
 	})
-	return withDatabase(base, name)
+	return withDatabase(appURL, name)
+}
+
+// ensureRole returns the role the tests connect as and the URL of the server as that role: the
+// role of DATABASE_URL when it is subject to row-level security, and otherwise AppRole, created
+// if missing with the rights scripts/services.sh gives it.
+func ensureRole(base string) (string, string, error) {
+	admin, err := sql.Open("postgres", base)
+	if err != nil {
+		return "", "", err
+	}
+	defer admin.Close()
+	var current string
+	var privileged bool
+	if err := admin.QueryRow(`SELECT current_user, rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user`).
+		Scan(&current, &privileged); err != nil {
+		return "", "", fmt.Errorf("connect to %s: %w", redact(base), err)
+	}
+	if !privileged {
+		return current, base, nil
+	}
+	// Several test binaries may get here at once: a role created meanwhile is not an error.
+	if _, err := admin.Exec(`DO $$ BEGIN
+			IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '` + AppRole + `') THEN
+				CREATE ROLE ` + AppRole + ` LOGIN CREATEDB;
+			END IF;
+		EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+		END $$`); err != nil {
+		return "", "", fmt.Errorf("create role %s: %w", AppRole, err)
+	}
+	if _, err := admin.Exec(`GRANT pg_read_all_stats TO ` + AppRole); err != nil {
+		return "", "", fmt.Errorf("grant pg_read_all_stats to %s: %w", AppRole, err)
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", "", fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	u.User = url.User(AppRole)
+	return AppRole, u.String(), nil
 }
 
 // ensureTemplate creates the template database for the current migrations unless it exists.
@@ -131,10 +187,12 @@ func ensureTemplate(base string) (string, error) {
 	if _, err := conn.ExecContext(ctx, `DROP DATABASE IF EXISTS `+pq.QuoteIdentifier(building)+` WITH (FORCE)`); err != nil {
 		return "", err
 	}
-	if _, err := conn.ExecContext(ctx, `CREATE DATABASE `+pq.QuoteIdentifier(building)); err != nil {
+	if _, err := conn.ExecContext(ctx, `CREATE DATABASE `+pq.QuoteIdentifier(building)+` OWNER `+pq.QuoteIdentifier(role)); err != nil {
 		return "", err
 	}
-	d, err := db.Open(ctx, withDatabase(base, building))
+	// The migrations run as the application's role, as `server migrate` does, so that it owns
+	// what they create.
+	d, err := db.Open(ctx, withDatabase(appURL, building))
 	if err != nil {
 		return "", err
 	}

@@ -5,6 +5,7 @@ package auth
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -83,6 +84,9 @@ type Claims struct {
 	Email                 string
 
 	ExpiresAt time.Time
+	// SignedInAt is when the person authenticated: the claim auth_time, or iat when the token
+	// has none; zero when it has neither. Refreshed tokens keep the auth_time of the sign-in.
+	SignedInAt time.Time
 }
 
 // Verifier checks tokens. It is safe for concurrent use.
@@ -317,7 +321,31 @@ func mapClaims(m jwt.MapClaims) (*Claims, error) {
 		return nil, invalid("missing expiry")
 	}
 	c.ExpiresAt = exp.Time
+	if c.SignedInAt, err = signedInAt(m); err != nil {
+		return nil, err
+	}
 	return &c, nil
+}
+
+// signedInAt reads when the person authenticated: auth_time, or iat when the token has none.
+func signedInAt(m jwt.MapClaims) (time.Time, error) {
+	for _, name := range []string{"auth_time", "iat"} {
+		switch v := m[name].(type) {
+		case nil:
+			continue
+		case float64:
+			return time.Unix(int64(v), 0), nil
+		case json.Number:
+			n, err := v.Float64()
+			if err != nil {
+				return time.Time{}, invalid("malformed claims")
+			}
+			return time.Unix(int64(n), 0), nil
+		default:
+			return time.Time{}, invalid("malformed claims")
+		}
+	}
+	return time.Time{}, nil
 }
 
 func stringClaim(m jwt.MapClaims, name string) (string, error) {

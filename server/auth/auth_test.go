@@ -934,3 +934,34 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+func TestSignedInAtIsTheAuthenticationTimeOrElseTheIssueTime(t *testing.T) {
+	v := newVerifier(t, Config{DevSecret: testSecret})
+	issued := time.Now().Add(-time.Minute).Truncate(time.Second)
+	signedIn := issued.Add(-time.Hour)
+	tests := []struct {
+		name string
+		edit func(jwt.MapClaims)
+		want time.Time
+	}{
+		{"auth_time", func(c jwt.MapClaims) { c["iat"] = issued.Unix(); c["auth_time"] = signedIn.Unix() }, signedIn},
+		{"iat without auth_time", func(c jwt.MapClaims) { c["iat"] = issued.Unix() }, issued},
+		{"neither", func(c jwt.MapClaims) { delete(c, "iat") }, time.Time{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			token := sign(t, jwt.SigningMethodHS256, []byte(testSecret), "", devClaims(tt.edit))
+			c, err := v.Verify(context.Background(), token)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !c.SignedInAt.Equal(tt.want) {
+				t.Errorf("SignedInAt = %v, want %v", c.SignedInAt, tt.want)
+			}
+		})
+	}
+	token := sign(t, jwt.SigningMethodHS256, []byte(testSecret), "", devClaims(func(c jwt.MapClaims) { c["auth_time"] = "yesterday" }))
+	if _, err := v.Verify(context.Background(), token); !errors.Is(err, ErrInvalidToken) {
+		t.Fatalf("a malformed auth_time: %v", err)
+	}
+}
