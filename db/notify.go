@@ -60,6 +60,9 @@ func (n *Notifier) Run(ctx context.Context, interval time.Duration) error {
 // RunOnce handles the events that are safe to read, for every tenant no other instance is
 // handling, then sends the e-mails that are due.
 func (n *Notifier) RunOnce(ctx context.Context) error {
+	// The notifier serves every tenant: it reads their cursors and events and delivers to their
+	// citizens, each row carrying its tenant.
+	ctx = AllTenants(ctx)
 	// Tenants created after the cursors were first set start from the beginning of the log,
 	// which for them holds only their own events.
 	if _, err := n.db.ExecContext(ctx, `INSERT INTO notification_cursors (tenant_id, tx_id, event_id)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/lib/pq"
 	sportello "github.com/sportello/sportello"
+	"github.com/sportello/sportello/db"
 	"github.com/sportello/sportello/db/dbtest"
 )
 
@@ -14,7 +15,7 @@ func TestReadsOutsideTransactionsRunPrepared(t *testing.T) {
 	d := dbtest.New(t)
 	// One connection, so that the session the statement was prepared in is the one asked.
 	d.SetMaxOpenConns(1)
-	ctx := context.Background()
+	ctx := db.AllTenants(context.Background())
 	const query = `SELECT name FROM tenants WHERE id = $1`
 	for range 2 {
 		var name string

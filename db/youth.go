@@ -699,6 +699,7 @@ func (s *YouthService) SavedOpportunities(ctx context.Context) ([]*sportello.Opp
 // background job, run without a caller; running it twice or on several instances at once is
 // harmless.
 func (s *YouthService) ExpireOpportunities(ctx context.Context) (int, error) {
+	ctx = AllTenants(ctx)
 	today := s.today()
 	res, err := s.db.ExecContext(ctx, `UPDATE opportunities SET status = 'EXPIRED', updated_at = $2
 		WHERE status = 'PUBLISHED' AND deadline < $1::date`, dateArg(&today), s.db.now())
@@ -717,6 +718,7 @@ func (s *YouthService) ExpireOpportunities(ctx context.Context) (int, error) {
 // for the first transaction and then does nothing), and a day the job missed is caught up the
 // next time it runs.
 func (s *YouthService) SendDeadlineReminders(ctx context.Context) (int, error) {
+	ctx = AllTenants(ctx)
 	today := s.today()
 	last := today.AddDays(sportello.ReminderDays)
 	var tenants []string
