@@ -1,6 +1,7 @@
 package db_test
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"math"
@@ -273,7 +274,7 @@ func referenceStatistics(t *testing.T, d *db.DB, p sportello.Period, groupBy []s
 		GROUP BY GROUPING SETS (` + strings.Join(sets, ", ") + `)
 		ORDER BY 1 DESC, 2`
 	from, to := p.Bounds()
-	rows, err := d.Query(query, sportello.DefaultTenantID, from, to, pq.Array(sportello.OpenStatuses), now)
+	rows, err := d.QueryContext(db.AllTenants(context.Background()), query, sportello.DefaultTenantID, from, to, pq.Array(sportello.OpenStatuses), now)
 	if err != nil {
 		t.Fatal(err)
 	}
