@@ -32,6 +32,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	sportello "github.com/sportello/sportello"
 )
 
 // Result is what bench/load prints for one run.
@@ -173,8 +175,11 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	host, port, _ := strings.Cut(peerAddr, ":")
+	// The peer and the load generator read the tables directly, under the row-level security
+	// that confines every connection to a tenant: the peer to the demo town's, as Sportello's
+	// requests are, and the load generator, which samples ids from all of them, to every tenant.
 	if err := start("peer", "http://"+peerAddr+"/graphql", "node", "bench/peer/node_modules/postgraphile/cli.js",
-		"-c", benchURL, "--host", host, "--port", port, "--disable-query-log", "--schema", "public,bench_peer"); err != nil {
+		"-c", scopedURL(benchURL, sportello.DefaultTenantID), "--host", host, "--port", port, "--disable-query-log", "--schema", "public,bench_peer"); err != nil {
 		return err
 	}
 	urls := map[string]string{"graphql": "http://" + serverAddr, "floor": "http://" + floorAddr, "peer": "http://" + peerAddr}
@@ -183,7 +188,7 @@ func run(ctx context.Context, o options) error {
 		cmd := exec.CommandContext(ctx, filepath.Join(bin, "load"), "-target", target, "-url", urls[target],
 			"-workload", workload, "-rate", fmt.Sprint(rate), "-conns", fmt.Sprint(o.conns), "-duration", d.String(),
 			"-pid", fmt.Sprint(procs[target].Process.Pid))
-		cmd.Env = env
+		cmd.Env = append(env, "DATABASE_URL="+scopedURL(benchURL, "*"))
 		cmd.Stderr = os.Stderr
 		out, err := cmd.Output()
 		if err != nil {
@@ -252,6 +257,20 @@ func (r Result) summary() string {
 		s += fmt.Sprintf(" errors %d (%s)", r.Errors, r.FirstError)
 	}
 	return s
+}
+
+// scopedURL returns the database URL with the tenant scope of row-level security set for the
+// whole session ("*" for every tenant), for clients that are not Sportello and so do not set it
+// themselves.
+func scopedURL(base, scope string) string {
+	u, err := url.Parse(base)
+	if err != nil {
+		return base
+	}
+	q := u.Query()
+	q.Set("options", "-c sportello.tenant_id="+scope)
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // benchDatabase returns the URL of the benchmark's database next to base.
