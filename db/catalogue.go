@@ -37,17 +37,7 @@ func catalogueCaller(ctx context.Context) (caller, bool, error) {
 
 // requireEditor returns the caller if they may write the catalogue.
 func requireEditor(ctx context.Context) (caller, error) {
-	c, err := callerFrom(ctx)
-	if err != nil {
-		return c, err
-	}
-	if c.user.Anonymous() {
-		return c, sportello.ErrUnauthenticated
-	}
-	if !c.user.EditsCatalogue() {
-		return c, sportello.ErrForbidden
-	}
-	return c, nil
+	return requireSignedIn(ctx, func(c caller) bool { return c.user.EditsCatalogue() })
 }
 
 // statusScope returns the condition on the status column of the table aliased alias that the

@@ -39,17 +39,7 @@ func contentCaller(ctx context.Context) (caller, bool, error) {
 
 // requireContentEditor returns the caller if they write content.
 func requireContentEditor(ctx context.Context) (caller, error) {
-	c, err := callerFrom(ctx)
-	if err != nil {
-		return c, err
-	}
-	if c.user.Anonymous() {
-		return c, sportello.ErrUnauthenticated
-	}
-	if !c.user.WritesContent() {
-		return c, sportello.ErrForbidden
-	}
-	return c, nil
+	return requireSignedIn(ctx, func(c caller) bool { return c.user.WritesContent() })
 }
 
 const contentColumns = `c.id, c.tenant_id, c.type, c.language, c.translation_group, c.slug, coalesce(c.path, '') AS path,

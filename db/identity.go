@@ -40,8 +40,9 @@ func callerFrom(ctx context.Context) (caller, error) {
 	}, nil
 }
 
-// requireStaff returns the caller if they are staff.
-func requireStaff(ctx context.Context) (caller, error) {
+// requireSignedIn returns the caller if they signed in (UNAUTHENTICATED otherwise) and allowed
+// says they may go on (FORBIDDEN otherwise).
+func requireSignedIn(ctx context.Context, allowed func(caller) bool) (caller, error) {
 	c, err := callerFrom(ctx)
 	if err != nil {
 		return c, err
@@ -49,25 +50,20 @@ func requireStaff(ctx context.Context) (caller, error) {
 	if c.user.Anonymous() {
 		return c, sportello.ErrUnauthenticated
 	}
-	if !c.staff {
+	if !allowed(c) {
 		return c, sportello.ErrForbidden
 	}
 	return c, nil
 }
 
+// requireStaff returns the caller if they are staff.
+func requireStaff(ctx context.Context) (caller, error) {
+	return requireSignedIn(ctx, func(c caller) bool { return c.staff })
+}
+
 // requireCitizen returns the caller if they are a signed-in citizen.
 func requireCitizen(ctx context.Context) (caller, error) {
-	c, err := callerFrom(ctx)
-	if err != nil {
-		return c, err
-	}
-	if c.user.Anonymous() {
-		return c, sportello.ErrUnauthenticated
-	}
-	if !c.citizen {
-		return c, sportello.ErrForbidden
-	}
-	return c, nil
+	return requireSignedIn(ctx, func(c caller) bool { return c.citizen })
 }
 
 // ticketScope returns the SQL condition on the tickets aliased t that the caller may see.

@@ -183,17 +183,7 @@ func (s *OfficeService) Staff(ctx context.Context, officeID string) ([]*sportell
 
 // requireManager returns the caller if they may configure the office.
 func requireManager(ctx context.Context) (caller, error) {
-	c, err := callerFrom(ctx)
-	if err != nil {
-		return c, err
-	}
-	if c.user.Anonymous() {
-		return c, sportello.ErrUnauthenticated
-	}
-	if !c.user.HasRole(sportello.RoleManager, sportello.RoleAdmin) {
-		return c, sportello.ErrForbidden
-	}
-	return c, nil
+	return requireSignedIn(ctx, func(c caller) bool { return c.user.HasRole(sportello.RoleManager, sportello.RoleAdmin) })
 }
 
 // SetResponseTerm sets a response term. See sportello.OfficeService.

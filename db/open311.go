@@ -33,17 +33,7 @@ var _ sportello.Open311Service = (*Open311Service)(nil)
 
 // requireAdmin returns the caller if they administer the tenant.
 func requireAdmin(ctx context.Context) (caller, error) {
-	c, err := callerFrom(ctx)
-	if err != nil {
-		return c, err
-	}
-	if c.user.Anonymous() {
-		return c, sportello.ErrUnauthenticated
-	}
-	if !c.user.HasRole(sportello.RoleAdmin) {
-		return c, sportello.ErrForbidden
-	}
-	return c, nil
+	return requireSignedIn(ctx, func(c caller) bool { return c.user.HasRole(sportello.RoleAdmin) })
 }
 
 type open311ClientRow struct {

@@ -37,17 +37,7 @@ func youthCaller(ctx context.Context) (caller, bool, error) {
 
 // requireYouthDesk returns the caller if they keep the opportunities.
 func requireYouthDesk(ctx context.Context) (caller, error) {
-	c, err := callerFrom(ctx)
-	if err != nil {
-		return c, err
-	}
-	if c.user.Anonymous() {
-		return c, sportello.ErrUnauthenticated
-	}
-	if !c.user.ManagesOpportunities() {
-		return c, sportello.ErrForbidden
-	}
-	return c, nil
+	return requireSignedIn(ctx, func(c caller) bool { return c.user.ManagesOpportunities() })
 }
 
 const opportunityColumns = `o.id, o.tenant_id, o.category, o.title, o.description, o.organisation, o.municipality,
