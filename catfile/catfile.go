@@ -252,23 +252,11 @@ func (r csvRow) bool(name string) (bool, error) {
 }
 
 // Rejection is an entry the import refused, and why.
-type Rejection struct {
-	Row    string
-	Field  string
-	Reason string
-}
-
-func (r Rejection) String() string {
-	if r.Field != "" {
-		return fmt.Sprintf("%s: %s: %s", r.Row, r.Field, r.Reason)
-	}
-	return fmt.Sprintf("%s: %s", r.Row, r.Reason)
-}
+type Rejection = sportello.ImportRejection
 
 // Report is what an import did.
 type Report struct {
-	Created, Updated, Unchanged int
-	Rejected                    []Rejection
+	sportello.ImportTally
 }
 
 // Import writes the entries through imp, each in its own transaction, so that a bad row is
@@ -283,21 +271,8 @@ func Import(ctx context.Context, imp sportello.CatalogueImporter, offices []*spo
 	rep := &Report{}
 	for i, e := range entries {
 		outcome, err := importEntry(ctx, imp, byName, e)
-		var de *sportello.Error
-		switch {
-		case err == nil:
-			switch outcome {
-			case sportello.UpsertCreated:
-				rep.Created++
-			case sportello.UpsertUpdated:
-				rep.Updated++
-			default:
-				rep.Unchanged++
-			}
-		case errors.As(err, &de) && de.Code != sportello.CodeUnauthenticated && de.Code != sportello.CodeForbidden:
-			rep.Rejected = append(rep.Rejected, Rejection{Row: e.Row, Field: de.Field, Reason: de.Message})
-		default:
-			return rep, fmt.Errorf("%s: %w", e.Row, err)
+		if err := rep.Count(e.Row, outcome, err); err != nil {
+			return rep, err
 		}
 		if progress != nil {
 			progress(i+1, len(entries))

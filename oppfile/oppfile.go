@@ -329,25 +329,13 @@ func (r csvRow) opportunity() (*Opportunity, error) {
 }
 
 // Rejection is a row the import refused, and why.
-type Rejection struct {
-	Row    string
-	Field  string
-	Reason string
-}
-
-func (r Rejection) String() string {
-	if r.Field != "" {
-		return fmt.Sprintf("%s: %s: %s", r.Row, r.Field, r.Reason)
-	}
-	return fmt.Sprintf("%s: %s", r.Row, r.Reason)
-}
+type Rejection = sportello.ImportRejection
 
 // Report is what an import did.
 type Report struct {
-	Created, Updated, Unchanged int
+	sportello.ImportTally
 	// Withdrawn counts the opportunities a full feed no longer listed.
 	Withdrawn int
-	Rejected  []Rejection
 }
 
 // Import writes the rows through imp, each in its own transaction, so that a bad row is
@@ -374,21 +362,8 @@ func Import(ctx context.Context, imp sportello.OpportunityImporter, offices []*s
 		if err == nil {
 			outcome, err = imp.UpsertOpportunity(ctx, in)
 		}
-		var de *sportello.Error
-		switch {
-		case err == nil:
-			switch outcome {
-			case sportello.UpsertCreated:
-				rep.Created++
-			case sportello.UpsertUpdated:
-				rep.Updated++
-			default:
-				rep.Unchanged++
-			}
-		case errors.As(err, &de) && de.Code != sportello.CodeUnauthenticated && de.Code != sportello.CodeForbidden:
-			rep.Rejected = append(rep.Rejected, Rejection{Row: e.Row, Field: de.Field, Reason: de.Message})
-		default:
-			return rep, fmt.Errorf("%s: %w", e.Row, err)
+		if err := rep.Count(e.Row, outcome, err); err != nil {
+			return rep, err
 		}
 		if progress != nil {
 			progress(i+1, len(entries))
