@@ -87,24 +87,36 @@ func exportCatalogue(ctx context.Context, d *db.DB, name string) error {
 	if err != nil {
 		return err
 	}
-	names := make(map[string]string, len(offices))
-	for _, o := range offices {
-		names[o.ID] = o.Name
-	}
-	f, err := os.Create(name)
-	if err != nil {
-		return err
-	}
-	if err := catfile.Write(name, f, c, names); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
+	names := officeNames(offices)
+	if err := writeFile(name, func(w io.Writer) error { return catfile.Write(name, w, c, names) }); err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "exported %d services, %d procedures and %d acts to %s\n",
 		len(c.Services), len(c.Procedures), len(c.Acts), name)
 	return nil
+}
+
+// officeNames maps the offices' ids to their names, as export files name them.
+func officeNames(offices []*sportello.Office) map[string]string {
+	names := make(map[string]string, len(offices))
+	for _, o := range offices {
+		names[o.ID] = o.Name
+	}
+	return names
+}
+
+// writeFile creates the file name and writes it with write, reporting a failure to close it:
+// an export whose last bytes did not reach the disk has failed.
+func writeFile(name string, write func(io.Writer) error) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func printReport(w io.Writer, rep *catfile.Report) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"time"
@@ -97,19 +98,8 @@ func exportOpportunities(ctx context.Context, youth *db.YouthService, offices []
 	if err != nil {
 		return err
 	}
-	names := make(map[string]string, len(offices))
-	for _, o := range offices {
-		names[o.ID] = o.Name
-	}
-	f, err := os.Create(name)
-	if err != nil {
-		return err
-	}
-	if err := oppfile.Write(name, f, all, names); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
+	names := officeNames(offices)
+	if err := writeFile(name, func(w io.Writer) error { return oppfile.Write(name, w, all, names) }); err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "exported %d opportunities to %s\n", len(all), name)
