@@ -85,7 +85,7 @@ func (a *Area) Contains(lat, long float64) bool {
 // narrow a search before the exact distance is checked. Near the poles the box spans every
 // longitude.
 func (a *Area) BoundingBox() (minLat, maxLat, minLong, maxLong float64) {
-	dLat := a.RadiusMeters / EarthRadius * 180 / math.Pi
+	dLat := a.RadiusMeters / earthRadius * 180 / math.Pi
 	minLat, maxLat = max(a.Latitude-dLat, -90), min(a.Latitude+dLat, 90)
 	cos := math.Cos(a.Latitude * math.Pi / 180)
 	if cos < 1e-6 || maxLat == 90 || minLat == -90 {
@@ -95,8 +95,8 @@ func (a *Area) BoundingBox() (minLat, maxLat, minLong, maxLong float64) {
 	return minLat, maxLat, max(a.Longitude-dLong, -180), min(a.Longitude+dLong, 180)
 }
 
-// EarthRadius is the mean radius of the Earth in meters, as the distances here use it.
-const EarthRadius = 6_371_008.8
+// earthRadius is the mean radius of the Earth in meters, as great_circle_m (migration 0010) uses it.
+const earthRadius = 6_371_008.8
 
 // DistanceMeters is the great-circle distance between two points (haversine formula): within
 // a municipality it is exact to well under a meter.
@@ -105,5 +105,5 @@ func DistanceMeters(lat1, long1, lat2, long2 float64) float64 {
 	dLat := (lat2 - lat1) * rad
 	dLong := (long2 - long1) * rad
 	h := math.Sin(dLat/2)*math.Sin(dLat/2) + math.Cos(lat1*rad)*math.Cos(lat2*rad)*math.Sin(dLong/2)*math.Sin(dLong/2)
-	return 2 * EarthRadius * math.Asin(math.Sqrt(min(h, 1)))
+	return 2 * earthRadius * math.Asin(math.Sqrt(min(h, 1)))
 }

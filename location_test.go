@@ -82,7 +82,7 @@ func TestAreaBoundingBoxHoldsEveryPointOfTheCircle(t *testing.T) {
 	minLat, maxLat, minLong, maxLong := a.BoundingBox()
 	for deg := 0.0; deg < 360; deg += 5 {
 		// A point just inside the circle in every direction.
-		r := 499.0 / EarthRadius
+		r := 499.0 / earthRadius
 		lat := a.Latitude + r*math.Cos(deg*math.Pi/180)*180/math.Pi
 		long := a.Longitude + r*math.Sin(deg*math.Pi/180)*180/math.Pi/math.Cos(a.Latitude*math.Pi/180)
 		if !a.Contains(lat, long) {
