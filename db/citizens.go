@@ -90,7 +90,6 @@ func (s *CitizenService) SearchCitizens(ctx context.Context, search string, firs
 	conds = append(conds, "erased_at IS NULL")
 	query := `SELECT ` + citizenColumns + `, fiscal_code = upper(` + a.add(search) + `) AS exact FROM citizens WHERE ` +
 		strings.Join(conds, " AND ") + ` ORDER BY exact DESC NULLS LAST, family_name, given_name, id LIMIT ` + a.add(page.First)
-	query = audited(ctx, c, sportello.AuditRead, "citizens.search", query, "id", "exact DESC NULLS LAST, family_name, given_name, id", &a)
 	var rows []struct {
 		citizenRow
 		Exact *bool `db:"exact"`
@@ -99,8 +98,13 @@ func (s *CitizenService) SearchCitizens(ctx context.Context, search string, firs
 		return nil, fmt.Errorf("search citizens: %w", err)
 	}
 	out := make([]*sportello.Citizen, len(rows))
+	ids := make([]string, len(rows))
 	for i := range rows {
 		out[i] = rows[i].citizen()
+		ids[i] = rows[i].ID
+	}
+	if err := s.db.recordReads(ctx, c, sportello.AuditRead, "citizens.search", ids); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -153,13 +157,17 @@ func (s *CitizenService) CitizensByID(ctx context.Context, ids []string) (map[st
 	if !c.staff {
 		query += ` AND subject = ` + a.add(c.user.Subject)
 	}
-	query = audited(ctx, c, sportello.AuditRead, "citizens.byId", query, "id", "id", &a)
 	var rows []citizenRow
 	if err := s.db.SelectContext(ctx, &rows, query, a...); err != nil {
 		return nil, fmt.Errorf("list citizens: %w", err)
 	}
+	found := make([]string, len(rows))
 	for i := range rows {
 		out[rows[i].ID] = rows[i].citizen()
+		found[i] = rows[i].ID
+	}
+	if err := s.db.recordReads(ctx, c, sportello.AuditRead, "citizens.byId", found); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

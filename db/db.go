@@ -37,6 +37,8 @@ type DB struct {
 	Blobs sportello.BlobStore
 	// prepared are the statements of the reads outside transactions (see prepared.go).
 	prepared preparedCache
+	// audits batches the audit entries of staff reads (see recordReads).
+	audits auditQueue
 }
 
 // committed tells the notifier that a transaction wrote events of the tenant.

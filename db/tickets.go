@@ -390,13 +390,15 @@ func (s *TicketService) TicketWith(ctx context.Context, id string, with sportell
 	var a args
 	query := `SELECT ` + ticketColumns + ` FROM tickets t WHERE t.id = ` + a.add(id) + ` AND ` + c.readScope(&a)
 	query, with = joinRelations(c, with, query, "id", &a)
-	query = audited(ctx, c, sportello.AuditRead, "tickets.get", query, "citizen_id", "id", &a)
 	var found *sportello.Ticket
 	if err := queryTickets(ctx, s.db, with, query, a, func(_ *ticketRow, t *sportello.Ticket) { found = t }); err != nil {
 		return nil, fmt.Errorf("get ticket: %w", err)
 	}
 	if found == nil {
 		return nil, sportello.NotFound("ticket")
+	}
+	if err := s.db.recordReads(ctx, c, sportello.AuditRead, "tickets.get", []string{found.CitizenID}); err != nil {
+		return nil, err
 	}
 	return found, nil
 }
@@ -490,13 +492,14 @@ func (s *TicketService) TicketsWith(ctx context.Context, f sportello.TicketFilte
 	query := `SELECT ` + ticketColumns + ` FROM tickets t WHERE ` + where + ` ORDER BY t.` + strings.ReplaceAll(order, ", ", ", t.") +
 		` LIMIT ` + a.add(page.First+1)
 	query, with = joinRelations(c, with, query, strings.ReplaceAll(order, ", ", ", t."), &a)
-	query = audited(ctx, c, sportello.AuditRead, "tickets.list", query, "citizen_id", order, &a)
 	out := &sportello.TicketPage{Tickets: make([]*sportello.Ticket, 0, page.First), Cursors: make([]string, 0, page.First)}
+	var seen []string
 	err = queryTickets(ctx, s.db, with, query, a, func(row *ticketRow, t *sportello.Ticket) {
 		if len(out.Tickets) == page.First {
 			out.HasNextPage = true
 			return
 		}
+		seen = append(seen, t.CitizenID)
 		cursor := encodeCursor(row.CreatedAt, row.ID)
 		if byPriority {
 			cursor = encodePriorityCursor(row.Priority, row.CreatedAt, row.ID)
@@ -506,6 +509,9 @@ func (s *TicketService) TicketsWith(ctx context.Context, f sportello.TicketFilte
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list tickets: %w", err)
+	}
+	if err := s.db.recordReads(ctx, c, sportello.AuditRead, "tickets.list", seen); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
