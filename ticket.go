@@ -143,6 +143,9 @@ type Ticket struct {
 type TicketRelations struct {
 	Citizen bool
 	Office  bool
+	// OfficeHours reads the office's opening hours with it; without, Office.Hours stays empty.
+	// They cost a subquery per ticket, and a list shows the office's name.
+	OfficeHours bool
 }
 
 // ProtocolNumber is the ticket's protocol number as written on documents: YYYY/NNNNNNN.

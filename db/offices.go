@@ -40,11 +40,17 @@ type officeRow struct {
 	Hours string `db:"hours"`
 }
 
-// officeColumns read an office with its opening hours, so that an office costs one statement
-// (it is a relation of most lists, and its hours are a handful of rows).
-const officeColumns = `id, tenant_id, name, description, email, pec, phone, address, head, front_desk,
+const (
+	// officeColumns read an office with its opening hours, so that an office costs one
+	// statement (it is a relation of most lists, and its hours are a handful of rows).
+	officeColumns = officeColumnsBeforeHours + `
 	coalesce((SELECT string_agg(h.weekday || ' ' || to_char(h.opens, 'HH24:MI') || ' ' || to_char(h.closes, 'HH24:MI'), ','
 		ORDER BY (h.weekday + 6) % 7, h.opens) FROM office_hours h WHERE h.office_id = offices.id), '') AS hours`
+	// officeColumnsWithoutHours are officeColumns with no opening hours, for a ticket's office
+	// when the hours are not asked for.
+	officeColumnsWithoutHours = officeColumnsBeforeHours + ` '' AS hours`
+	officeColumnsBeforeHours  = `id, tenant_id, name, description, email, pec, phone, address, head, front_desk,`
+)
 
 // Offices lists the tenant's offices. See sportello.OfficeService.
 func (s *OfficeService) Offices(ctx context.Context) ([]*sportello.Office, error) {

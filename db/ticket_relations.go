@@ -38,8 +38,12 @@ func joinRelations(c caller, with sportello.TicketRelations, query, order string
 		from += ` LEFT JOIN LATERAL (SELECT ` + citizenColumns + ` FROM citizens WHERE ` + cond + `) ` + citizenJoinNames + ` ON true`
 	}
 	if with.Office {
+		columns := officeColumnsWithoutHours
+		if with.OfficeHours {
+			columns = officeColumns
+		}
 		sel += `, o.*`
-		from += ` LEFT JOIN LATERAL (SELECT ` + officeColumns + ` FROM offices WHERE offices.id = t.office_id AND offices.tenant_id = ` +
+		from += ` LEFT JOIN LATERAL (SELECT ` + columns + ` FROM offices WHERE offices.id = t.office_id AND offices.tenant_id = ` +
 			a.add(c.tenantID) + `) ` + officeJoinNames + ` ON true`
 	}
 	return sel + from + ` ORDER BY t.` + order, with

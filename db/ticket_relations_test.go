@@ -54,7 +54,7 @@ func TestTicketsWithRelationsCarryWhatTheLoadersWouldLoad(t *testing.T) {
 		}
 	}
 	submit(t, s, anonymousCtx(), sportello.KindReport) // no citizen, no office
-	all := sportello.TicketRelations{Citizen: true, Office: true}
+	all := sportello.TicketRelations{Citizen: true, Office: true, OfficeHours: true}
 
 	for _, tc := range []struct {
 		name    string
@@ -86,6 +86,28 @@ func TestTicketsWithRelationsCarryWhatTheLoadersWouldLoad(t *testing.T) {
 				}
 			}
 			wantRelations(t, tc.ctx, d, with.Tickets)
+			// Without its hours, a ticket's office is the same office with none.
+			brief, err := s.TicketsWith(tc.ctx, sportello.TicketFilter{}, sportello.Page{First: 3}, sportello.TicketRelations{Office: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, tk := range brief.Tickets {
+				got, want := tk.Office, with.Tickets[i].Office
+				if got == nil || want == nil {
+					if got != want {
+						t.Errorf("ticket %d: office without hours %+v, want %+v", i, got, want)
+					}
+					continue
+				}
+				g, w := *got, *want
+				if len(g.Hours) != 0 || len(w.Hours) == 0 {
+					t.Errorf("ticket %d: hours %v without them, %v with them", i, g.Hours, w.Hours)
+				}
+				g.Hours, w.Hours = nil, nil
+				if !reflect.DeepEqual(g, w) {
+					t.Errorf("ticket %d: office without hours %+v, want %+v", i, g, w)
+				}
+			}
 			for _, tk := range with.Tickets {
 				one, err := s.TicketWith(tc.ctx, tk.ID, all)
 				if err != nil {
@@ -101,7 +123,7 @@ func TestTicketWithRelationsIsNotFoundOutsideTheCallersScope(t *testing.T) {
 	d := dbtest.New(t)
 	s := db.NewTicketService(d)
 	mine := submit(t, s, citizenCtx("alice"), sportello.KindInformation)
-	all := sportello.TicketRelations{Citizen: true, Office: true}
+	all := sportello.TicketRelations{Citizen: true, Office: true, OfficeHours: true}
 	for _, tc := range []struct {
 		name string
 		ctx  context.Context

@@ -40,9 +40,23 @@ func selects(ctx context.Context, path ...string) map[string]bool {
 }
 
 // ticketRelations are the relations of tickets a selection asks for.
-func ticketRelations(fields map[string]bool) sportello.TicketRelations {
-	return sportello.TicketRelations{Citizen: fields["citizen"], Office: fields["office"]}
+func ticketRelations(ctx context.Context, path ...string) sportello.TicketRelations {
+	fields := selects(ctx, path...)
+	with := sportello.TicketRelations{Citizen: fields["citizen"], Office: fields["office"]}
+	if with.Office {
+		for f := range selects(ctx, append(path, "office")...) {
+			if !officeFieldsWithoutHours[f] {
+				with.OfficeHours = true
+			}
+		}
+	}
+	return with
 }
+
+// officeFieldsWithoutHours are the fields of Office that a ticket's office answers without its
+// opening hours; any other field (the hours, whether it is open, a future field) reads them.
+var officeFieldsWithoutHours = map[string]bool{"__typename": true, "id": true, "name": true, "description": true,
+	"email": true, "pec": true, "phone": true, "address": true, "head": true, "frontDesk": true}
 
 // primeMessages reads the messages of a page of tickets at once when the selection asks for
 // them, and gives them to the request's loader: the messages field of each ticket then finds

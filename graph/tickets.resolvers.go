@@ -108,7 +108,7 @@ func (r *mutationResolver) PostTicketMessage(ctx context.Context, ticketID strin
 }
 
 func (r *queryResolver) Ticket(ctx context.Context, id string) (*sportello.Ticket, error) {
-	return r.TicketService.TicketWith(ctx, id, ticketRelations(selects(ctx)))
+	return r.TicketService.TicketWith(ctx, id, ticketRelations(ctx))
 }
 
 func (r *queryResolver) Tickets(ctx context.Context, filter *model.TicketFilter, first *int, after *string, orderBy *sportello.TicketOrder) (*model.TicketConnection, error) {
@@ -121,7 +121,7 @@ func (r *queryResolver) Tickets(ctx context.Context, filter *model.TicketFilter,
 		page.First = *first
 	}
 	nodes := selects(ctx, "edges", "node")
-	p, err := r.TicketService.TicketsWith(ctx, f, page, ticketRelations(nodes))
+	p, err := r.TicketService.TicketsWith(ctx, f, page, ticketRelations(ctx, "edges", "node"))
 	if err != nil {
 		return nil, err
 	}

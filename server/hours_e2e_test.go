@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"reflect"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -333,5 +335,60 @@ func TestTicketSLAOfAListCostsAFixedNumberOfStatements(t *testing.T) {
 	t.Logf("statements: first 2 → %d, first 14 → %d", small, large)
 	if small != large {
 		t.Fatalf("first 14 ran %d statements, first 2 ran %d: the SLA costs statements per ticket", large, small)
+	}
+}
+
+// A ticket's office is read with the ticket; its hours only when the query asks for something
+// that needs them, and then they are the office's own, on one ticket and in a list alike.
+func TestATicketsOfficeAnswersWithItsHoursWhenAsked(t *testing.T) {
+	s, _, urp := demoTown(t, rome(2026, 11, 17, 16, 30)) // a Tuesday afternoon: the URP is open
+	citizen := s.token(sportello.RoleCitizen, "cit")
+	operator := s.token(sportello.RoleOperator, "op")
+	id := s.submit(citizen, ticketInput("INFORMATION", "Orari")).SubmitTicket.Ticket.ID
+	s.ok(operator, `mutation($id: ID!, $o: ID!) { assignTicket(ticketId: $id, officeId: $o) { id } }`, map[string]any{"id": id, "o": urp}, nil)
+
+	type office struct {
+		Name   string
+		Hours  []struct{ Weekday, Opens, Closes string }
+		IsOpen *bool
+	}
+	var want struct{ Office office }
+	s.ok("", `query($id: ID!) { office(id: $id) { name hours { weekday opens closes } isOpen } }`, map[string]any{"id": urp}, &want)
+	if len(want.Office.Hours) == 0 || want.Office.IsOpen == nil || !*want.Office.IsOpen {
+		t.Fatalf("the URP = %+v", want.Office)
+	}
+	for _, tc := range []struct{ name, query string }{
+		{"one ticket", `query($id: ID!) { ticket(id: $id) { office { name hours { weekday opens closes } isOpen } } }`},
+		{"a list", `query { tickets(first: 5) { edges { node { office { name hours { weekday opens closes } isOpen } } } } }`},
+		{"a fragment", `query { tickets(first: 5) { edges { node { office { name ...open } } } } }
+			fragment open on Office { hours { weekday opens closes } isOpen }`},
+		{"an alias", `query($id: ID!) { ticket(id: $id) { office { name } o: office { hours { weekday opens closes } isOpen } } }`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out struct {
+				Ticket  struct{ Office, O office }
+				Tickets struct{ Edges []struct{ Node struct{ Office office } } }
+			}
+			vars := map[string]any{}
+			if strings.Contains(tc.query, "$id") {
+				vars["id"] = id
+			}
+			s.ok(citizen, tc.query, vars, &out)
+			got := out.Ticket.Office
+			if len(out.Tickets.Edges) > 0 {
+				got = out.Tickets.Edges[0].Node.Office
+			}
+			if out.Ticket.O.Hours != nil {
+				got.Hours, got.IsOpen = out.Ticket.O.Hours, out.Ticket.O.IsOpen
+			}
+			if !reflect.DeepEqual(got, want.Office) {
+				t.Errorf("office = %+v, want %+v", got, want.Office)
+			}
+		})
+	}
+	var brief struct{ Ticket struct{ Office office } }
+	s.ok(citizen, `query($id: ID!) { ticket(id: $id) { office { name } } }`, map[string]any{"id": id}, &brief)
+	if brief.Ticket.Office.Name != want.Office.Name {
+		t.Errorf("office by name = %+v", brief.Ticket.Office)
 	}
 }
