@@ -366,6 +366,14 @@ func newServer(b *testing.B, d *db.DB, users map[string]*sportello.User) *gqlCli
 		ContentService:       db.NewContentService(d),
 		CampaignService:      db.NewCampaignService(d),
 		PrivacyService:       db.NewPrivacyService(d),
+		Open311Service:       db.NewOpen311Service(d),
+		YouthService:         db.NewYouthService(d),
+		FeedbackService:      db.NewFeedbackService(d),
+		SurveyService:        db.NewSurveyService(d),
+		StatisticsService:    db.NewStatisticsService(d),
+		NotificationService:  db.NewNotificationService(d),
+
+		NotificationPreferenceService: db.NewNotificationPreferenceService(d),
 	}
 	h := graph.NewHandler(res, graph.Options{ComplexityLimit: 5000})
 	srv := httptest.NewServer(authenticate(users, perRequest(res, h)))
