@@ -549,6 +549,23 @@ func listCaller(ctx context.Context) (caller, error) {
 	return c, nil
 }
 
+// oneOf returns the condition that column is one of values (of the SQL type typ, or of the
+// column's when empty). One value is compared with =, not = ANY: PostgreSQL reads an index in
+// its order only for equalities, so the queue of one office in one status (tickets_queue) is
+// read newest first and stops at the page, where an array made it read and sort every match.
+func oneOf[T ~string](column string, values []T, typ string, a *args) string {
+	if len(values) == 1 {
+		if typ != "" {
+			return column + " = " + a.add(string(values[0])) + "::" + typ
+		}
+		return column + " = " + a.add(string(values[0]))
+	}
+	if typ != "" {
+		return column + " = ANY(" + a.add(pq.Array(values)) + "::" + typ + "[])"
+	}
+	return column + " = ANY(" + a.add(pq.Array(values)) + ")"
+}
+
 // filterSQL validates the filter and returns the WHERE condition for it in the caller's scope.
 func (s *TicketService) filterSQL(c caller, f *sportello.TicketFilter, a *args) (string, error) {
 	if err := f.Validate(); err != nil {
@@ -556,13 +573,13 @@ func (s *TicketService) filterSQL(c caller, f *sportello.TicketFilter, a *args) 
 	}
 	conds := []string{c.ticketScope(a)}
 	if len(f.Statuses) > 0 {
-		conds = append(conds, "t.status = ANY("+a.add(pq.Array(f.Statuses))+")")
+		conds = append(conds, oneOf("t.status", f.Statuses, "", a))
 	}
 	if len(f.Kinds) > 0 {
-		conds = append(conds, "t.kind = ANY("+a.add(pq.Array(f.Kinds))+")")
+		conds = append(conds, oneOf("t.kind", f.Kinds, "", a))
 	}
 	if len(f.Channels) > 0 {
-		conds = append(conds, "t.channel = ANY("+a.add(pq.Array(f.Channels))+")")
+		conds = append(conds, oneOf("t.channel", f.Channels, "", a))
 	}
 	for _, ids := range []struct {
 		field, column string
@@ -574,7 +591,7 @@ func (s *TicketService) filterSQL(c caller, f *sportello.TicketFilter, a *args) 
 		if len(validIDs(ids.ids)) != len(ids.ids) {
 			return "", sportello.InvalidField(ids.field, "contains an id that is not one")
 		}
-		conds = append(conds, ids.column+" = ANY("+a.add(pq.Array(ids.ids))+"::uuid[])")
+		conds = append(conds, oneOf(ids.column, ids.ids, "uuid", a))
 	}
 	if f.CitizenID != "" {
 		if !c.staff {
