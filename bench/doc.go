@@ -28,13 +28,14 @@
 // (anonymous); a published page by path (once the server has contentByPath); submitTicket (a
 // signed-in citizen); and, with -fanout, BenchmarkFanout below.
 //
-// What differs on the peer: PostGraphile runs without authentication (the tenant is a
-// condition of each query rather than derived from a token), returns the protocol number as
-// its two columns and the citizen's name as two fields, filters the list by one status with
-// equality, and finds a citizen's tickets by their id rather than by the token's subject. The
-// search is a SQL function created in the schema bench_peer with the same query as Sportello's
-// public search. It has no submitTicket (the protocol number and deadline are Sportello's
-// logic), and no pages.
+// What differs on the peer: PostGraphile runs without authentication (the tenant is a condition of
+// each query rather than derived from a token), returns the protocol number as its two columns and
+// the citizen's name as two fields, filters the list by one status with equality, and finds a
+// citizen's tickets by their id rather than by the token's subject. Its list is planned with the
+// office and status at every call, as Sportello's is, rather than with the generic plan PostgreSQL
+// would keep for the prepared statement (bench/peer/.postgraphilerc.js says why). The search is a
+// SQL function created in the schema bench_peer with the same query as Sportello's public search.
+// It has no submitTicket (the protocol number and deadline are Sportello's logic), and no pages.
 //
 //	. .data/env && go run ./bench/datagen -scale 0.01 && go run ./bench/run -duration 3s   # a quick look
 //

@@ -150,8 +150,9 @@ func run(ctx context.Context, o options) error {
 			p.Wait()
 		}
 	}()
-	start := func(name, health string, args ...string) error {
+	start := func(name, dir, health string, args ...string) error {
 		cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+		cmd.Dir = dir
 		cmd.Env = append(env, "LISTEN_ADDR="+serverAddr)
 		logFile, err := os.Create(filepath.Join(bin, name+".log"))
 		if err != nil {
@@ -168,17 +169,18 @@ func run(ctx context.Context, o options) error {
 		}
 		return nil
 	}
-	if err := start("graphql", "http://"+serverAddr+"/healthz", filepath.Join(bin, "server"), "serve"); err != nil {
+	if err := start("graphql", "", "http://"+serverAddr+"/healthz", filepath.Join(bin, "server"), "serve"); err != nil {
 		return err
 	}
-	if err := start("floor", "http://"+floorAddr+"/healthz", filepath.Join(bin, "floor"), "-listen", floorAddr); err != nil {
+	if err := start("floor", "", "http://"+floorAddr+"/healthz", filepath.Join(bin, "floor"), "-listen", floorAddr); err != nil {
 		return err
 	}
 	host, port, _ := strings.Cut(peerAddr, ":")
 	// The peer and the load generator read the tables directly, under the row-level security
 	// that confines every connection to a tenant: the peer to the demo town's, as Sportello's
 	// requests are, and the load generator, which samples ids from all of them, to every tenant.
-	if err := start("peer", "http://"+peerAddr+"/graphql", "node", "bench/peer/node_modules/postgraphile/cli.js",
+	// The peer starts in bench/peer, where its CLI reads the options of .postgraphilerc.js.
+	if err := start("peer", "bench/peer", "http://"+peerAddr+"/graphql", "node", "node_modules/postgraphile/cli.js",
 		"-c", scopedURL(benchURL, sportello.DefaultTenantID), "--host", host, "--port", port, "--disable-query-log", "--schema", "public,bench_peer"); err != nil {
 		return err
 	}
