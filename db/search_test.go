@@ -1,9 +1,12 @@
 package db_test
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 
+	"github.com/lib/pq"
 	sportello "github.com/sportello/sportello"
 	"github.com/sportello/sportello/db"
 	"github.com/sportello/sportello/db/dbtest"
@@ -203,5 +206,72 @@ func TestSearchIndexFollowsUpdatesAndStatus(t *testing.T) {
 	}
 	if count("transito") != 0 {
 		t.Fatal("a retired service is still found")
+	}
+}
+
+// The search index is read without row-level security (migration 0017), so the search's own
+// condition on the tenant is what keeps each municipality to its documents, drafts included.
+func TestSearchFindsOnlyTheCallersMunicipality(t *testing.T) {
+	d := dbtest.New(t)
+	newTenant(t, d)
+	s := db.NewCatalogueService(d)
+	search := db.NewSearchService(d)
+	other := managerCtx(otherTenant)
+	for _, in := range []sportello.ServiceInput{
+		{Title: "Permesso ZTL per residenti", Summary: "Accesso alla zona a traffico limitato.", Status: sportello.CataloguePublished},
+		{Title: "Permesso ZTL per artigiani", Summary: "In preparazione."},
+	} {
+		if _, err := s.CreateService(other, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, ctx := range map[string]context.Context{
+		"the public": anonymousCtx(), "an editor": editorCtx(), "a manager": managerCtx(sportello.DefaultTenantID),
+	} {
+		hits, err := search.Search(ctx, sportello.SearchInput{Query: "permesso ztl"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(hits) != 0 {
+			t.Errorf("%s found the other municipality's %v", name, hitIDs(hits))
+		}
+	}
+	hits, err := search.Search(other, sportello.SearchInput{Query: "permesso ztl"})
+	if err != nil || len(hits) != 2 {
+		t.Fatalf("the other municipality's staff found %v, %v", hitIDs(hits), err)
+	}
+}
+
+// Writing the index stays confined to the tenant: the triggers that keep it run in the scope
+// of the change, and cannot add, change or remove another tenant's documents.
+func TestTheSearchIndexIsWrittenOnlyWithinTheTenant(t *testing.T) {
+	d := dbtest.New(t)
+	newTenant(t, d)
+	newOffice(t, d, otherTenant, "Ufficio dell'altro comune")
+	ctx := managerCtx(sportello.DefaultTenantID)
+
+	_, err := d.ExecContext(ctx, `INSERT INTO search_documents (tenant_id, type, ref_id, title, summary, body, status)
+		VALUES ($1, 'SERVICE', gen_random_uuid(), 'Intruso', '', '', 'PUBLISHED')`, otherTenant)
+	if pe, ok := errors.AsType[*pq.Error](err); !ok || pe.Code != "42501" {
+		t.Fatalf("insert under another tenant: %v, want a row-level security violation", err)
+	}
+	for _, stmt := range []string{
+		`UPDATE search_documents SET title = 'Cambiato' WHERE tenant_id = $1`,
+		`DELETE FROM search_documents WHERE tenant_id = $1`,
+	} {
+		res, err := d.ExecContext(ctx, stmt, otherTenant)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := res.RowsAffected(); n != 0 {
+			t.Errorf("%s: %d of the other tenant's documents", stmt, n)
+		}
+	}
+	var titles []string
+	if err := d.Select(&titles, `SELECT title FROM search_documents WHERE tenant_id = $1`, otherTenant); err != nil {
+		t.Fatal(err)
+	}
+	if len(titles) != 1 || titles[0] != "Ufficio dell'altro comune" {
+		t.Fatalf("the other tenant's documents are now %q", titles)
 	}
 }
