@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -489,8 +490,13 @@ func (s *TicketService) TicketsWith(ctx context.Context, f sportello.TicketFilte
 	if byPriority {
 		order = `priority DESC, created_at DESC, id DESC`
 	}
+	// The page's size is written into the statement rather than bound: PostgreSQL then plans
+	// the prepared statement once for every call (a generic plan) that reads the page's rows
+	// and joins each to its citizen and office, instead of planning it anew at each call, which
+	// cost three times the reading; with the size unknown, the generic plan would expect
+	// thousands of rows and hash-join whole tables. A size is one of at most 100.
 	query := `SELECT ` + ticketColumns + ` FROM tickets t WHERE ` + where + ` ORDER BY t.` + strings.ReplaceAll(order, ", ", ", t.") +
-		` LIMIT ` + a.add(page.First+1)
+		` LIMIT ` + strconv.Itoa(page.First+1)
 	query, with = joinRelations(c, with, query, strings.ReplaceAll(order, ", ", ", t."), &a)
 	out := &sportello.TicketPage{Tickets: make([]*sportello.Ticket, 0, page.First), Cursors: make([]string, 0, page.First)}
 	var seen []string
