@@ -154,6 +154,12 @@ func (q *auditQueue) drain(ctx context.Context, db *DB) {
 	}
 }
 
+// auditBatchInsert writes a batch of entries, given column by column.
+const auditBatchInsert = `INSERT INTO audit_log (` + auditColumns + `)
+	SELECT tenant_id, subject, name, string_to_array(roles, ','), action, what, addr, request_id, citizen_id
+	FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::uuid[])
+		AS u(tenant_id, subject, name, roles, action, what, addr, request_id, citizen_id)`
+
 // flush writes the entries queued so far in one statement and tells each read the outcome.
 func (q *auditQueue) flush(ctx context.Context, db *DB) {
 	q.mu.Lock()
@@ -174,12 +180,15 @@ func (q *auditQueue) flush(ctx context.Context, db *DB) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, auditTimeout)
 	defer cancel()
-	_, err := db.ExecContext(ctx, `INSERT INTO audit_log (`+auditColumns+`)
-		SELECT tenant_id, subject, name, string_to_array(roles, ','), action, what, addr, request_id, citizen_id
-		FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::uuid[])
-			AS u(tenant_id, subject, name, roles, action, what, addr, request_id, citizen_id)`,
-		pq.Array(cols[0]), pq.Array(cols[1]), pq.Array(cols[2]), pq.Array(cols[3]), pq.Array(cols[4]),
-		pq.Array(cols[5]), pq.Array(cols[6]), pq.Array(cols[7]), pq.Array(cols[8]))
+	args := []any{pq.Array(cols[0]), pq.Array(cols[1]), pq.Array(cols[2]), pq.Array(cols[3]), pq.Array(cols[4]),
+		pq.Array(cols[5]), pq.Array(cols[6]), pq.Array(cols[7]), pq.Array(cols[8])}
+	var err error
+	// Prepared like the reads it records, so that PostgreSQL does not parse it every time.
+	if stmt := db.stmt(ctx, auditBatchInsert); stmt != nil {
+		_, err = stmt.ExecContext(ctx, args...)
+	} else {
+		_, err = db.ExecContext(ctx, auditBatchInsert, args...)
+	}
 	if err != nil {
 		err = fmt.Errorf("audit: %w", err)
 	}
