@@ -62,7 +62,7 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	}
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(getTransport{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(postTransport{})
 	if opts.MaxUploadBytes > 0 {
 		// Files up to the attachment limit stay in memory, where they are checked; the
 		// transport spills anything larger to temporary files until it is refused.
