@@ -367,7 +367,9 @@ func TestATicketsOfficeAnswersWithItsHoursWhenAsked(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var out struct {
 				Ticket  struct{ Office, O office }
-				Tickets struct{ Edges []struct{ Node struct{ Office office } } }
+				Tickets struct {
+					Edges []struct{ Node struct{ Office office } }
+				}
 			}
 			vars := map[string]any{}
 			if strings.Contains(tc.query, "$id") {
