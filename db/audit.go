@@ -20,13 +20,18 @@ const auditColumns = `tenant_id, actor_subject, actor_name, actor_roles, action,
 // without the citizen, which the caller adds last.
 func auditValues(ctx context.Context, c caller, action sportello.AuditAction, what string, a *args) string {
 	o := sportello.OriginFrom(ctx)
+	return a.add(c.tenantID) + `::uuid, ` + a.add(c.user.Subject) + `, ` + a.add(c.user.DisplayName()) + `, ` +
+		a.add(pq.Array(roleNames(c))) + `::text[], ` + a.add(string(action)) + `, ` + a.add(what) + `, ` +
+		a.add(o.Addr) + `, ` + a.add(o.RequestID)
+}
+
+// roleNames are the caller's roles as the audit log writes them.
+func roleNames(c caller) []string {
 	roles := make([]string, len(c.user.Roles))
 	for i, r := range c.user.Roles {
 		roles[i] = string(r)
 	}
-	return a.add(c.tenantID) + `::uuid, ` + a.add(c.user.Subject) + `, ` + a.add(c.user.DisplayName()) + `, ` +
-		a.add(pq.Array(roles)) + `::text[], ` + a.add(string(action)) + `, ` + a.add(what) + `, ` +
-		a.add(o.Addr) + `, ` + a.add(o.RequestID)
+	return roles
 }
 
 // audited wraps a staff member's statement that writes citizens' personal data (with RETURNING),
@@ -75,12 +80,8 @@ func (db *DB) recordReads(ctx context.Context, c caller, action sportello.AuditA
 		return nil
 	}
 	o := sportello.OriginFrom(ctx)
-	roles := make([]string, len(c.user.Roles))
-	for i, r := range c.user.Roles {
-		roles[i] = string(r)
-	}
 	w := &auditWait{done: make(chan error, 1), entry: auditEntry{tenantID: c.tenantID, subject: c.user.Subject,
-		name: c.user.DisplayName(), roles: strings.Join(roles, ","), action: string(action), what: what,
+		name: c.user.DisplayName(), roles: strings.Join(roleNames(c), ","), action: string(action), what: what,
 		addr: o.Addr, requestID: o.RequestID}, citizenIDs: ids}
 	db.audits.add(ctx, db, w)
 	select {
