@@ -20,6 +20,9 @@ import (
 // or the client completed the operation.
 var errNotSent = errors.New("message not sent")
 
+// errWriteTimeout is a write that did not end within the write timeout.
+var errWriteTimeout = errors.New("write timed out")
+
 // conn is one WebSocket connection. Its goroutines are: the one running serve, which reads the
 // client's messages; Init's, while it runs; one per operation; and, only once the connection is
 // to end, the closer, which closes the socket. The keep-alive has none: it runs on timers, with a
@@ -47,6 +50,9 @@ type conn struct {
 	// writing (is the connection closing, did the client complete the operation) still hold
 	// when it does.
 	writeMu sync.Mutex
+	// writeTimer closes the socket when a write outlasts the write timeout (see send); it is
+	// used under writeMu.
+	writeTimer *time.Timer
 
 	mu           sync.Mutex
 	initReceived bool
@@ -630,11 +636,23 @@ func (c *conn) writeLocked(m outbound) error {
 }
 
 // send writes an encoded message within the write timeout; writeMu must be held. A write that
-// fails or times out has lost the socket (the library closes it), so the connection ends.
+// fails or times out has lost the socket, so the connection ends.
+//
+// The timeout is one timer per connection, armed for each write, which closes the socket if it
+// fires, and so ends the write: a context with a deadline for each write, which the library
+// watches with a callback of its own, cost a tenth of the server's CPU at 10,000 subscribers.
 func (c *conn) send(b []byte) error {
-	ctx, cancel := context.WithTimeout(context.Background(), c.t.writeTimeout())
-	defer cancel()
-	if err := c.ws.Write(ctx, websocket.MessageText, b); err != nil {
+	if c.writeTimer == nil {
+		c.writeTimer = time.AfterFunc(c.t.writeTimeout(), func() { _ = c.ws.CloseNow() })
+	} else {
+		c.writeTimer.Reset(c.t.writeTimeout())
+	}
+	err := c.ws.Write(context.Background(), websocket.MessageText, b)
+	if !c.writeTimer.Stop() && err == nil {
+		// The timer fired as the write ended: the socket is closed all the same.
+		err = errWriteTimeout
+	}
+	if err != nil {
 		c.shut(0, "")
 		return err
 	}
