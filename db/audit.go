@@ -128,10 +128,10 @@ func (q *auditQueue) add(ctx context.Context, db *DB, w *auditWait) {
 	if !lead {
 		return
 	}
-	// The batch runs in every tenant's scope, as it may hold several tenants' entries, and
-	// outside the request's cancellation; tracing and the like still come from ctx.
-	bg := AllTenants(context.WithoutCancel(ctx))
-	q.flush(bg, db)
+	// The batch may carry other requests' entries, of other tenants too: it runs outside this
+	// request's cancellation and without its user, whose tenant would otherwise be the scope of
+	// every entry (see flush). Tracing and the like still come from ctx.
+	q.flush(sportello.WithUser(context.WithoutCancel(ctx), nil), db)
 	q.mu.Lock()
 	more := len(q.pending) > 0
 	q.busy = more
@@ -139,7 +139,7 @@ func (q *auditQueue) add(ctx context.Context, db *DB, w *auditWait) {
 	if more {
 		// The batches after this one carry other requests' entries: they are not this
 		// request's work, and are not traced as such.
-		go q.drain(AllTenants(context.Background()), db)
+		go q.drain(context.Background(), db)
 	}
 }
 
@@ -163,7 +163,10 @@ const auditBatchInsert = `INSERT INTO audit_log (` + auditColumns + `)
 	FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::uuid[])
 		AS u(tenant_id, subject, name, roles, action, what, addr, request_id, citizen_id)`
 
-// flush writes the entries queued so far in one statement and tells each read the outcome.
+// flush writes the entries queued so far in one statement and tells each read the outcome. The
+// statement runs in the scope of the batch's tenant when it has one, as it always has in a
+// municipality's own deployment, so that the connection keeps the scope of the reads around it
+// instead of switching to every tenant's and back; and in every tenant's scope otherwise.
 func (q *auditQueue) flush(ctx context.Context, db *DB) {
 	q.mu.Lock()
 	batch := q.pending
@@ -173,13 +176,22 @@ func (q *auditQueue) flush(ctx context.Context, db *DB) {
 		return
 	}
 	var cols [9][]string
+	tenant := batch[0].entry.tenantID
 	for _, w := range batch {
 		e := w.entry
+		if e.tenantID != tenant {
+			tenant = allScope
+		}
 		for _, id := range w.citizenIDs {
 			for i, v := range [9]string{e.tenantID, e.subject, e.name, e.roles, e.action, e.what, e.addr, e.requestID, id} {
 				cols[i] = append(cols[i], v)
 			}
 		}
+	}
+	if tenant == allScope {
+		ctx = AllTenants(ctx)
+	} else {
+		ctx = ForTenant(ctx, tenant)
 	}
 	ctx, cancel := context.WithTimeout(ctx, auditTimeout)
 	defer cancel()

@@ -1,6 +1,7 @@
 package db_test
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"sync"
@@ -84,5 +85,38 @@ func TestAStaffReadFailsWhenItsAuditEntryCannotBeWritten(t *testing.T) {
 	// The citizen's own reads are not audited, so they still work.
 	if _, err := tickets.Ticket(citizenCtx("c1"), sub.Ticket.ID); err != nil {
 		t.Errorf("the citizen's own read: %v", err)
+	}
+}
+
+// inTenant returns ctx with its user moved to tenant.
+func inTenant(ctx context.Context, tenant string) context.Context {
+	u := *sportello.UserFrom(ctx)
+	u.TenantID = tenant
+	return sportello.WithUser(ctx, &u)
+}
+
+// A batch of the audit log may hold the entries of several municipalities' reads, whichever read
+// leads it; each read still succeeds and leaves its entry in its own municipality's log.
+func TestABatchOfTwoTenantsReadsLeavesEachEntryInItsTenant(t *testing.T) {
+	d := dbtest.New(t)
+	newTenant(t, d)
+	var ctxs []context.Context
+	for i, tenant := range []string{sportello.DefaultTenantID, otherTenant, sportello.DefaultTenantID} {
+		ctxs = append(ctxs, sportello.WithOrigin(inTenant(operatorCtx("op-1"), tenant), sportello.Origin{RequestID: fmt.Sprintf("req-%d", i)}))
+	}
+	const citizen = "00000000-0000-0000-0000-0000000000c1"
+	for i, err := range db.RecordReadsTogether(d, citizen, ctxs...) {
+		if err != nil {
+			t.Errorf("read %d: %v", i, err)
+		}
+	}
+	for tenant, want := range map[string][]string{sportello.DefaultTenantID: {"req-0", "req-2"}, otherTenant: {"req-1"}} {
+		var got []string
+		if err := d.Select(&got, `SELECT request_id FROM audit_log WHERE tenant_id = $1 AND citizen_id = $2 ORDER BY request_id`, tenant, citizen); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("tenant %s: entries of %q, want %q", tenant, got, want)
+		}
 	}
 }
