@@ -5,6 +5,7 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -96,6 +97,8 @@ type Verifier struct {
 	issuer    string
 	oidc      *jwt.Parser // nil when no provider is configured
 	keys      *keySet
+	verified  *verifiedTokens
+	now       func() time.Time
 }
 
 // NewVerifier returns a verifier for cfg. It returns an error when neither DevSecret nor the full
@@ -108,7 +111,7 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	if now == nil {
 		now = time.Now
 	}
-	v := &Verifier{}
+	v := &Verifier{verified: newVerifiedTokens(), now: now}
 
 	if cfg.DevSecret != "" {
 		if len(cfg.DevSecret) < minDevSecret {
@@ -182,13 +185,18 @@ func checkJWKSURL(raw string) error {
 // Verify checks token and returns its claims. It returns an error wrapping ErrInvalidToken, with a
 // short reason a client may read, when the token must be refused; and an error wrapping
 // ErrKeysUnavailable when the provider's keys could not be fetched to decide. ctx bounds the
-// JWKS fetch, if one is needed.
+// JWKS fetch, if one is needed. A token that verified less than a minute ago is not checked
+// again, except for its expiry (see verifiedTokens).
 func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	switch {
 	case token == "":
 		return nil, invalid("empty")
 	case len(token) > maxTokenLen:
 		return nil, invalid("too long")
+	}
+	key := sha256.Sum256([]byte(token))
+	if c, ok := v.verified.get(key, v.now()); ok {
+		return c, nil
 	}
 
 	// The issuer decides which keys and algorithms apply, so it is read before anything is
@@ -227,7 +235,12 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	if _, err := parser.ParseWithClaims(token, claims, keyFunc); err != nil {
 		return nil, reason(err)
 	}
-	return mapClaims(claims)
+	c, err := mapClaims(claims)
+	if err != nil {
+		return nil, err
+	}
+	v.verified.put(key, c, v.now())
+	return c, nil
 }
 
 // oidcKey finds the provider key that signed t.

@@ -67,7 +67,7 @@ type provider struct {
 	body   []byte // served instead of keys when non-nil
 }
 
-func newProvider(t *testing.T) *provider {
+func newProvider(t testing.TB) *provider {
 	t.Helper()
 	p := &provider{rsa: newRSAKey(t), ec: newECKey(t, elliptic.P256())}
 	p.keys = []jwk{rsaJWK("rsa-1", &p.rsa.PublicKey), ecJWK(t, "ec-1", &p.ec.PublicKey)}
@@ -110,7 +110,7 @@ func (p *provider) config(clk *clock) Config {
 	return Config{Issuer: testIssuer, Audience: testAudience, JWKSURL: p.srv.URL, Now: clk.Now}
 }
 
-func newRSAKey(t *testing.T) *rsa.PrivateKey {
+func newRSAKey(t testing.TB) *rsa.PrivateKey {
 	t.Helper()
 	k, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -119,7 +119,7 @@ func newRSAKey(t *testing.T) *rsa.PrivateKey {
 	return k
 }
 
-func newECKey(t *testing.T, c elliptic.Curve) *ecdsa.PrivateKey {
+func newECKey(t testing.TB, c elliptic.Curve) *ecdsa.PrivateKey {
 	t.Helper()
 	k, err := ecdsa.GenerateKey(c, rand.Reader)
 	if err != nil {
@@ -134,7 +134,7 @@ func rsaJWK(kid string, k *rsa.PublicKey) jwk {
 	return jwk{Kty: "RSA", Kid: kid, Use: "sig", N: b64(k.N.Bytes()), E: b64(big.NewInt(int64(k.E)).Bytes())}
 }
 
-func ecJWK(t *testing.T, kid string, k *ecdsa.PublicKey) jwk {
+func ecJWK(t testing.TB, kid string, k *ecdsa.PublicKey) jwk {
 	t.Helper()
 	point, err := k.Bytes() // 0x04 || x || y
 	if err != nil {
@@ -161,7 +161,7 @@ func claimsAt(now time.Time, edit func(jwt.MapClaims)) jwt.MapClaims {
 }
 
 // sign signs claims with method and key, putting kid in the header unless it is empty.
-func sign(t *testing.T, method jwt.SigningMethod, key any, kid string, claims jwt.MapClaims) string {
+func sign(t testing.TB, method jwt.SigningMethod, key any, kid string, claims jwt.MapClaims) string {
 	t.Helper()
 	tok := jwt.NewWithClaims(method, claims)
 	if kid != "" {
@@ -174,7 +174,7 @@ func sign(t *testing.T, method jwt.SigningMethod, key any, kid string, claims jw
 	return s
 }
 
-func newVerifier(t *testing.T, cfg Config) *Verifier {
+func newVerifier(t testing.TB, cfg Config) *Verifier {
 	t.Helper()
 	v, err := NewVerifier(cfg)
 	if err != nil {
