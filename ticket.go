@@ -146,6 +146,14 @@ type TicketRelations struct {
 	// OfficeHours reads the office's opening hours with it; without, Office.Hours stays empty.
 	// They cost a subquery per ticket, and a list shows the office's name.
 	OfficeHours bool
+	// Brief reads of each ticket only its id, tenant, protocol number, kind, status, subject,
+	// dates, priority and the ids of its citizen and office (and its body with BriefBody): the
+	// rest of the Ticket stays empty. A list that shows no more leaves most of each row in the
+	// database instead of reading, sending and decoding it.
+	Brief, BriefBody bool
+	// BriefCitizen reads only the citizen's id, names and fiscal code; BriefOffice only the
+	// office's id and name.
+	BriefCitizen, BriefOffice bool
 }
 
 // ProtocolNumber is the ticket's protocol number as written on documents: YYYY/NNNNNNN.

@@ -140,3 +140,78 @@ func TestTicketWithRelationsIsNotFoundOutsideTheCallersScope(t *testing.T) {
 		})
 	}
 }
+
+// briefOf is what a brief read (sportello.TicketRelations.Brief and the rest) keeps of a ticket
+// read in full: the fields that lists show and that order and audit them.
+func briefOf(full *sportello.Ticket, body bool) *sportello.Ticket {
+	b := &sportello.Ticket{ID: full.ID, TenantID: full.TenantID, Protocol: full.Protocol, Kind: full.Kind,
+		Status: full.Status, Subject: full.Subject, CitizenID: full.CitizenID, OfficeID: full.OfficeID,
+		CreatedAt: full.CreatedAt, DueAt: full.DueAt, Priority: full.Priority}
+	if body {
+		b.Body = full.Body
+	}
+	if c := full.Citizen; c != nil {
+		b.Citizen = &sportello.Citizen{ID: c.ID, GivenName: c.GivenName, FamilyName: c.FamilyName, FiscalCode: c.FiscalCode}
+	}
+	if o := full.Office; o != nil {
+		b.Office = &sportello.Office{ID: o.ID, Name: o.Name, Hours: []sportello.OpeningSlot{}}
+	}
+	return b
+}
+
+// A brief read returns of each ticket, its citizen and its office exactly what a full read
+// returns of their brief fields, and nothing else; the page and its cursors are the same.
+func TestBriefReadsKeepTheBriefFieldsOfFullReads(t *testing.T) {
+	d := dbtest.New(t)
+	s := db.NewTicketService(d)
+	var officeID string
+	if err := d.Get(&officeID, `INSERT INTO offices (tenant_id, name, description, email, phone, address, head)
+		VALUES ($1, 'Tributi', 'Tasse e tributi locali', 'tributi@comune.it', '06 123', 'Via Roma 1', 'Dott.ssa Neri') RETURNING id`,
+		sportello.DefaultTenantID); err != nil {
+		t.Fatal(err)
+	}
+	for _, who := range []string{"alice", "bob"} {
+		sub := submit(t, s, citizenCtx(who), sportello.KindComplaint)
+		if _, err := s.AssignTicket(operatorCtx("op"), sportello.AssignTicketInput{TicketID: sub.Ticket.ID, OfficeID: officeID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.SubmitTicket(anonymousCtx(), sportello.SubmitTicketInput{Kind: sportello.KindReport, Subject: "Lampione spento",
+		Body: "Il lampione di via Verdi è spento da una settimana.", Contact: &sportello.Contact{Name: "Paolo", Email: "paolo@example.it"},
+		Location: &sportello.Location{Latitude: 41.9, Longitude: 12.5, Address: "Via Verdi 3"}}); err != nil {
+		t.Fatal(err)
+	}
+	all := sportello.TicketRelations{Citizen: true, Office: true}
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+	}{{"staff", operatorCtx("op")}, {"a citizen", citizenCtx("alice")}} {
+		for _, body := range []bool{false, true} {
+			brief := sportello.TicketRelations{Citizen: true, Office: true, Brief: true, BriefBody: body, BriefCitizen: true, BriefOffice: true}
+			full, err := s.TicketsWith(tc.ctx, sportello.TicketFilter{}, sportello.Page{First: 2}, all)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.TicketsWith(tc.ctx, sportello.TicketFilter{}, sportello.Page{First: 2}, brief)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got.Tickets) != len(full.Tickets) || !reflect.DeepEqual(got.Cursors, full.Cursors) || got.HasNextPage != full.HasNextPage {
+				t.Fatalf("%s: brief page %d tickets, cursors %q, next %v; full %d, %q, %v", tc.name, len(got.Tickets), got.Cursors,
+					got.HasNextPage, len(full.Tickets), full.Cursors, full.HasNextPage)
+			}
+			for i, tk := range got.Tickets {
+				if want := briefOf(full.Tickets[i], body); !reflect.DeepEqual(tk, want) {
+					t.Errorf("%s, body %v: ticket %d is %+v, want %+v", tc.name, body, i, tk, want)
+				}
+				one, err := s.TicketWith(tc.ctx, tk.ID, brief)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := briefOf(full.Tickets[i], body); !reflect.DeepEqual(one, want) {
+					t.Errorf("%s, body %v: ticket %s by id is %+v, want %+v", tc.name, body, tk.ID, one, want)
+				}
+			}
+		}
+	}
+}

@@ -389,7 +389,7 @@ func (s *TicketService) TicketWith(ctx context.Context, id string, with sportell
 		return nil, sportello.NotFound("ticket")
 	}
 	var a args
-	query := `SELECT ` + ticketColumns + ` FROM tickets t WHERE t.id = ` + a.add(id) + ` AND ` + c.readScope(&a)
+	query := `SELECT ` + ticketColumnsFor(with) + ` FROM tickets t WHERE t.id = ` + a.add(id) + ` AND ` + c.readScope(&a)
 	query, with = joinRelations(c, with, query, "id", &a)
 	var found *sportello.Ticket
 	if err := queryTickets(ctx, s.db, with, query, a, func(_ *ticketRow, t *sportello.Ticket) { found = t }); err != nil {
@@ -495,7 +495,7 @@ func (s *TicketService) TicketsWith(ctx context.Context, f sportello.TicketFilte
 	// and joins each to its citizen and office, instead of planning it anew at each call, which
 	// cost three times the reading; with the size unknown, the generic plan would expect
 	// thousands of rows and hash-join whole tables. A size is one of at most 100.
-	query := `SELECT ` + ticketColumns + ` FROM tickets t WHERE ` + where + ` ORDER BY t.` + strings.ReplaceAll(order, ", ", ", t.") +
+	query := `SELECT ` + ticketColumnsFor(with) + ` FROM tickets t WHERE ` + where + ` ORDER BY t.` + strings.ReplaceAll(order, ", ", ", t.") +
 		` LIMIT ` + strconv.Itoa(page.First+1)
 	query, with = joinRelations(c, with, query, strings.ReplaceAll(order, ", ", ", t."), &a)
 	out := &sportello.TicketPage{Tickets: make([]*sportello.Ticket, 0, page.First), Cursors: make([]string, 0, page.First)}

@@ -39,24 +39,52 @@ func selects(ctx context.Context, path ...string) map[string]bool {
 	return out
 }
 
-// ticketRelations are the relations of tickets a selection asks for.
+// ticketRelations are the relations of tickets a selection asks for, and whether it reads only
+// the fields that brief reads of tickets, citizens and offices answer.
 func ticketRelations(ctx context.Context, path ...string) sportello.TicketRelations {
 	fields := selects(ctx, path...)
-	with := sportello.TicketRelations{Citizen: fields["citizen"], Office: fields["office"]}
+	with := sportello.TicketRelations{Citizen: fields["citizen"], Office: fields["office"],
+		Brief: within(fields, briefTicketFields), BriefBody: fields["body"]}
+	if with.Citizen {
+		with.BriefCitizen = within(selects(ctx, append(path, "citizen")...), briefCitizenFields)
+	}
 	if with.Office {
-		for f := range selects(ctx, append(path, "office")...) {
-			if !officeFieldsWithoutHours[f] {
-				with.OfficeHours = true
-			}
-		}
+		office := selects(ctx, append(path, "office")...)
+		with.OfficeHours = !within(office, officeFieldsWithoutHours)
+		with.BriefOffice = within(office, briefOfficeFields)
 	}
 	return with
+}
+
+// within reports whether fields, a selection, asks for nothing but known; an unknown selection
+// (nil) is not.
+func within(fields, known map[string]bool) bool {
+	if fields == nil {
+		return false
+	}
+	for f := range fields {
+		if !known[f] {
+			return false
+		}
+	}
+	return true
 }
 
 // officeFieldsWithoutHours are the fields of Office that a ticket's office answers without its
 // opening hours; any other field (the hours, whether it is open, a future field) reads them.
 var officeFieldsWithoutHours = map[string]bool{"__typename": true, "id": true, "name": true, "description": true,
 	"email": true, "pec": true, "phone": true, "address": true, "head": true, "frontDesk": true}
+
+// The fields that brief reads answer (see sportello.TicketRelations). Each is listed because it
+// reads only the brief columns; any other field, including one added later, reads everything.
+var (
+	briefTicketFields = map[string]bool{"__typename": true, "id": true, "protocolNumber": true, "kind": true,
+		"status": true, "subject": true, "body": true, "createdAt": true, "dueAt": true, "overdue": true,
+		"citizen": true, "office": true, "messages": true}
+	briefCitizenFields = map[string]bool{"__typename": true, "id": true, "givenName": true, "familyName": true,
+		"fullName": true, "fiscalCode": true}
+	briefOfficeFields = map[string]bool{"__typename": true, "id": true, "name": true}
+)
 
 // primeMessages reads the messages of a page of tickets at once when the selection asks for
 // them, and gives them to the request's loader: the messages field of each ticket then finds

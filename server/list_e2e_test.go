@@ -2,6 +2,9 @@ package main
 
 import (
 	"fmt"
+	"maps"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -261,5 +264,105 @@ func TestTicketByIDWithCitizenAndOfficeCostsOneReadAndItsAuditEntry(t *testing.T
 		if n := min(measure(), measure(), measure()); n != 2 {
 			t.Errorf("office included %v: %d statements, want 2", withOffice, n)
 		}
+	}
+}
+
+// A list or a ticket asked only for what lists show reads brief rows; asked for more, directly,
+// through a fragment or under an alias, it answers every field as a full read does.
+func TestATicketAnswersEveryFieldItIsAskedFor(t *testing.T) {
+	s := startServer(t)
+	citizen := s.tokenFor(auth.Claims{Subject: "spid-7", Roles: []sportello.Role{sportello.RoleCitizen},
+		GivenName: "Lucia", FamilyName: "Verdi", FiscalCode: "TINIT-VRDLCU80A41H501Y", Email: "lucia@example.it"})
+	operator := s.token(sportello.RoleOperator, "op")
+	var office string
+	if err := s.DB.Get(&office, `INSERT INTO offices (tenant_id, name, email, head) VALUES ($1, 'Tributi', 'tributi@comune.it', 'Dott.ssa Neri')
+		RETURNING id`, sportello.DefaultTenantID); err != nil {
+		t.Fatal(err)
+	}
+	id := s.submit(citizen, ticketInput("COMPLAINT", "Rimborso TARI")).SubmitTicket.Ticket.ID
+	s.ok(operator, `mutation($id: ID!, $o: ID!) { assignTicket(ticketId: $id, officeId: $o) { id } }`, map[string]any{"id": id, "o": office}, nil)
+	report := ticketInput("REPORT", "Lampione spento")
+	report["contact"] = map[string]any{"name": "Paolo", "email": "paolo@example.it"}
+	report["location"] = map[string]any{"latitude": 41.9, "longitude": 12.5, "address": "Via Verdi 3"}
+	s.submit("", report)
+
+	const full = `id protocolNumber kind status subject body channel createdAt updatedAt dueAt overdue
+		contact { name email } location { address } citizen { id fullName fiscalCode email } office { id name email head }`
+	var want struct {
+		Tickets struct {
+			Edges []struct{ Node map[string]any }
+		}
+	}
+	s.ok(operator, `query { tickets(first: 10) { edges { node { `+full+` } } } }`, nil, &want)
+	if len(want.Tickets.Edges) != 2 {
+		t.Fatalf("%d tickets, want 2", len(want.Tickets.Edges))
+	}
+	// What a full read answers, field by field, as the queries below ask for it.
+	pick := func(node map[string]any, fields ...string) map[string]any {
+		out := map[string]any{}
+		for _, f := range fields {
+			name, sub, _ := strings.Cut(f, ".")
+			if sub == "" {
+				out[name] = node[name]
+				continue
+			}
+			m, _ := out[name].(map[string]any)
+			if m == nil {
+				m = map[string]any{}
+				out[name] = m
+			}
+			if rel, ok := node[name].(map[string]any); ok {
+				m[sub] = rel[sub]
+			} else {
+				out[name] = nil
+			}
+		}
+		return out
+	}
+	brief := []string{"id", "protocolNumber", "kind", "status", "subject", "createdAt", "dueAt", "citizen.fullName",
+		"citizen.fiscalCode", "office.name"}
+	for _, tc := range []struct {
+		name, selection string
+		fields          []string
+	}{
+		{"what a list shows", `id protocolNumber kind status subject createdAt dueAt citizen { fullName fiscalCode } office { name }`, brief},
+		{"with the body", `id body citizen { fullName }`, []string{"id", "body", "citizen.fullName"}},
+		{"more fields", `id channel updatedAt contact { name email } location { address } citizen { email } office { email head }`,
+			[]string{"id", "channel", "updatedAt", "contact", "location", "citizen.email", "office.email", "office.head"}},
+		{"more through a fragment", `id citizen { fullName } office { name } ...more`,
+			[]string{"id", "citizen.fullName", "office.name", "channel", "contact", "citizen.email", "office.email"}},
+		{"more under aliases", `id citizen { fullName } office { name } c: citizen { email } o: office { email }`,
+			[]string{"id", "citizen.fullName", "office.name", "c", "o"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fragment := ""
+			if strings.Contains(tc.selection, "...more") {
+				fragment = ` fragment more on Ticket { channel contact { name email } citizen { email } office { email } }`
+			}
+			var got struct {
+				Tickets struct {
+					Edges []struct{ Node map[string]any }
+				}
+			}
+			s.ok(operator, `query { tickets(first: 10) { edges { node { `+tc.selection+` } } } }`+fragment, nil, &got)
+			if len(got.Tickets.Edges) != len(want.Tickets.Edges) {
+				t.Fatalf("%d tickets, want %d", len(got.Tickets.Edges), len(want.Tickets.Edges))
+			}
+			for i, e := range got.Tickets.Edges {
+				w := want.Tickets.Edges[i].Node
+				if tc.name == "more under aliases" {
+					w = maps.Clone(w)
+					w["c"], w["o"] = pick(w, "citizen.email")["citizen"], pick(w, "office.email")["office"]
+				}
+				if wp := pick(w, tc.fields...); !reflect.DeepEqual(e.Node, wp) {
+					t.Errorf("ticket %d = %v, want %v", i, e.Node, wp)
+				}
+				var one struct{ Ticket map[string]any }
+				s.ok(operator, `query($id: ID!) { ticket(id: $id) { `+tc.selection+` } }`+fragment, map[string]any{"id": w["id"]}, &one)
+				if wp := pick(w, tc.fields...); !reflect.DeepEqual(one.Ticket, wp) {
+					t.Errorf("ticket %v by id = %v, want %v", w["id"], one.Ticket, wp)
+				}
+			}
+		})
 	}
 }
