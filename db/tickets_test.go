@@ -196,6 +196,24 @@ func TestInternalNotesNeverReachCitizens(t *testing.T) {
 	}
 }
 
+// Staff read the messages of their municipality's tickets only, whatever ids they ask for.
+func TestStaffOfAnotherTenantReadNoMessages(t *testing.T) {
+	d := dbtest.New(t)
+	newTenant(t, d)
+	s := db.NewTicketService(d)
+	sub := submit(t, s, citizenCtx("alice"), sportello.KindInformation)
+	if _, err := s.PostMessage(operatorCtx("op"), sportello.PostMessageInput{TicketID: sub.Ticket.ID, Body: "Gentile cittadina, ..."}); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := s.MessagesByTicket(inTenant(operatorCtx("op"), otherTenant), []string{sub.Ticket.ID})
+	if err != nil || len(msgs) != 0 {
+		t.Fatalf("messages for the other municipality's staff = %+v (%v), want none", msgs, err)
+	}
+	if msgs, err := s.MessagesByTicket(operatorCtx("op"), []string{sub.Ticket.ID}); err != nil || len(msgs[sub.Ticket.ID]) != 1 {
+		t.Fatalf("messages for the municipality's staff = %+v (%v), want one", msgs, err)
+	}
+}
+
 func TestWorkflowThroughTheStore(t *testing.T) {
 	d := dbtest.New(t)
 	now := time.Date(2026, 5, 4, 10, 0, 0, 0, sportello.Rome)
