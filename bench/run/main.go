@@ -115,14 +115,20 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	// The tickets filed by earlier runs' submitTicket go, so that every run reads the same data.
+	// So do the audit entries of earlier runs' staff reads, a million or more a run, of which
+	// the data set itself has none: the log is append-only for the application, and here its
+	// owner lifts that for this synthetic database alone.
 	if _, err := psql(ctx, benchURL, `BEGIN;
 		CREATE TEMP TABLE filed AS SELECT id FROM tickets WHERE created_at > (SELECT loaded_at FROM bench.dataset);
 		DELETE FROM events WHERE ticket_id IN (SELECT id FROM filed);
 		DELETE FROM ticket_messages WHERE ticket_id IN (SELECT id FROM filed);
 		DELETE FROM tickets WHERE id IN (SELECT id FROM filed);
 		UPDATE protocol_counters c SET last_seq = (SELECT coalesce(max(protocol_seq), 0) FROM tickets t WHERE t.tenant_id = c.tenant_id AND t.protocol_year = c.year);
+		ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_truncate;
+		TRUNCATE audit_log;
+		ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_truncate;
 		COMMIT`); err != nil {
-		return fmt.Errorf("remove earlier runs' tickets: %w", err)
+		return fmt.Errorf("remove earlier runs' tickets and audit entries: %w", err)
 	}
 	bin, err := os.MkdirTemp("", "sportello-bench-")
 	if err != nil {
