@@ -113,7 +113,8 @@ type EventLog interface {
 	Tail(ctx context.Context, after Position, limit int) ([]*Event, error)
 	// Replay returns up to limit events after the position and no later than upTo that the
 	// audience sees, in order: ticket events, each with its ticket as it is now, or with a topic
-	// the events of that topic.
+	// the events of that topic. upTo must be a position read as safe (from Head or Tail): every
+	// event up to it is returned, even if what is safe to read has fallen back below it since.
 	Replay(ctx context.Context, a Audience, topic string, after, upTo Position, limit int) ([]*Event, error)
 }
 

@@ -79,6 +79,13 @@ func (l *EventLog) Tail(ctx context.Context, after sportello.Position, limit int
 }
 
 // Replay returns the audience's events between two positions. See sportello.EventLog.
+//
+// It does not read the horizon: upTo was safe when the hub read it, so every event up to it is
+// final, and the horizon may fall back below it for a moment. A transaction of another database
+// whose backend pg_stat_activity no longer shows while it ends counts as one of ours (see
+// horizon), and a catch-up that read up to the horizon then would skip, as replayed, events it
+// never sent: under the load of other databases' tests a subscriber that fell behind lost three
+// events of sixty.
 func (l *EventLog) Replay(ctx context.Context, a sportello.Audience, topic string, after, upTo sportello.Position, limit int) ([]*sportello.Event, error) {
 	// The hub replays for a subscriber from its own goroutine, whose context names no user.
 	ctx = ForTenant(ctx, a.TenantID)
@@ -86,8 +93,7 @@ func (l *EventLog) Replay(ctx context.Context, a sportello.Audience, topic strin
 	query := `SELECT ` + feedColumns + ` FROM events e LEFT JOIN tickets t ON t.id = e.ticket_id
 		WHERE e.tenant_id = ` + args.add(a.TenantID) + `
 		AND (e.tx_id, e.id) > (` + args.add(strconv.FormatUint(after.TxID, 10)) + `::xid8, ` + args.add(after.EventID) + `)
-		AND (e.tx_id, e.id) <= (` + args.add(strconv.FormatUint(upTo.TxID, 10)) + `::xid8, ` + args.add(upTo.EventID) + `)
-		AND ` + safe
+		AND (e.tx_id, e.id) <= (` + args.add(strconv.FormatUint(upTo.TxID, 10)) + `::xid8, ` + args.add(upTo.EventID) + `)`
 	switch {
 	case topic != "" && a.CitizenID != "":
 		query += ` AND e.topic = ` + args.add(topic) + ` AND (e.citizen_id IS NULL OR e.citizen_id = ` + args.add(a.CitizenID) + `)`

@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -124,6 +125,43 @@ func TestReplayShowsCitizensOnlyTheirPublicEvents(t *testing.T) {
 	next, _ := l.Replay(ctx, alice, "", one[0].Position, upTo, 1)
 	if len(one) != 1 || len(next) != 1 || next[0].ID != got[1].ID {
 		t.Fatal("paging a replay does not continue where it stopped")
+	}
+}
+
+// A replay returns every event up to its bound, which the hub read as safe, even when the
+// horizon has fallen back below it since: a catch-up takes what it replayed as sent.
+func TestReplayReturnsEveryEventUpToItsBoundWhateverTheHorizon(t *testing.T) {
+	d := dbtest.New(t)
+	s := db.NewTicketService(d)
+	l := db.NewEventLog(d)
+	ctx := context.Background()
+	start, _ := l.Head(ctx)
+	// A transaction of this database takes its id first and stays open: every event after it
+	// is beyond the horizon until it ends.
+	tx, err := d.DB.BeginTx(db.AllTenants(ctx), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`SELECT pg_current_xact_id()`); err != nil {
+		t.Fatal(err)
+	}
+	submit(t, s, citizenCtx("alice"), sportello.KindInformation)
+	submit(t, s, citizenCtx("bob"), sportello.KindInformation)
+	var upTo sportello.Position
+	var txID string
+	if err := d.QueryRow(`SELECT tx_id::text, id FROM events ORDER BY tx_id DESC, id DESC LIMIT 1`).Scan(&txID, &upTo.EventID); err != nil {
+		t.Fatal(err)
+	}
+	if upTo.TxID, err = strconv.ParseUint(txID, 10, 64); err != nil {
+		t.Fatal(err)
+	}
+	if got := tail(t, l, start); len(got) != 0 {
+		t.Fatalf("the tail reads %d events beyond the horizon", len(got))
+	}
+	got, err := l.Replay(ctx, sportello.Audience{TenantID: sportello.DefaultTenantID, Staff: true}, "", start, upTo, 100)
+	if err != nil || len(got) != 2 || got[1].Position != upTo {
+		t.Fatalf("replay up to %v: %d events (%v), want the 2 up to it", upTo, len(got), err)
 	}
 }
 
