@@ -14,7 +14,27 @@ type ProtocolNumber struct {
 	Seq  int
 }
 
-func (p ProtocolNumber) String() string { return fmt.Sprintf("%04d/%07d", p.Year, p.Seq) }
+// String writes "YYYY/NNNNNNN". It is on every ticket a list shows, so it pads by hand rather
+// than through fmt, which cost as much as the rest of the field.
+func (p ProtocolNumber) String() string {
+	if p.Year < 0 || p.Seq < 0 {
+		return fmt.Sprintf("%04d/%07d", p.Year, p.Seq)
+	}
+	b := make([]byte, 0, 16)
+	b = appendPadded(b, p.Year, 4)
+	b = append(b, '/')
+	return string(appendPadded(b, p.Seq, 7))
+}
+
+// appendPadded appends n, not negative, in decimal with zeros before it up to width digits.
+func appendPadded(b []byte, n, width int) []byte {
+	var digits [20]byte
+	d := strconv.AppendInt(digits[:0], int64(n), 10)
+	for i := len(d); i < width; i++ {
+		b = append(b, '0')
+	}
+	return append(b, d...)
+}
 
 var protocolPattern = regexp.MustCompile(`^(\d{4})/(\d{7,})$`)
 

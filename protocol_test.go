@@ -12,6 +12,8 @@ func TestProtocolNumberStringPadsTheSequenceToSevenDigits(t *testing.T) {
 		{ProtocolNumber{Year: 2027, Seq: 9999999}, "2027/9999999"},
 		{ProtocolNumber{Year: 2027, Seq: 10000000}, "2027/10000000"},
 		{ProtocolNumber{Year: 2027, Seq: 123456789}, "2027/123456789"},
+		{ProtocolNumber{Year: 999, Seq: 0}, "0999/0000000"},
+		{ProtocolNumber{Year: 2026, Seq: -5}, "2026/-000005"},
 	}
 	for _, tc := range cases {
 		if got := tc.p.String(); got != tc.want {

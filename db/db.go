@@ -10,8 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -217,11 +217,29 @@ func (db *DB) inEventTx(ctx context.Context, tenantID string, fn func(tx *sqlx.T
 	return nil
 }
 
-var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-
-// validID reports whether s can be an id. Ids that cannot are answered NOT_FOUND without asking
-// the database, which would fail on them with a driver error.
-func validID(s string) bool { return uuidPattern.MatchString(s) }
+// validID reports whether s can be an id: a UUID in its hyphenated form, in either case. Ids that
+// cannot are answered NOT_FOUND without asking the database, which would fail on them with a
+// driver error. Every read by id passes here, so it checks by hand what a regular expression
+// took a microsecond to.
+func validID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
 
 // validIDs returns the ids that can be ids.
 func validIDs(ids []string) []string {
@@ -257,7 +275,7 @@ type args []any
 // add appends v and returns its placeholder.
 func (a *args) add(v any) string {
 	*a = append(*a, v)
-	return fmt.Sprintf("$%d", len(*a))
+	return "$" + strconv.Itoa(len(*a))
 }
 
 // Migrations returns the text of every migration in order, so test tooling can tell when they
