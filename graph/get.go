@@ -2,9 +2,11 @@ package graph
 
 import (
 	"encoding/json"
+	"io"
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -107,13 +109,16 @@ func writeGetError(w http.ResponseWriter, status int, msg string) {
 
 // writeResponse writes a response. One with data alone, which is most of them, is written as
 // the data between {"data": and } rather than encoded again: gqlgen's executor wrote the data
-// as JSON already, and encoding/json would read all of it to check and compact it.
+// as JSON already, and encoding/json would read all of it to check and compact it. The data is
+// written where it lies, not copied after its prefix, and its length is known beforehand, so
+// a long answer goes out with its Content-Length rather than in chunks.
 func writeResponse(w http.ResponseWriter, resp *graphql.Response) {
 	if len(resp.Data) > 0 && len(resp.Errors) == 0 && len(resp.Extensions) == 0 && resp.Label == "" &&
 		resp.Path == nil && resp.HasNext == nil {
-		b := make([]byte, 0, len(resp.Data)+len(`{"data":}`))
-		b = append(append(append(b, `{"data":`...), resp.Data...), '}')
-		w.Write(b)
+		w.Header().Set("Content-Length", strconv.Itoa(len(`{"data":`)+len(resp.Data)+len(`}`)))
+		io.WriteString(w, `{"data":`)
+		w.Write(resp.Data)
+		io.WriteString(w, `}`)
 		return
 	}
 	b, err := json.Marshal(resp)

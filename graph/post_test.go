@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strconv"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -40,6 +41,11 @@ func TestWriteResponseReadsBackAsEncodingJSONWouldWriteIt(t *testing.T) {
 			}
 			if !reflect.DeepEqual(got, exp) {
 				t.Errorf("wrote %s, encoding/json writes %s", rec.Body.Bytes(), want)
+			}
+			// A response of data alone, written in pieces, says its length beforehand.
+			n := rec.Header().Get("Content-Length")
+			if (n != "" || tc.name == "data alone") && n != strconv.Itoa(rec.Body.Len()) {
+				t.Errorf("Content-Length %q for a body of %d bytes", n, rec.Body.Len())
 			}
 		})
 	}
