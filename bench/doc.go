@@ -16,11 +16,15 @@
 //     serve`), the floor (bench/floor: net/http calling the same db services and writing the
 //     same JSON, without GraphQL) and the peer (PostGraphile 4.14.1, pinned by
 //     bench/peer/package-lock.json and installed with npm ci when missing).
-//   - bench/load, the load generator, runs as its own process once per target and workload:
-//     first at saturation (-conns clients in a closed loop), then in an open loop at a fixed
-//     rate shared by the three targets, half the slowest one's saturation throughput, with
-//     latency measured from each request's scheduled send, so that queueing shows in the
-//     p99. It reads the server process's CPU time and peak RSS from /proc.
+//   - bench/load, the load generator, runs as its own process for each run of a target and
+//     workload: first at saturation (-conns clients in a closed loop), in -rounds rounds (3)
+//     where the three targets take turns, then in an open loop at a fixed rate shared by the
+//     three targets, half the slowest one's saturation throughput, with latency measured from
+//     each request's scheduled send, so that queueing shows in the p99. It reads the server
+//     process's CPU time and peak RSS from /proc. The table gives each target's median round,
+//     and as ratios the median of the rounds' own ratios with their range: a shared machine
+//     drifts by a fifth between runs minutes apart, and the targets of a round run seconds
+//     apart.
 //
 // The workloads: a ticket by id with its citizen and office (an operator); the operator's list,
 // tickets(first: 20, filter: {statuses: [IN_PROGRESS], officeIds: [one office]}) with citizen,

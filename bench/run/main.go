@@ -4,9 +4,13 @@
 // writes the results as a Markdown table and an SVG chart under bench/results/, with the
 // machine they ran on.
 //
-// For each workload every target is measured at saturation (-conns clients) and then, all at
-// the same fixed rate, in an open loop: half the lowest saturation throughput of the targets
-// (or -rate), so that every target can keep up and the p99 compares like with like.
+// For each workload every target is measured at saturation (-conns clients) in -rounds rounds,
+// the three targets one after the other in each round, and then, all at the same fixed rate, in
+// an open loop: half the lowest saturation throughput of the targets (or -rate), so that every
+// target can keep up and the p99 compares like with like. A shared machine drifts between runs by
+// more than the differences measured; within a round the three targets run a few seconds apart,
+// so the table gives each target's median round and, as ratios, the median of the rounds' own
+// ratios with their range.
 //
 //	. .data/env && go run ./bench/run                       # after go run ./bench/datagen
 //	. .data/env && go run ./bench/run -duration 3s -workloads ticket,list   # a quick look
@@ -15,6 +19,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -53,6 +58,8 @@ type Result struct {
 	CPU        float64 `json:"cpu"`
 	RSSMiB     float64 `json:"rssMiB"`
 	Skipped    string  `json:"skipped,omitempty"`
+	// Rounds are the throughputs of every saturation round, of which this is the median.
+	Rounds []float64 `json:"rounds,omitempty"`
 }
 
 // workloads in the order of the table, with their titles.
@@ -69,7 +76,7 @@ var targets = []string{"graphql", "floor", "peer"}
 
 type options struct {
 	duration, warmup time.Duration
-	conns            int
+	conns, rounds    int
 	rate             float64
 	workloads        []string
 	out              string
@@ -84,11 +91,15 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "length of each measured run")
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "saturation before each target's first measured run")
 	flag.IntVar(&o.conns, "conns", 16, "clients at saturation")
+	flag.IntVar(&o.rounds, "rounds", 3, "saturation runs of each target, interleaved; the table gives the median")
 	flag.Float64Var(&o.rate, "rate", 0, "fixed rate of the open-loop runs (default: half the slowest target's saturation throughput)")
 	flag.StringVar(&names, "workloads", "", "comma-separated workloads (default: all)")
 	flag.StringVar(&o.out, "out", "bench/results", "directory of the results")
 	flag.BoolVar(&o.fanout, "fanout", false, "also run BenchmarkFanout and add its figures")
 	flag.Parse()
+	if o.rounds < 1 {
+		log.Fatal("-rounds must be 1 or more")
+	}
 	for _, w := range workloads {
 		if names == "" || slices.Contains(strings.Split(names, ","), w.name) {
 			o.workloads = append(o.workloads, w.name)
@@ -210,19 +221,27 @@ func run(ctx context.Context, o options) error {
 	}
 	var sat, fixed []Result
 	for _, w := range o.workloads {
-		var ws []Result
-		for _, t := range targets {
-			if o.warmup > 0 {
+		if o.warmup > 0 {
+			for _, t := range targets {
 				if _, err := load(t, w, 0, o.warmup); err != nil {
 					return err
 				}
 			}
-			r, err := load(t, w, 0, o.duration)
-			if err != nil {
-				return err
+		}
+		rounds := make([][]Result, len(targets))
+		for round := range o.rounds {
+			for i, t := range targets {
+				r, err := load(t, w, 0, o.duration)
+				if err != nil {
+					return err
+				}
+				log.Printf("%-7s %-7s saturation %d %s", w, t, round+1, r.summary())
+				rounds[i] = append(rounds[i], r)
 			}
-			log.Printf("%-7s %-7s saturation %s", w, t, r.summary())
-			ws = append(ws, r)
+		}
+		var ws []Result
+		for i := range targets {
+			ws = append(ws, median(rounds[i]))
 		}
 		sat = append(sat, ws...)
 		rate := o.rate
@@ -430,12 +449,13 @@ func write(o options, dataset string, sat, fixed []Result, fanout string) error 
 	}
 	var md strings.Builder
 	fmt.Fprintf(&md, "# Benchmark results\n\n%s. Machine: %s.\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"), machine(context.Background()))
-	fmt.Fprintf(&md, "Data set: %s. Command: `make bench` (`go run ./bench/run -duration %s -conns %d`).\n\n", dataset, o.duration, o.conns)
-	md.WriteString("Saturation: requests a second with " + fmt.Sprint(o.conns) + " clients, and the server process's CPU (cores) and peak RSS. " +
+	fmt.Fprintf(&md, "Data set: %s. Command: `make bench` (`go run ./bench/run -duration %s -conns %d -rounds %d`).\n\n", dataset, o.duration, o.conns, o.rounds)
+	md.WriteString("Saturation: requests a second with " + fmt.Sprint(o.conns) + " clients, and the server process's CPU (cores) and peak RSS, " +
+		"of each target's median round of " + fmt.Sprint(o.rounds) + " (the targets take turns in each round). " +
 		"Fixed rate: an open loop at half the slowest target's saturation throughput, latency from the scheduled send. " +
-		"Ratios are Sportello's throughput over the floor's and the peer's.\n\n")
-	md.WriteString("| workload | target | req/s (saturation) | p50 ms | p99 ms | fixed rate | p50 ms | p99 ms | CPU | RSS MiB | vs floor | vs peer |\n")
-	md.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+		"Ratios are Sportello's throughput over the floor's and the peer's: the median of the rounds' ratios, and their range.\n\n")
+	md.WriteString("| workload | target | req/s (saturation) | rounds | p50 ms | p99 ms | fixed rate | p50 ms | p99 ms | CPU | RSS MiB | vs floor | vs peer |\n")
+	md.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, w := range workloads {
 		if !slices.Contains(o.workloads, w.name) {
 			continue
@@ -446,10 +466,10 @@ func write(o options, dataset string, sat, fixed []Result, fanout string) error 
 				continue
 			}
 			if s.Skipped != "" {
-				fmt.Fprintf(&md, "| %s | %s | — (%s) | | | | | | | | | |\n", w.title, t, s.Skipped)
+				fmt.Fprintf(&md, "| %s | %s | — (%s) | | | | | | | | | | |\n", w.title, t, s.Skipped)
 				continue
 			}
-			row := fmt.Sprintf("| %s | %s | %.0f | %.2f | %.2f |", w.title, t, s.Throughput, s.P50ms, s.P99ms)
+			row := fmt.Sprintf("| %s | %s | %.0f | %s | %.2f | %.2f |", w.title, t, s.Throughput, spread(s.Rounds), s.P50ms, s.P99ms)
 			if f != nil && f.Skipped == "" {
 				row += fmt.Sprintf(" %.0f/s | %.2f | %.2f |", f.Rate, f.P50ms, f.P99ms)
 			} else {
@@ -481,11 +501,45 @@ func write(o options, dataset string, sat, fixed []Result, fanout string) error 
 	return os.WriteFile(filepath.Join(o.out, "results.svg"), chart(o, sat), 0o644)
 }
 
+// median returns the round of median throughput (the lower of the middle two for an even
+// count), with the throughputs of every round.
+func median(rounds []Result) Result {
+	sorted := slices.Clone(rounds)
+	slices.SortStableFunc(sorted, func(a, b Result) int { return cmp.Compare(a.Throughput, b.Throughput) })
+	m := sorted[(len(sorted)-1)/2]
+	for _, r := range rounds {
+		m.Rounds = append(m.Rounds, r.Throughput)
+	}
+	return m
+}
+
+// spread writes the lowest and highest throughput of the rounds.
+func spread(rounds []float64) string {
+	if len(rounds) < 2 {
+		return ""
+	}
+	return fmt.Sprintf("%.0f–%.0f", slices.Min(rounds), slices.Max(rounds))
+}
+
+// ratio writes the median of the rounds' ratios of s's throughput to ref's, each round's two
+// runs having been a few seconds apart, with their range when there are several.
 func ratio(s, ref *Result) string {
-	if ref == nil || ref.Skipped != "" || ref.Throughput == 0 {
+	if ref == nil || ref.Skipped != "" || len(ref.Rounds) != len(s.Rounds) || len(s.Rounds) == 0 {
 		return " |"
 	}
-	return fmt.Sprintf(" %.2f× |", s.Throughput/ref.Throughput)
+	var ratios []float64
+	for i, v := range s.Rounds {
+		if ref.Rounds[i] == 0 {
+			return " |"
+		}
+		ratios = append(ratios, v/ref.Rounds[i])
+	}
+	slices.Sort(ratios)
+	out := fmt.Sprintf(" %.2f×", ratios[(len(ratios)-1)/2])
+	if len(ratios) > 1 {
+		out += fmt.Sprintf(" (%.2f–%.2f)", ratios[0], ratios[len(ratios)-1])
+	}
+	return out + " |"
 }
 
 // chart draws the saturation throughput of each workload as grouped horizontal bars.
