@@ -1,9 +1,16 @@
 package main
 
 import (
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/valyala/fasthttp"
 )
 
 func TestTheCPUTimeAndMemoryOfAProcessAreReadFromProc(t *testing.T) {
@@ -23,5 +30,76 @@ func TestTheCPUTimeAndMemoryOfAProcessAreReadFromProc(t *testing.T) {
 func TestAProcessThatIsGoneReadsAsZero(t *testing.T) {
 	if cpuSeconds(-1) != 0 || rssKiB(-1) != 0 {
 		t.Error("want zero for a process that does not exist")
+	}
+}
+
+func TestSendAcceptsOnlyA200WithDataAndNoErrors(t *testing.T) {
+	big := `{"data":{"tickets":"` + strings.Repeat("x", 64<<10) + `"}}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/data":
+			if r.Header.Get("Authorization") != "Bearer token" || r.Header.Get("Content-Type") != "application/json" {
+				http.Error(w, "missing headers", http.StatusBadRequest)
+				return
+			}
+			io.WriteString(w, `{"data":{"ticket":null}}`)
+		case "/chunked":
+			// Written in pieces with flushes, so that it goes out chunked.
+			for part := range slices.Chunk([]byte(big), 4096) {
+				w.Write(part)
+				w.(http.Flusher).Flush()
+			}
+		case "/close":
+			w.Header().Set("Connection", "close")
+			io.WriteString(w, `{"data":{}}`)
+		case "/errors":
+			io.WriteString(w, `{"errors":[{"message":"boom"}],"data":null}`)
+		default:
+			http.Error(w, "no such page", http.StatusNotFound)
+		}
+	}))
+	defer srv.Close()
+	client := &fasthttp.Client{MaxConnsPerHost: 2, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second}
+
+	for _, tc := range []struct {
+		path    string
+		wantErr string
+	}{
+		{"/data", ""},
+		{"/chunked", ""},
+		{"/close", ""},
+		{"/close", ""}, // a closed connection is replaced
+		{"/errors", "boom"},
+		{"/missing", "HTTP 404"},
+	} {
+		err := send(client, request{method: http.MethodPost, url: srv.URL + tc.path, token: "token", body: []byte(`{}`)})
+		switch {
+		case tc.wantErr == "" && err != nil:
+			t.Errorf("%s: %v", tc.path, err)
+		case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+			t.Errorf("%s: got %v, want an error with %q", tc.path, err, tc.wantErr)
+		}
+	}
+}
+
+func TestDoHandsOverTheWholeBody(t *testing.T) {
+	want := strings.Repeat("0123456789", 10000)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for part := range slices.Chunk([]byte(want), 1000) {
+			w.Write(part)
+			w.(http.Flusher).Flush()
+		}
+	}))
+	defer srv.Close()
+	var got string
+	err := do(&fasthttp.Client{}, request{method: http.MethodGet, url: srv.URL + "/"}, func(status int, body []byte) error {
+		if status != http.StatusOK {
+			t.Errorf("status %d", status)
+		}
+		got = string(body)
+		return nil
+	})
+	if err != nil || got != want {
+		t.Errorf("got %d bytes (%v), want %d", len(got), err, len(want))
 	}
 }

@@ -57,6 +57,7 @@ type Result struct {
 	MaxMs      float64 `json:"maxMs"`
 	CPU        float64 `json:"cpu"`
 	RSSMiB     float64 `json:"rssMiB"`
+	LoadCPU    float64 `json:"loadCPU"`
 	Skipped    string  `json:"skipped,omitempty"`
 	// Rounds are the throughputs of every saturation round, of which this is the median.
 	Rounds []float64 `json:"rounds,omitempty"`
@@ -279,7 +280,7 @@ func (r Result) summary() string {
 	if r.Skipped != "" {
 		return "skipped: " + r.Skipped
 	}
-	s := fmt.Sprintf("%7.0f/s p50 %6.2f ms p99 %7.2f ms cpu %4.2f rss %4.0f MiB", r.Throughput, r.P50ms, r.P99ms, r.CPU, r.RSSMiB)
+	s := fmt.Sprintf("%7.0f/s p50 %6.2f ms p99 %7.2f ms cpu %4.2f rss %4.0f MiB load cpu %4.2f", r.Throughput, r.P50ms, r.P99ms, r.CPU, r.RSSMiB, r.LoadCPU)
 	if r.Errors > 0 {
 		s += fmt.Sprintf(" errors %d (%s)", r.Errors, r.FirstError)
 	}
@@ -450,12 +451,12 @@ func write(o options, dataset string, sat, fixed []Result, fanout string) error 
 	var md strings.Builder
 	fmt.Fprintf(&md, "# Benchmark results\n\n%s. Machine: %s.\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"), machine(context.Background()))
 	fmt.Fprintf(&md, "Data set: %s. Command: `make bench` (`go run ./bench/run -duration %s -conns %d -rounds %d`).\n\n", dataset, o.duration, o.conns, o.rounds)
-	md.WriteString("Saturation: requests a second with " + fmt.Sprint(o.conns) + " clients, and the server process's CPU (cores) and peak RSS, " +
+	md.WriteString("Saturation: requests a second with " + fmt.Sprint(o.conns) + " clients, the server process's CPU (cores) and peak RSS, and the load generator's CPU, " +
 		"of each target's median round of " + fmt.Sprint(o.rounds) + " (the targets take turns in each round). " +
 		"Fixed rate: an open loop at half the slowest target's saturation throughput, latency from the scheduled send. " +
 		"Ratios are Sportello's throughput over the floor's and the peer's: the median of the rounds' ratios, and their range.\n\n")
-	md.WriteString("| workload | target | req/s (saturation) | rounds | p50 ms | p99 ms | fixed rate | p50 ms | p99 ms | CPU | RSS MiB | vs floor | vs peer |\n")
-	md.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	md.WriteString("| workload | target | req/s (saturation) | rounds | p50 ms | p99 ms | fixed rate | p50 ms | p99 ms | CPU | RSS MiB | load CPU | vs floor | vs peer |\n")
+	md.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, w := range workloads {
 		if !slices.Contains(o.workloads, w.name) {
 			continue
@@ -466,7 +467,7 @@ func write(o options, dataset string, sat, fixed []Result, fanout string) error 
 				continue
 			}
 			if s.Skipped != "" {
-				fmt.Fprintf(&md, "| %s | %s | — (%s) | | | | | | | | | | |\n", w.title, t, s.Skipped)
+				fmt.Fprintf(&md, "| %s | %s | — (%s) | | | | | | | | | | | |\n", w.title, t, s.Skipped)
 				continue
 			}
 			row := fmt.Sprintf("| %s | %s | %.0f | %s | %.2f | %.2f |", w.title, t, s.Throughput, spread(s.Rounds), s.P50ms, s.P99ms)
@@ -475,7 +476,7 @@ func write(o options, dataset string, sat, fixed []Result, fanout string) error 
 			} else {
 				row += " | | |"
 			}
-			row += fmt.Sprintf(" %.2f | %.0f |", s.CPU, s.RSSMiB)
+			row += fmt.Sprintf(" %.2f | %.0f | %.2f |", s.CPU, s.RSSMiB, s.LoadCPU)
 			if t == "graphql" {
 				row += ratio(s, find(sat, "floor", w.name)) + ratio(s, find(sat, "peer", w.name))
 			} else {
