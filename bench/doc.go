@@ -22,10 +22,10 @@
 //     three targets, half the slowest one's saturation throughput, with latency measured from
 //     each request's scheduled send, so that queueing shows in the p99. It reads the server
 //     process's CPU time and peak RSS from /proc, and its own CPU time: it shares the machine,
-//     so it sends through fasthttp's client, which costs about half of net/http's CPU a request. The table gives each target's median round,
-//     and as ratios the median of the rounds' own ratios with their range: a shared machine
-//     drifts by a fifth between runs minutes apart, and the targets of a round run seconds
-//     apart.
+//     so it sends through fasthttp's client, which costs about half of net/http's CPU a
+//     request. The table gives each target's median round, and as ratios the median of the
+//     rounds' own ratios with their range: a shared machine drifts by a fifth between runs
+//     minutes apart, and the targets of a round run seconds apart.
 //
 // The workloads: a ticket by id with its citizen and office (an operator); the operator's list,
 // tickets(first: 20, filter: {statuses: [IN_PROGRESS], officeIds: [one office]}) with citizen,

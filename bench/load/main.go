@@ -92,10 +92,7 @@ func main() {
 		log.Fatal(err)
 	}
 	res := Result{Target: *target, Workload: *workload, Rate: *rate, Conns: *conns}
-	// At most conns connections: in the open loop, a request due while all are busy waits for
-	// one, and its latency counts the wait.
-	client := &fasthttp.Client{MaxConnsPerHost: max(*conns, 1), MaxConnWaitTimeout: 30 * time.Second,
-		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, NoDefaultUserAgentHeader: true}
+	client := newClient(*conns)
 	next, skip, err := requests(ctx, client, *target, strings.TrimRight(*base, "/"), *workload, p)
 	if err != nil {
 		log.Fatal(err)
@@ -112,6 +109,13 @@ func main() {
 	}
 	run(client, next, *rate, *conns, *duration, *pid, &res)
 	json.NewEncoder(os.Stdout).Encode(res)
+}
+
+// newClient returns the client of a run with at most conns connections: in the open loop, a
+// request due while all of them are busy waits for one, and its latency counts the wait.
+func newClient(conns int) *fasthttp.Client {
+	return &fasthttp.Client{MaxConnsPerHost: max(conns, 1), MaxConnWaitTimeout: 30 * time.Second,
+		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, NoDefaultUserAgentHeader: true}
 }
 
 // params are the request parameters read from the database.

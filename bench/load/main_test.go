@@ -34,7 +34,6 @@ func TestAProcessThatIsGoneReadsAsZero(t *testing.T) {
 }
 
 func TestSendAcceptsOnlyA200WithDataAndNoErrors(t *testing.T) {
-	big := `{"data":{"tickets":"` + strings.Repeat("x", 64<<10) + `"}}`
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/data":
@@ -43,12 +42,6 @@ func TestSendAcceptsOnlyA200WithDataAndNoErrors(t *testing.T) {
 				return
 			}
 			io.WriteString(w, `{"data":{"ticket":null}}`)
-		case "/chunked":
-			// Written in pieces with flushes, so that it goes out chunked.
-			for part := range slices.Chunk([]byte(big), 4096) {
-				w.Write(part)
-				w.(http.Flusher).Flush()
-			}
 		case "/close":
 			w.Header().Set("Connection", "close")
 			io.WriteString(w, `{"data":{}}`)
@@ -59,14 +52,13 @@ func TestSendAcceptsOnlyA200WithDataAndNoErrors(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	client := &fasthttp.Client{MaxConnsPerHost: 2, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second}
+	client := newClient(2)
 
 	for _, tc := range []struct {
 		path    string
 		wantErr string
 	}{
 		{"/data", ""},
-		{"/chunked", ""},
 		{"/close", ""},
 		{"/close", ""}, // a closed connection is replaced
 		{"/errors", "boom"},
@@ -82,9 +74,10 @@ func TestSendAcceptsOnlyA200WithDataAndNoErrors(t *testing.T) {
 	}
 }
 
-func TestDoHandsOverTheWholeBody(t *testing.T) {
+func TestDoHandsOverTheWholeOfAChunkedBody(t *testing.T) {
 	want := strings.Repeat("0123456789", 10000)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Written in pieces with flushes, so that it goes out chunked.
 		for part := range slices.Chunk([]byte(want), 1000) {
 			w.Write(part)
 			w.(http.Flusher).Flush()
@@ -101,5 +94,23 @@ func TestDoHandsOverTheWholeBody(t *testing.T) {
 	})
 	if err != nil || got != want {
 		t.Errorf("got %d bytes (%v), want %d", len(got), err, len(want))
+	}
+}
+
+func TestARequestWaitsForABusyConnectionInsteadOfFailing(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(20 * time.Millisecond)
+		io.WriteString(w, `{"data":{}}`)
+	}))
+	defer srv.Close()
+	client := newClient(1)
+	errs := make(chan error, 4)
+	for range cap(errs) {
+		go func() { errs <- send(client, request{method: http.MethodGet, url: srv.URL + "/"}) }()
+	}
+	for range cap(errs) {
+		if err := <-errs; err != nil {
+			t.Errorf("a request sent while the only connection was busy failed: %v", err)
+		}
 	}
 }
