@@ -1,0 +1,142 @@
+package main
+
+import (
+	"go/types"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/99designs/gqlgen/codegen"
+	"github.com/99designs/gqlgen/codegen/config"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// hit is the Go type of the object the fields below belong to: a struct with a string, a float,
+// a pointer to a string, a slice and an embedded struct, as the domain types have.
+func hit() types.Type {
+	pkg := types.NewPackage("example.com/domain", "domain")
+	inner := types.NewStruct([]*types.Var{types.NewField(0, pkg, "Code", types.Typ[types.String], false)}, nil)
+	embedded := types.NewNamed(types.NewTypeName(0, pkg, "Base", nil), inner, nil)
+	return types.NewPointer(types.NewStruct([]*types.Var{
+		types.NewField(0, pkg, "Title", types.Typ[types.String], false),
+		types.NewField(0, pkg, "Score", types.Typ[types.Float64], false),
+		types.NewField(0, pkg, "Note", types.NewPointer(types.Typ[types.String]), false),
+		types.NewField(0, pkg, "Tags", types.NewSlice(types.Typ[types.String]), false),
+		types.NewField(0, pkg, "Base", embedded, true),
+	}, nil))
+}
+
+// field builds the field goName of hit with the GraphQL type gql of kind kind and Go type goType.
+func field(t *testing.T, goName string, kind ast.DefinitionKind, gql *ast.Type, goType types.Type, edit func(*codegen.Field)) *codegen.Field {
+	t.Helper()
+	f := &codegen.Field{
+		FieldDefinition: &ast.FieldDefinition{Name: strings.ToLower(goName), Type: gql},
+		GoFieldType:     codegen.GoFieldVariable,
+		GoFieldName:     goName,
+		Object:          &codegen.Object{Definition: &ast.Definition{Name: "Hit", Kind: ast.Object}, Type: hit()},
+		TypeReference: &config.TypeReference{
+			Definition: &ast.Definition{Name: gql.Name(), Kind: kind},
+			GQL:        gql,
+			GO:         goType,
+		},
+	}
+	if edit != nil {
+		edit(f)
+	}
+	return f
+}
+
+func TestLeanTakesOnlyPlainReadsOfScalarsThatCannotFail(t *testing.T) {
+	str := types.Typ[types.String]
+	tests := []struct {
+		name  string
+		field *codegen.Field
+		want  bool
+	}{
+		{"a non-null string", field(t, "Title", ast.Scalar, ast.NonNullNamedType("String", nil), str, nil), true},
+		{"an enum", field(t, "Title", ast.Enum, ast.NonNullNamedType("SearchType", nil), str, nil), true},
+		{"a nullable pointer", field(t, "Note", ast.Scalar, ast.NamedType("String", nil), types.NewPointer(str), nil), true},
+		{"a non-null pointer, whose nil is an error", field(t, "Note", ast.Scalar, ast.NonNullNamedType("String", nil), types.NewPointer(str), nil), false},
+		{"a context marshaller (Float)", field(t, "Score", ast.Scalar, ast.NonNullNamedType("Float", nil), types.Typ[types.Float64],
+			func(f *codegen.Field) { f.TypeReference.IsContext = true }), false},
+		{"a list", field(t, "Tags", ast.Scalar, ast.NonNullListType(ast.NonNullNamedType("String", nil), nil), types.NewSlice(str), nil), false},
+		{"an object", field(t, "Title", ast.Object, ast.NonNullNamedType("Office", nil), str, nil), false},
+		{"a resolver", field(t, "Title", ast.Scalar, ast.NonNullNamedType("String", nil), str,
+			func(f *codegen.Field) { f.IsResolver = true }), false},
+		{"a method", field(t, "Title", ast.Scalar, ast.NonNullNamedType("String", nil), str,
+			func(f *codegen.Field) { f.GoFieldType = codegen.GoFieldMethod }), false},
+		{"a field with arguments", field(t, "Title", ast.Scalar, ast.NonNullNamedType("String", nil), str,
+			func(f *codegen.Field) { f.Args = []*codegen.FieldArgument{{}} }), false},
+		{"a field with a directive", field(t, "Title", ast.Scalar, ast.NonNullNamedType("String", nil), str,
+			func(f *codegen.Field) { f.Directives = []*codegen.Directive{{}} }), false},
+		{"a field promoted from an embedded struct", field(t, "Code", ast.Scalar, ast.NonNullNamedType("String", nil), str, nil), false},
+		{"a field of the query root", field(t, "Title", ast.Scalar, ast.NonNullNamedType("String", nil), str,
+			func(f *codegen.Field) { f.Object.Root = true }), false},
+		{"a batch resolver", field(t, "Title", ast.Scalar, ast.NonNullNamedType("String", nil), str,
+			func(f *codegen.Field) { f.Batch = true }), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := lean(tt.field); got != tt.want {
+				t.Errorf("lean = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+const exec = `package generated
+
+func (ec *executionContext) _Hit_title(ctx context.Context, field graphql.CollectedField, obj *domain.Hit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		nil,
+	)
+}
+
+func (ec *executionContext) _Hit_item(ctx context.Context, field graphql.CollectedField, obj *domain.Hit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(ctx, ec.OperationContext, field, nil)
+}
+`
+
+func TestRewriteReplacesOnlyTheLeanFieldsBodies(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "generated.go")
+	if err := os.WriteFile(path, []byte(exec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l := &leanFields{bodies: map[string]string{"_Hit_title": "return ec.marshalNString2string(ctx, field.Selections, obj.Title)"}}
+	if err := l.rewrite(path); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Replace(exec, `	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		nil,
+	)
+`, "\treturn ec.marshalNString2string(ctx, field.Selections, obj.Title)\n", 1)
+	if string(got) != want {
+		t.Errorf("rewritten file:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestRewriteFailsWhenAFieldHasNoFunction(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "generated.go")
+	if err := os.WriteFile(path, []byte(exec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l := &leanFields{bodies: map[string]string{"_Hit_score": "return ec.marshalNFloat2float64(ctx, field.Selections, obj.Score)"}}
+	err := l.rewrite(path)
+	if err == nil || !strings.Contains(err.Error(), "_Hit_score") {
+		t.Fatalf("rewrite = %v, want an error naming _Hit_score", err)
+	}
+	if got, _ := os.ReadFile(path); string(got) != exec {
+		t.Errorf("the file changed:\n%s", got)
+	}
+}
