@@ -28,19 +28,30 @@ import (
 // resolution was about a fifth of the server's CPU on a search. Rewritten, such a field is one
 // call to its marshaller, exactly what gqlgen's own path ends in.
 //
+// A Float is the one scalar whose marshaller can fail: it refuses NaN and the infinities, with an
+// error on the field's path. A non-null Float read from a struct field is rewritten to take the
+// short path when its value is finite and gqlgen's path otherwise.
+//
 // What the rewritten fields no longer do, and why nothing depends on it: the field middleware
 // does not see them (graph.MarkInternal only acts on errors, which they cannot have); no field
 // context is pushed for them (only errors and child fields read it, and they have neither).
 type leanFields struct {
-	// bodies holds, by the name of each field's function, the statement that replaces its body.
-	bodies map[string]string
+	// bodies holds, by the name of each field's function, its new body.
+	bodies map[string]body
+}
+
+// body is the new body of a field's function: short alone, or short followed by the function's
+// own statements when short returns only in some cases.
+type body struct {
+	short        string
+	keepOriginal bool
 }
 
 func (*leanFields) Name() string { return "leanfields" }
 
 // GenerateCode runs before gqlgen writes the executable schema: it only reads the fields.
 func (l *leanFields) GenerateCode(data *codegen.Data) error {
-	l.bodies = map[string]string{}
+	l.bodies = map[string]body{}
 	if len(data.AllDirectives.LocationDirectives("FIELD")) > 0 {
 		// Every field then passes through the directives' middleware, which gqlgen calls
 		// from the path this plugin would remove.
@@ -48,11 +59,15 @@ func (l *leanFields) GenerateCode(data *codegen.Data) error {
 	}
 	for _, o := range data.Objects {
 		for _, f := range o.Fields {
-			if !lean(f) {
-				continue
+			name, call := "_"+o.Name+"_"+f.Name, "ec."+f.TypeReference.MarshalFunc()+"(ctx, field.Selections, "
+			switch {
+			case lean(f):
+				l.bodies[name] = body{short: "return " + call + "obj." + f.GoFieldName + ")"}
+			case finiteFloat(f):
+				// v-v is 0 for every finite v, and NaN for NaN and the infinities.
+				l.bodies[name] = body{short: "if v := obj." + f.GoFieldName + "; v-v == 0 {\n\treturn " + call + "v)\n}",
+					keepOriginal: true}
 			}
-			l.bodies["_"+o.Name+"_"+f.Name] = fmt.Sprintf("return ec.%s(ctx, field.Selections, obj.%s)",
-				f.TypeReference.MarshalFunc(), f.GoFieldName)
 		}
 	}
 	return nil
@@ -73,6 +88,22 @@ func lean(f *codegen.Field) bool {
 		return false
 	}
 	return !t.IsSlice() && !t.IsContext && !t.IsOmittable && !t.IsPtrToPtr() && !(t.GQL.NonNull && t.IsNilable())
+}
+
+// finiteFloat reports whether f reads a non-null Float, held as a float64, directly from a
+// struct field of its object, with gqlgen's own marshaller.
+func finiteFloat(f *codegen.Field) bool {
+	t := f.TypeReference
+	if t == nil || t.Definition == nil || t.Definition.Name != "Float" || !t.IsContext || t.Marshaler == nil ||
+		t.Marshaler.FullName() != "github.com/99designs/gqlgen/graphql.MarshalFloatContext" ||
+		!types.Identical(t.GO, types.Typ[types.Float64]) || !t.GQL.NonNull {
+		return false
+	}
+	plain := *t
+	plain.IsContext = false
+	g := *f
+	g.TypeReference = &plain
+	return lean(&g)
 }
 
 // declares reports whether the struct type t (or the struct it points to) declares a field
@@ -108,7 +139,7 @@ func (l *leanFields) rewrite(filename string) error {
 	}
 	type span struct {
 		from, to int
-		body     string
+		text     string
 	}
 	var spans []span
 	for _, d := range file.Decls {
@@ -116,12 +147,17 @@ func (l *leanFields) rewrite(filename string) error {
 		if !ok || fn.Recv == nil || fn.Body == nil {
 			continue
 		}
-		body, ok := l.bodies[fn.Name.Name]
+		b, ok := l.bodies[fn.Name.Name]
 		if !ok {
 			continue
 		}
 		delete(l.bodies, fn.Name.Name)
-		spans = append(spans, span{fset.Position(fn.Body.Lbrace).Offset + 1, fset.Position(fn.Body.Rbrace).Offset, body})
+		from, to := fset.Position(fn.Body.Lbrace).Offset+1, fset.Position(fn.Body.Rbrace).Offset
+		text := "\n\t" + b.short + "\n"
+		if b.keepOriginal {
+			text += string(src[from:to])
+		}
+		spans = append(spans, span{from, to, text})
 	}
 	if len(l.bodies) > 0 {
 		return fmt.Errorf("leanfields: no function %s in %s", slices.Sorted(maps.Keys(l.bodies))[0], filename)
@@ -130,7 +166,7 @@ func (l *leanFields) rewrite(filename string) error {
 	slices.Reverse(spans)
 	out := src
 	for _, s := range spans {
-		out = slices.Concat(out[:s.from], []byte("\n\t"+s.body+"\n"), out[s.to:])
+		out = slices.Concat(out[:s.from], []byte(s.text), out[s.to:])
 	}
 	formatted, err := format.Source(out)
 	if err != nil {

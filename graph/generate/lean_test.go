@@ -106,7 +106,7 @@ func TestRewriteReplacesOnlyTheLeanFieldsBodies(t *testing.T) {
 	if err := os.WriteFile(path, []byte(exec), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	l := &leanFields{bodies: map[string]string{"_Hit_title": "return ec.marshalNString2string(ctx, field.Selections, obj.Title)"}}
+	l := &leanFields{bodies: map[string]body{"_Hit_title": {short: "return ec.marshalNString2string(ctx, field.Selections, obj.Title)"}}}
 	if err := l.rewrite(path); err != nil {
 		t.Fatal(err)
 	}
@@ -126,12 +126,71 @@ func TestRewriteReplacesOnlyTheLeanFieldsBodies(t *testing.T) {
 	}
 }
 
+// float is the field Score of hit as gqlgen describes a Float: marshalled by
+// graphql.MarshalFloatContext, with a context.
+func float(t *testing.T, gql *ast.Type, goType types.Type) *codegen.Field {
+	t.Helper()
+	graphql := types.NewPackage("github.com/99designs/gqlgen/graphql", "graphql")
+	sig := types.NewSignatureType(nil, nil, nil, types.NewTuple(types.NewVar(0, graphql, "f", types.Typ[types.Float64])), nil, false)
+	return field(t, "Score", ast.Scalar, gql, goType, func(f *codegen.Field) {
+		f.TypeReference.IsContext = true
+		f.TypeReference.Marshaler = types.NewFunc(0, graphql, "MarshalFloatContext", sig)
+	})
+}
+
+func TestFiniteFloatTakesOnlyNonNullFloatsReadFromAStructField(t *testing.T) {
+	f64 := types.Typ[types.Float64]
+	tests := []struct {
+		name  string
+		field *codegen.Field
+		want  bool
+	}{
+		{"a non-null Float", float(t, ast.NonNullNamedType("Float", nil), f64), true},
+		{"a nullable Float", float(t, ast.NamedType("Float", nil), types.NewPointer(f64)), false},
+		{"a Float with another marshaller", field(t, "Score", ast.Scalar, ast.NonNullNamedType("Float", nil), f64,
+			func(f *codegen.Field) { f.TypeReference.IsContext = true }), false},
+		{"a Float from a resolver", func() *codegen.Field {
+			f := float(t, ast.NonNullNamedType("Float", nil), f64)
+			f.IsResolver = true
+			return f
+		}(), false},
+		{"a String", field(t, "Title", ast.Scalar, ast.NonNullNamedType("String", nil), types.Typ[types.String], nil), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := finiteFloat(tt.field); got != tt.want {
+				t.Errorf("finiteFloat = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRewriteKeepsTheOriginalBodyBehindAGuard(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "generated.go")
+	if err := os.WriteFile(path, []byte(exec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l := &leanFields{bodies: map[string]body{"_Hit_item": {short: "if obj.Ready {\n\treturn ec.marshalNItem(ctx, field.Selections, obj.Item)\n}", keepOriginal: true}}}
+	if err := l.rewrite(path); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Replace(exec, "\treturn graphql.ResolveField(ctx, ec.OperationContext, field, nil)\n",
+		"\tif obj.Ready {\n\t\treturn ec.marshalNItem(ctx, field.Selections, obj.Item)\n\t}\n\n\treturn graphql.ResolveField(ctx, ec.OperationContext, field, nil)\n", 1)
+	if string(got) != want {
+		t.Errorf("rewritten file:\n%s\nwant:\n%s", got, want)
+	}
+}
+
 func TestRewriteFailsWhenAFieldHasNoFunction(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "generated.go")
 	if err := os.WriteFile(path, []byte(exec), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	l := &leanFields{bodies: map[string]string{"_Hit_score": "return ec.marshalNFloat2float64(ctx, field.Selections, obj.Score)"}}
+	l := &leanFields{bodies: map[string]body{"_Hit_score": {short: "return ec.marshalNFloat2float64(ctx, field.Selections, obj.Score)"}}}
 	err := l.rewrite(path)
 	if err == nil || !strings.Contains(err.Error(), "_Hit_score") {
 		t.Fatalf("rewrite = %v, want an error naming _Hit_score", err)

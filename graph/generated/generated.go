@@ -16009,6 +16009,10 @@ func (ec *executionContext) fieldContext_DuplicateCandidate_distanceMeters(_ con
 }
 
 func (ec *executionContext) _DuplicateCandidate_similarity(ctx context.Context, field graphql.CollectedField, obj *sportello.DuplicateCandidate) (ret graphql.Marshaler) {
+	if v := obj.Similarity; v-v == 0 {
+		return ec.marshalNFloat2float64(ctx, field.Selections, v)
+	}
+
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16304,6 +16308,10 @@ func (ec *executionContext) fieldContext_FirstResponseTarget_hours(_ context.Con
 }
 
 func (ec *executionContext) _GeoPoint_latitude(ctx context.Context, field graphql.CollectedField, obj *sportello.Point) (ret graphql.Marshaler) {
+	if v := obj.Latitude; v-v == 0 {
+		return ec.marshalNFloat2float64(ctx, field.Selections, v)
+	}
+
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16327,6 +16335,10 @@ func (ec *executionContext) fieldContext_GeoPoint_latitude(_ context.Context, fi
 }
 
 func (ec *executionContext) _GeoPoint_longitude(ctx context.Context, field graphql.CollectedField, obj *sportello.Point) (ret graphql.Marshaler) {
+	if v := obj.Longitude; v-v == 0 {
+		return ec.marshalNFloat2float64(ctx, field.Selections, v)
+	}
+
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26036,6 +26048,10 @@ func (ec *executionContext) fieldContext_Satisfaction_averageRating(_ context.Co
 }
 
 func (ec *executionContext) _SavedArea_latitude(ctx context.Context, field graphql.CollectedField, obj *sportello.Area) (ret graphql.Marshaler) {
+	if v := obj.Latitude; v-v == 0 {
+		return ec.marshalNFloat2float64(ctx, field.Selections, v)
+	}
+
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26059,6 +26075,10 @@ func (ec *executionContext) fieldContext_SavedArea_latitude(_ context.Context, f
 }
 
 func (ec *executionContext) _SavedArea_longitude(ctx context.Context, field graphql.CollectedField, obj *sportello.Area) (ret graphql.Marshaler) {
+	if v := obj.Longitude; v-v == 0 {
+		return ec.marshalNFloat2float64(ctx, field.Selections, v)
+	}
+
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26082,6 +26102,10 @@ func (ec *executionContext) fieldContext_SavedArea_longitude(_ context.Context, 
 }
 
 func (ec *executionContext) _SavedArea_radiusMeters(ctx context.Context, field graphql.CollectedField, obj *sportello.Area) (ret graphql.Marshaler) {
+	if v := obj.RadiusMeters; v-v == 0 {
+		return ec.marshalNFloat2float64(ctx, field.Selections, v)
+	}
+
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26347,6 +26371,10 @@ func (ec *executionContext) fieldContext_SearchHit_snippet(_ context.Context, fi
 }
 
 func (ec *executionContext) _SearchHit_score(ctx context.Context, field graphql.CollectedField, obj *sportello.SearchHit) (ret graphql.Marshaler) {
+	if v := obj.Score; v-v == 0 {
+		return ec.marshalNFloat2float64(ctx, field.Selections, v)
+	}
+
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
