@@ -37,9 +37,11 @@ func (e *internalError) Unwrap() error { return e.err }
 // MarkInternal is a field middleware that marks every error a resolver returns that is not a
 // domain error, so that PresentError can tell them from gqlgen's own errors about the query
 // (a malformed Time argument, say), which describe the client's input and are safe to show.
+// Fields that only read a scalar from a struct, which cannot fail, do not pass here (see
+// graph/generate).
 func MarkInternal(ctx context.Context, next graphql.Resolver) (any, error) {
 	res, err := next(ctx)
-	// Every field of every response passes here, so the common case returns before the
+	// Every field that resolves something passes here, so the common case returns before the
 	// target of errors.As, which escapes to the heap, is declared.
 	if err == nil {
 		return res, nil
