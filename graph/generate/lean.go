@@ -59,18 +59,23 @@ func (l *leanFields) GenerateCode(data *codegen.Data) error {
 	}
 	for _, o := range data.Objects {
 		for _, f := range o.Fields {
-			name, call := "_"+o.Name+"_"+f.Name, "ec."+f.TypeReference.MarshalFunc()+"(ctx, field.Selections, "
+			name := "_" + o.Name + "_" + f.Name
 			switch {
 			case lean(f):
-				l.bodies[name] = body{short: "return " + call + "obj." + f.GoFieldName + ")"}
+				l.bodies[name] = body{short: "return " + marshal(f, "obj."+f.GoFieldName)}
 			case finiteFloat(f):
 				// v-v is 0 for every finite v, and NaN for NaN and the infinities.
-				l.bodies[name] = body{short: "if v := obj." + f.GoFieldName + "; v-v == 0 {\n\treturn " + call + "v)\n}",
+				l.bodies[name] = body{short: "if v := obj." + f.GoFieldName + "; v-v == 0 {\n\treturn " + marshal(f, "v") + "\n}",
 					keepOriginal: true}
 			}
 		}
 	}
 	return nil
+}
+
+// marshal is the call of f's marshaller on the Go expression v.
+func marshal(f *codegen.Field, v string) string {
+	return "ec." + f.TypeReference.MarshalFunc() + "(ctx, field.Selections, " + v + ")"
 }
 
 // lean reports whether f reads a struct field of its object directly (not a resolver, a

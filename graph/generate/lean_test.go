@@ -101,16 +101,23 @@ func (ec *executionContext) _Hit_item(ctx context.Context, field graphql.Collect
 }
 `
 
-func TestRewriteReplacesOnlyTheLeanFieldsBodies(t *testing.T) {
+// rewritten runs rewrite with bodies over a file holding exec, and returns the file after it.
+func rewritten(t *testing.T, bodies map[string]body) (string, error) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "generated.go")
 	if err := os.WriteFile(path, []byte(exec), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	l := &leanFields{bodies: map[string]body{"_Hit_title": {short: "return ec.marshalNString2string(ctx, field.Selections, obj.Title)"}}}
-	if err := l.rewrite(path); err != nil {
-		t.Fatal(err)
+	err := (&leanFields{bodies: bodies}).rewrite(path)
+	got, readErr := os.ReadFile(path)
+	if readErr != nil {
+		t.Fatal(readErr)
 	}
-	got, err := os.ReadFile(path)
+	return string(got), err
+}
+
+func TestRewriteReplacesOnlyTheLeanFieldsBodies(t *testing.T) {
+	got, err := rewritten(t, map[string]body{"_Hit_title": {short: "return ec.marshalNString2string(ctx, field.Selections, obj.Title)"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +128,7 @@ func TestRewriteReplacesOnlyTheLeanFieldsBodies(t *testing.T) {
 		nil,
 	)
 `, "\treturn ec.marshalNString2string(ctx, field.Selections, obj.Title)\n", 1)
-	if string(got) != want {
+	if got != want {
 		t.Errorf("rewritten file:\n%s\nwant:\n%s", got, want)
 	}
 }
@@ -166,36 +173,23 @@ func TestFiniteFloatTakesOnlyNonNullFloatsReadFromAStructField(t *testing.T) {
 }
 
 func TestRewriteKeepsTheOriginalBodyBehindAGuard(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "generated.go")
-	if err := os.WriteFile(path, []byte(exec), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	l := &leanFields{bodies: map[string]body{"_Hit_item": {short: "if obj.Ready {\n\treturn ec.marshalNItem(ctx, field.Selections, obj.Item)\n}", keepOriginal: true}}}
-	if err := l.rewrite(path); err != nil {
-		t.Fatal(err)
-	}
-	got, err := os.ReadFile(path)
+	got, err := rewritten(t, map[string]body{"_Hit_item": {short: "if obj.Ready {\n\treturn ec.marshalNItem(ctx, field.Selections, obj.Item)\n}", keepOriginal: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := strings.Replace(exec, "\treturn graphql.ResolveField(ctx, ec.OperationContext, field, nil)\n",
 		"\tif obj.Ready {\n\t\treturn ec.marshalNItem(ctx, field.Selections, obj.Item)\n\t}\n\n\treturn graphql.ResolveField(ctx, ec.OperationContext, field, nil)\n", 1)
-	if string(got) != want {
+	if got != want {
 		t.Errorf("rewritten file:\n%s\nwant:\n%s", got, want)
 	}
 }
 
 func TestRewriteFailsWhenAFieldHasNoFunction(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "generated.go")
-	if err := os.WriteFile(path, []byte(exec), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	l := &leanFields{bodies: map[string]body{"_Hit_score": {short: "return ec.marshalNFloat2float64(ctx, field.Selections, obj.Score)"}}}
-	err := l.rewrite(path)
+	got, err := rewritten(t, map[string]body{"_Hit_score": {short: "return ec.marshalNFloat2float64(ctx, field.Selections, obj.Score)"}})
 	if err == nil || !strings.Contains(err.Error(), "_Hit_score") {
 		t.Fatalf("rewrite = %v, want an error naming _Hit_score", err)
 	}
-	if got, _ := os.ReadFile(path); string(got) != exec {
+	if got != exec {
 		t.Errorf("the file changed:\n%s", got)
 	}
 }
