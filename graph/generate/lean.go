@@ -114,6 +114,9 @@ func finiteFloat(f *codegen.Field) bool {
 // declares reports whether the struct type t (or the struct it points to) declares a field
 // called name itself, rather than through an embedded struct.
 func declares(t types.Type, name string) bool {
+	if t == nil {
+		return false
+	}
 	if p, ok := t.(*types.Pointer); ok {
 		t = p.Elem()
 	}
