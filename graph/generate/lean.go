@@ -145,11 +145,9 @@ func (l *leanFields) rewrite(filename string) error {
 	if err != nil {
 		return err
 	}
-	type span struct {
-		from, to int
-		text     string
-	}
-	var spans []span
+	// The declarations are in the file's order, so the output is built front to back.
+	var out bytes.Buffer
+	copied := 0
 	for _, d := range file.Decls {
 		fn, ok := d.(*ast.FuncDecl)
 		if !ok || fn.Recv == nil || fn.Body == nil {
@@ -161,22 +159,19 @@ func (l *leanFields) rewrite(filename string) error {
 		}
 		delete(l.bodies, fn.Name.Name)
 		from, to := fset.Position(fn.Body.Lbrace).Offset+1, fset.Position(fn.Body.Rbrace).Offset
-		text := "\n\t" + b.short + "\n"
+		out.Write(src[copied:from])
+		out.WriteString("\n\t" + b.short + "\n")
+		// A kept body follows the new statements, so it is copied with the rest.
+		copied = to
 		if b.keepOriginal {
-			text += string(src[from:to])
+			copied = from
 		}
-		spans = append(spans, span{from, to, text})
 	}
 	if len(l.bodies) > 0 {
 		return fmt.Errorf("leanfields: no function %s in %s", slices.Sorted(maps.Keys(l.bodies))[0], filename)
 	}
-	// The spans are in the file's order; replacing from the last keeps the earlier offsets valid.
-	slices.Reverse(spans)
-	out := src
-	for _, s := range spans {
-		out = slices.Concat(out[:s.from], []byte(s.text), out[s.to:])
-	}
-	formatted, err := format.Source(out)
+	out.Write(src[copied:])
+	formatted, err := format.Source(out.Bytes())
 	if err != nil {
 		return fmt.Errorf("leanfields: %w", err)
 	}
