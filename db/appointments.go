@@ -15,13 +15,12 @@ import (
 
 // AppointmentService implements sportello.AppointmentService.
 type AppointmentService struct {
-	db    *DB
-	hours *HoursService
+	db *DB
 }
 
 // NewAppointmentService returns the appointment service over db.
 func NewAppointmentService(db *DB) *AppointmentService {
-	return &AppointmentService{db: db, hours: NewHoursService(db)}
+	return &AppointmentService{db: db}
 }
 
 var _ sportello.AppointmentService = (*AppointmentService)(nil)
@@ -154,14 +153,15 @@ func (s *AppointmentService) SetBookingSettings(ctx context.Context, officeID st
 	return &out, nil
 }
 
-// bookingClock returns the office's settings and schedule; the schedule is nil when the office
-// has no hours.
-func (s *AppointmentService) bookingClock(ctx context.Context, c caller, officeID, field string) (*sportello.BookingSettings, *sportello.Schedule, error) {
-	set, err := officeSettings(ctx, s.db, c.tenantID, officeID, field)
+// bookingClock returns the office's settings and schedule, read through q: the schedule is nil
+// when the office has no hours. Within a transaction q must be the transaction, since a read on
+// another connection while it holds one could wait for ever on a pool that it has exhausted.
+func bookingClock(ctx context.Context, q sqlx.QueryerContext, c caller, officeID, field string) (*sportello.BookingSettings, *sportello.Schedule, error) {
+	set, err := officeSettings(ctx, q, c.tenantID, officeID, field)
 	if err != nil {
 		return nil, nil, err
 	}
-	schedules, err := s.hours.Schedules(ctx, []string{officeID})
+	schedules, err := loadSchedules(ctx, q, c.tenantID, []string{officeID})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -202,7 +202,7 @@ func (s *AppointmentService) AvailableSlots(ctx context.Context, officeID string
 	if err := sportello.ValidateSlotRange(from, to); err != nil {
 		return nil, err
 	}
-	set, sched, err := s.bookingClock(ctx, c, officeID, "officeId")
+	set, sched, err := bookingClock(ctx, s.db, c, officeID, "officeId")
 	if err != nil {
 		return nil, err
 	}
@@ -257,7 +257,7 @@ func (s *AppointmentService) BookAppointment(ctx context.Context, in sportello.B
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
-	set, sched, err := s.bookingClock(ctx, c, in.OfficeID, "input.officeId")
+	set, sched, err := bookingClock(ctx, s.db, c, in.OfficeID, "input.officeId")
 	if err != nil {
 		return nil, err
 	}
@@ -502,7 +502,7 @@ func (s *AppointmentService) RescheduleAppointment(ctx context.Context, id strin
 		if start.Equal(row.Start) {
 			return nil
 		}
-		set, sched, err := s.bookingClock(ctx, c, row.OfficeID, "id")
+		set, sched, err := bookingClock(ctx, tx, c, row.OfficeID, "id")
 		if err != nil {
 			return err
 		}

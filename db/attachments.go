@@ -25,7 +25,12 @@ var _ sportello.BlobStore = (*BlobStore)(nil)
 
 // Put stores data under key. See sportello.BlobStore.
 func (b *BlobStore) Put(ctx context.Context, key string, data []byte) error {
-	if _, err := b.db.ExecContext(ctx, `INSERT INTO blobs (key, data) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`,
+	return putBlob(ctx, b.db, key, data)
+}
+
+// putBlob is Put through q, a transaction or the pool.
+func putBlob(ctx context.Context, q sqlx.ExecerContext, key string, data []byte) error {
+	if _, err := q.ExecContext(ctx, `INSERT INTO blobs (key, data) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`,
 		key, data); err != nil {
 		return fmt.Errorf("put blob: %w", err)
 	}
@@ -56,9 +61,19 @@ func (db *DB) blobs() sportello.BlobStore {
 // insertAttachments stores checked files of a ticket or of one of its messages. Contents go to
 // the blob store first: a store outside PostgreSQL cannot roll back with tx, and a content left
 // behind by a rollback is harmless, since it is keyed by its hash and referenced by no row.
+// PostgreSQL's own store writes in tx, and rolls back with it: through the pool, it would wait
+// for a second connection while tx holds one, and concurrent uploads could take every
+// connection and then wait for one another.
 func (db *DB) insertAttachments(ctx context.Context, tx *sqlx.Tx, t *sportello.Ticket, messageID string, files []*sportello.CheckedUpload, now time.Time) error {
 	for i, f := range files {
-		if err := db.blobs().Put(ctx, sportello.BlobKey(t.TenantID, f.SHA256), f.Data); err != nil {
+		key := sportello.BlobKey(t.TenantID, f.SHA256)
+		var err error
+		if db.Blobs == nil {
+			err = putBlob(ctx, tx, key, f.Data)
+		} else {
+			err = db.Blobs.Put(ctx, key, f.Data)
+		}
+		if err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO attachments (tenant_id, ticket_id, message_id, filename,
