@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -89,14 +90,33 @@ func TracedConnector(url string, tracer trace.Tracer) (driver.Connector, error) 
 // rows of the tables under row-level security.
 func OpenConnector(ctx context.Context, connector driver.Connector) (*DB, error) {
 	x := sqlx.NewDb(sql.OpenDB(connector), "postgres")
-	x.SetMaxOpenConns(40)
-	x.SetMaxIdleConns(40)
 	x.SetConnMaxIdleTime(5 * time.Minute)
+	d := &DB{DB: x, Now: time.Now}
+	d.SetPoolSize(DefaultPoolSize())
 	if err := x.PingContext(ctx); err != nil {
 		x.Close()
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
-	return &DB{DB: x, Now: time.Now}, nil
+	return d, nil
+}
+
+// DefaultPoolSize is how many connections a DB opens at most unless told otherwise: two for each
+// core of this machine, and at least four. PostgreSQL gets the most work done with about two
+// statements running per core (its own rule of thumb is twice the cores plus the disks); more
+// make its backends take turns on the cores and contend for locks and caches, which costs CPU
+// on every statement. Statements beyond the pool wait their turn in the pool instead, which
+// costs little. When PostgreSQL runs on a machine of its own, or several servers share it, the
+// pool is set with SetPoolSize (DATABASE_POOL_SIZE) to fit that machine.
+func DefaultPoolSize() int {
+	return max(4, 2*runtime.NumCPU())
+}
+
+// SetPoolSize sets how many connections db opens at most, and keeps that many open when idle.
+// No code of this package holds a connection while it waits for another one, so that any size
+// from one up makes progress.
+func (db *DB) SetPoolSize(n int) {
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
 }
 
 // now returns the office's clock truncated to PostgreSQL's precision, so that what a service

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	sportello "github.com/sportello/sportello"
+	"github.com/sportello/sportello/db"
 	"github.com/sportello/sportello/graph"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -41,6 +42,8 @@ type Config struct {
 	// bounds every SQL statement, so that one slow query cannot hold a connection for long.
 	RequestTimeout   time.Duration
 	StatementTimeout time.Duration
+	// DatabasePoolSize is how many connections to PostgreSQL the server opens at most.
+	DatabasePoolSize int
 	// RateLimits are the request budgets per user, per IP and for anonymous filings.
 	RateLimits RateLimits
 	// TrustedProxies are the networks of the reverse proxies in front of the server: a request
@@ -161,6 +164,7 @@ func LoadConfig() (Config, error) {
 		{"RATE_IP_PER_MINUTE", &c.RateLimits.IPPerMinute, DefaultRateLimits.IPPerMinute, true},
 		{"RATE_ANONYMOUS_FILINGS_PER_HOUR", &c.RateLimits.AnonymousFilingsPerHour, DefaultRateLimits.AnonymousFilingsPerHour, true},
 		{"RETENTION_DAYS", &c.RetentionDays, 1825, false},
+		{"DATABASE_POOL_SIZE", &c.DatabasePoolSize, db.DefaultPoolSize(), false},
 	}
 	for _, v := range ints {
 		if v.off && os.Getenv(v.name) == "0" {

@@ -113,6 +113,9 @@ func openDB(ctx context.Context, cfg Config) (*db.DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.DatabasePoolSize > 0 {
+		d.SetPoolSize(cfg.DatabasePoolSize)
+	}
 	if err := d.Migrate(ctx); err != nil {
 		d.Close()
 		return nil, err

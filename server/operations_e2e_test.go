@@ -2,11 +2,13 @@ package main
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	sportello "github.com/sportello/sportello"
+	"github.com/sportello/sportello/db"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
@@ -27,7 +29,7 @@ func TestMetricsCountOperationsOutcomesAndResponses(t *testing.T) {
 		`sportello_graphql_operation_duration_seconds_count{operation="query offices"} 1`,
 		`sportello_graphql_active_subscriptions 0`,
 		`sportello_http_responses_total{code="413"} 1`,
-		`go_sql_max_open_connections{db_name="sportello"} 40`,
+		`go_sql_max_open_connections{db_name="sportello"} ` + strconv.Itoa(db.DefaultPoolSize()),
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s", want)
