@@ -6,62 +6,39 @@ import (
 	"github.com/sportello/sportello/db"
 )
 
-func TestRateLimitsFromEnvironment(t *testing.T) {
+func TestIntegerSettingsFromEnvironment(t *testing.T) {
+	userBudget := func(c Config) int { return c.RateLimits.UserPerMinute }
+	poolSize := func(c Config) int { return c.DatabasePoolSize }
 	for _, tc := range []struct {
-		name, value string
-		want        int
-		wantErr     bool
+		name, variable, value string
+		setting               func(Config) int
+		want                  int
+		wantErr               bool
 	}{
-		{"unset keeps the default", "", DefaultRateLimits.UserPerMinute, false},
-		{"a number sets the budget", "600", 600, false},
-		{"0 turns the limit off", "0", 0, false},
-		{"a negative number is refused", "-1", 0, true},
-		{"text is refused", "many", 0, true},
+		{"unset keeps the default budget", "RATE_USER_PER_MINUTE", "", userBudget, DefaultRateLimits.UserPerMinute, false},
+		{"a number sets the budget", "RATE_USER_PER_MINUTE", "600", userBudget, 600, false},
+		{"0 turns the limit off", "RATE_USER_PER_MINUTE", "0", userBudget, 0, false},
+		{"a negative budget is refused", "RATE_USER_PER_MINUTE", "-1", userBudget, 0, true},
+		{"a budget in words is refused", "RATE_USER_PER_MINUTE", "many", userBudget, 0, true},
+		{"unset takes two connections a core", "DATABASE_POOL_SIZE", "", poolSize, db.DefaultPoolSize(), false},
+		{"a number sets the pool", "DATABASE_POOL_SIZE", "12", poolSize, 12, false},
+		{"a pool of 0 is refused, since nothing could run", "DATABASE_POOL_SIZE", "0", poolSize, 0, true},
+		{"a pool in words is refused", "DATABASE_POOL_SIZE", "many", poolSize, 0, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Setenv("RATE_USER_PER_MINUTE", tc.value)
+			t.Setenv(tc.variable, tc.value)
 			c, err := LoadConfig()
 			if tc.wantErr {
 				if err == nil {
-					t.Fatalf("RATE_USER_PER_MINUTE=%q: no error", tc.value)
+					t.Fatalf("%s=%q: no error", tc.variable, tc.value)
 				}
 				return
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			if c.RateLimits.UserPerMinute != tc.want {
-				t.Errorf("RATE_USER_PER_MINUTE=%q: %d a minute, want %d", tc.value, c.RateLimits.UserPerMinute, tc.want)
-			}
-		})
-	}
-}
-
-func TestDatabasePoolSizeFromEnvironment(t *testing.T) {
-	for _, tc := range []struct {
-		name, value string
-		want        int
-		wantErr     bool
-	}{
-		{"unset takes two connections a core", "", db.DefaultPoolSize(), false},
-		{"a number sets the pool", "12", 12, false},
-		{"0 is refused, since nothing could run", "0", 0, true},
-		{"text is refused", "many", 0, true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Setenv("DATABASE_POOL_SIZE", tc.value)
-			c, err := LoadConfig()
-			if tc.wantErr {
-				if err == nil {
-					t.Fatalf("DATABASE_POOL_SIZE=%q: no error", tc.value)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if c.DatabasePoolSize != tc.want {
-				t.Errorf("DATABASE_POOL_SIZE=%q: %d connections, want %d", tc.value, c.DatabasePoolSize, tc.want)
+			if got := tc.setting(c); got != tc.want {
+				t.Errorf("%s=%q: %d, want %d", tc.variable, tc.value, got, tc.want)
 			}
 		})
 	}
