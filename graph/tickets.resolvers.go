@@ -108,7 +108,8 @@ func (r *mutationResolver) PostTicketMessage(ctx context.Context, ticketID strin
 }
 
 func (r *queryResolver) Ticket(ctx context.Context, id string) (*sportello.Ticket, error) {
-	return r.TicketService.TicketWith(ctx, id, ticketRelations(ctx))
+	with, _ := ticketRelations(ctx)
+	return r.TicketService.TicketWith(ctx, id, with)
 }
 
 func (r *queryResolver) Tickets(ctx context.Context, filter *model.TicketFilter, first *int, after *string, orderBy *sportello.TicketOrder) (*model.TicketConnection, error) {
@@ -120,12 +121,12 @@ func (r *queryResolver) Tickets(ctx context.Context, filter *model.TicketFilter,
 	if first != nil {
 		page.First = *first
 	}
-	nodes := selects(ctx, "edges", "node")
-	p, err := r.TicketService.TicketsWith(ctx, f, page, ticketRelations(ctx, "edges", "node"))
+	with, messages := ticketRelations(ctx, "edges", "node")
+	p, err := r.TicketService.TicketsWith(ctx, f, page, with)
 	if err != nil {
 		return nil, err
 	}
-	if nodes["messages"] {
+	if messages {
 		if err := r.primeMessages(ctx, p.Tickets); err != nil {
 			return nil, err
 		}
