@@ -151,7 +151,9 @@ func (r *ticketResolver) StatusReason(ctx context.Context, obj *sportello.Ticket
 }
 
 func (r *ticketResolver) Citizen(ctx context.Context, obj *sportello.Ticket) (*sportello.Citizen, error) {
-	if obj.Citizen != nil {
+	// A ticket read with its citizen carries it, and one without a citizen has none to
+	// load: neither needs the response's loaders, which are made all together when first asked for.
+	if obj.Citizen != nil || obj.CitizenID == "" {
 		return obj.Citizen, nil
 	}
 	return loadOne(ctx, r.loaders(ctx).citizens, obj.CitizenID)
@@ -162,7 +164,9 @@ func (r *ticketResolver) Contact(ctx context.Context, obj *sportello.Ticket) (*s
 }
 
 func (r *ticketResolver) Office(ctx context.Context, obj *sportello.Ticket) (*sportello.Office, error) {
-	if obj.Office != nil {
+	// A ticket read with its office carries it, and one without an office has none to
+	// load: neither needs the response's loaders, which are made all together when first asked for.
+	if obj.Office != nil || obj.OfficeID == "" {
 		return obj.Office, nil
 	}
 	return loadOne(ctx, r.loaders(ctx).offices, obj.OfficeID)
