@@ -175,7 +175,14 @@ func (q *auditQueue) flush(ctx context.Context, db *DB) {
 	if len(batch) == 0 {
 		return
 	}
-	var cols [9][]string
+	var cols [9]arrayLiteral
+	rows := 0
+	for _, w := range batch {
+		rows += len(w.citizenIDs)
+	}
+	for i := range cols {
+		cols[i].b.Grow(rows * 40)
+	}
 	tenant := batch[0].entry.tenantID
 	for _, w := range batch {
 		e := w.entry
@@ -184,7 +191,7 @@ func (q *auditQueue) flush(ctx context.Context, db *DB) {
 		}
 		for _, id := range w.citizenIDs {
 			for i, v := range [9]string{e.tenantID, e.subject, e.name, e.roles, e.action, e.what, e.addr, e.requestID, id} {
-				cols[i] = append(cols[i], v)
+				cols[i].add(v)
 			}
 		}
 	}
@@ -195,8 +202,10 @@ func (q *auditQueue) flush(ctx context.Context, db *DB) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, auditTimeout)
 	defer cancel()
-	args := []any{pq.Array(cols[0]), pq.Array(cols[1]), pq.Array(cols[2]), pq.Array(cols[3]), pq.Array(cols[4]),
-		pq.Array(cols[5]), pq.Array(cols[6]), pq.Array(cols[7]), pq.Array(cols[8])}
+	args := make([]any, len(cols))
+	for i := range cols {
+		args[i] = cols[i].String()
+	}
 	var err error
 	// Prepared like the reads it records, so that PostgreSQL does not parse it every time.
 	if stmt := db.stmt(ctx, auditBatchInsert); stmt != nil {
@@ -210,4 +219,34 @@ func (q *auditQueue) flush(ctx context.Context, db *DB) {
 	for _, w := range batch {
 		w.done <- err
 	}
+}
+
+// arrayLiteral writes a PostgreSQL array of strings in its text form, each element quoted, as
+// pq.Array does, into one buffer: a batch's nine columns then cost nine strings, where pq.Array
+// allocated for every element of each.
+type arrayLiteral struct{ b strings.Builder }
+
+func (a *arrayLiteral) add(v string) {
+	if a.b.Len() == 0 {
+		a.b.WriteByte('{')
+	} else {
+		a.b.WriteByte(',')
+	}
+	a.b.WriteByte('"')
+	for i := 0; i < len(v); i++ {
+		// Inside quotes only the quote and the backslash need escaping.
+		if v[i] == '"' || v[i] == '\\' {
+			a.b.WriteByte('\\')
+		}
+		a.b.WriteByte(v[i])
+	}
+	a.b.WriteByte('"')
+}
+
+// String returns the literal: {} for no elements.
+func (a *arrayLiteral) String() string {
+	if a.b.Len() == 0 {
+		return "{}"
+	}
+	return a.b.String() + "}"
 }

@@ -61,6 +61,31 @@ func TestConcurrentStaffReadsEachLeaveTheirEntry(t *testing.T) {
 	}
 }
 
+// The batch sends each column as an array literal: whatever a name or a request id holds, the
+// entry records it as it was.
+func TestABatchedEntryKeepsQuotesBackslashesAndBraces(t *testing.T) {
+	d := dbtest.New(t)
+	tickets, privacy := db.NewTicketService(d), db.NewPrivacyService(d)
+	sub := submit(t, tickets, citizenCtx("c1"), sportello.KindInformation)
+	user := *sportello.UserFrom(operatorCtx("op-1"))
+	user.GivenName, user.FamilyName = `Anna "Nanà" \`, `{D'Amico, NULL}`
+	requestID := `req,"1"\{}`
+	ctx := sportello.WithOrigin(sportello.WithUser(context.Background(), &user), sportello.Origin{Addr: "192.0.2.7", RequestID: requestID})
+	if _, err := tickets.Ticket(ctx, sub.Ticket.ID); err != nil {
+		t.Fatal(err)
+	}
+	entries := auditEntries(t, privacy, sportello.AuditFilter{ActorSubject: "op-1"})
+	if len(entries) != 1 {
+		t.Fatalf("entries = %+v, want one", entries)
+	}
+	e := entries[0]
+	if e.ActorName != user.DisplayName() || e.Origin.RequestID != requestID || e.CitizenID != sub.Ticket.CitizenID ||
+		!slices.Equal(e.ActorRoles, []sportello.Role{sportello.RoleOperator}) {
+		t.Errorf("entry = %+v; want the name %q, the request %q, the citizen %s and the role OPERATOR",
+			e, user.DisplayName(), requestID, sub.Ticket.CitizenID)
+	}
+}
+
 // A read whose entry cannot be written returns no data: personal data never leaves unlogged.
 func TestAStaffReadFailsWhenItsAuditEntryCannotBeWritten(t *testing.T) {
 	d := dbtest.New(t)
