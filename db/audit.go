@@ -180,6 +180,8 @@ func (q *auditQueue) flush(ctx context.Context, db *DB) {
 	for _, w := range batch {
 		rows += len(w.citizenIDs)
 	}
+	// A quoted uuid and its comma take 39 bytes, more than most names and roles: one guess per
+	// column spares the builders most of their growing.
 	for i := range cols {
 		cols[i].b.Grow(rows * 40)
 	}
