@@ -304,6 +304,54 @@ func TestEscalationWarnsOnTheFrontDeskOfficeHoursClock(t *testing.T) {
 	}
 }
 
+func TestEscalationPassReachesEveryPageOfOpenTickets(t *testing.T) {
+	d := dbtest.New(t)
+	urp := newOffice(t, d, sportello.DefaultTenantID, "URP")
+	hours := db.NewHoursService(d)
+	if _, err := hours.SetFrontDesk(managerCtx(sportello.DefaultTenantID), urp); err != nil {
+		t.Fatal(err)
+	}
+	var slots []sportello.OpeningSlot
+	for w := time.Monday; w <= time.Friday; w++ {
+		slots = append(slots, sportello.OpeningSlot{Weekday: w, Opens: "09:00", Closes: "13:00"})
+	}
+	if _, err := hours.SetOpeningHours(managerCtx(sportello.DefaultTenantID), urp, slots); err != nil {
+		t.Fatal(err)
+	}
+	// Two tickets filed a week before the others are nearer their terms; a reply stops their
+	// first-response clocks, so the first page of two holds nothing to do. Past 9.6 office
+	// hours, the five later ones have used 80% of their first-response target.
+	tickets := db.NewTicketService(d)
+	now := time.Date(2026, 2, 23, 9, 0, 0, 0, sportello.Rome)
+	d.Now = func() time.Time { return now }
+	for range 2 {
+		tk := submit(t, tickets, citizenCtx("c"), sportello.KindInformation).Ticket
+		if _, err := tickets.PostMessage(operatorCtx("op"), sportello.PostMessageInput{TicketID: tk.ID, Body: "Ci stiamo lavorando."}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now = time.Date(2026, 3, 2, 9, 0, 0, 0, sportello.Rome)
+	var later []string
+	for range 5 {
+		later = append(later, submit(t, tickets, citizenCtx("c"), sportello.KindInformation).Ticket.ID)
+	}
+	now = time.Date(2026, 3, 4, 11, 0, 0, 0, sportello.Rome)
+	w := db.NewEscalator(d)
+	w.Batch = 2
+	if n, err := w.RunOnce(context.Background()); err != nil || n != len(later) {
+		t.Fatalf("one pass made %d escalations, %v; want %d, one for each ticket past its first page", n, err, len(later))
+	}
+	for _, id := range later {
+		escalated := eventsOf(history(t, tickets, operatorCtx("op"), id), sportello.EventEscalated)
+		if len(escalated) != 1 || escalated[0].Data.Threshold != sportello.ThresholdSLAWarning {
+			t.Fatalf("ticket %s escalations %+v", id, escalated)
+		}
+	}
+	if n, err := w.RunOnce(context.Background()); err != nil || n != 0 {
+		t.Errorf("a later pass escalated again: %d, %v", n, err)
+	}
+}
+
 func TestDuplicateCandidatesBySimilarSubject(t *testing.T) {
 	d := dbtest.New(t)
 	tickets, triage := db.NewTicketService(d), db.NewTriageService(d)
