@@ -78,10 +78,11 @@ func (e *Escalator) RunOnce(ctx context.Context) (int, error) {
 
 // escalationCandidates reads, after the keyset ($4, $5), the open tickets of tenant $1 that may
 // have reached a threshold not yet claimed at $2, with share $3 of their clocks; once a ticket
-// is overdue, only its term is left to claim, and once claimed, nothing. The first-response clock runs in the office hours
-// of the ticket's office, or of the front desk for a ticket without one, and never faster than
-// the calendar: the SQL keeps the tickets without a reply, not yet warned, whose clock has
-// hours at all, and Go decides on the schedule.
+// is overdue, only its term is left to claim, and once claimed, nothing. The first-response
+// clock runs in the office hours of the ticket's office, or of the front desk for a ticket
+// without one, and never faster than the calendar: the SQL keeps the tickets without a reply,
+// not yet warned, filed by $6 (the share of the tenant's shortest target before $2), whose
+// clock has hours at all, and Go decides on the schedule.
 //
 // The statuses, the thresholds and the page size are written in the query rather than bound,
 // and it is planned with its values every time (see tenantPass): a generic plan, which knew
@@ -106,7 +107,8 @@ func escalationCandidates(batch int) string {
 		AND ((t.due_at < $2 AND NOT ` + claimed(sportello.ThresholdOverdue) + `)
 			OR (t.due_at >= $2 AND t.created_at + $3::float8 * (t.due_at - t.created_at) <= $2
 				AND NOT ` + claimed(sportello.ThresholdTermWarning) + `)
-			OR (t.due_at >= $2 AND t.first_responded_at IS NULL AND NOT ` + claimed(sportello.ThresholdSLAWarning) + `
+			OR (t.due_at >= $2 AND t.first_responded_at IS NULL AND t.created_at <= $6
+				AND NOT ` + claimed(sportello.ThresholdSLAWarning) + `
 				AND EXISTS (SELECT 1 FROM office_hours h WHERE h.office_id =
 					coalesce(t.office_id, (SELECT o.id FROM offices o WHERE o.tenant_id = $1 AND o.front_desk)))))
 		ORDER BY t.due_at, t.id LIMIT ` + strconv.Itoa(batch)
@@ -127,11 +129,16 @@ func (e *Escalator) tenantPass(ctx context.Context, tenantID string) (int, error
 	}
 	query := escalationCandidates(batch)
 	now := e.db.now()
+	shortest, err := shortestTarget(ctx, e.db, tenantID)
+	if err != nil {
+		return 0, err
+	}
+	filedBy := now.Add(-time.Duration(share * float64(time.Duration(shortest)*time.Hour)))
 	afterDue, afterID := time.Time{}, "00000000-0000-0000-0000-000000000000"
 	n := 0
 	for {
 		var rows []escalationCandidate
-		if err := e.readCandidates(ctx, &rows, query, tenantID, now, share, afterDue, afterID); err != nil {
+		if err := e.readCandidates(ctx, &rows, query, tenantID, now, share, afterDue, afterID, filedBy); err != nil {
 			return n, err
 		}
 		made, err := e.escalatePage(ctx, tenantID, rows, share, now)
@@ -142,6 +149,20 @@ func (e *Escalator) tenantPass(ctx context.Context, tenantID string) (int, error
 		last := rows[len(rows)-1]
 		afterDue, afterID = last.DueAt, last.ID
 	}
+}
+
+// shortestTarget returns the tenant's shortest first-response target in hours: the default,
+// or a shorter one the managers set for a kind or an office. A target of 0 stops the clock.
+func shortestTarget(ctx context.Context, d *DB, tenantID string) (int, error) {
+	var hours int
+	if err := d.GetContext(ctx, &hours, `SELECT coalesce(min(hours), 0) FROM first_response_targets
+		WHERE tenant_id = $1 AND hours > 0`, tenantID); err != nil {
+		return 0, fmt.Errorf("escalation targets: %w", err)
+	}
+	if hours == 0 || hours > sportello.DefaultFirstResponseHours {
+		return sportello.DefaultFirstResponseHours, nil
+	}
+	return hours, nil
 }
 
 // readCandidates runs the candidates' query in a transaction of its own, where it may turn
