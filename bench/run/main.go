@@ -329,7 +329,7 @@ func catchUpEscalations(ctx context.Context, benchURL string) error {
 		return fmt.Errorf("escalate the data set's tickets: %w", err)
 	}
 	if n > 0 {
-		log.Printf("escalated %d thresholds the data set's tickets reached, in %s", n, time.Since(start).Round(time.Second))
+		log.Printf("escalated %d thresholds the data set's tickets reached, in %s", n, time.Since(start).Round(time.Millisecond))
 	}
 	return nil
 }
