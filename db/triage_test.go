@@ -265,8 +265,10 @@ func TestEscalationFiresOncePerTicketAndThresholdWithTwoWorkers(t *testing.T) {
 	}
 }
 
-func TestEscalationWarnsOnTheFrontDeskOfficeHoursClock(t *testing.T) {
-	d := dbtest.New(t)
+// openFrontDeskMornings makes an office the front desk, open 9:00 to 13:00 on weekdays: the
+// clock of every ticket without an office of its own.
+func openFrontDeskMornings(t *testing.T, d *db.DB) {
+	t.Helper()
 	urp := newOffice(t, d, sportello.DefaultTenantID, "URP")
 	hours := db.NewHoursService(d)
 	if _, err := hours.SetFrontDesk(managerCtx(sportello.DefaultTenantID), urp); err != nil {
@@ -279,6 +281,11 @@ func TestEscalationWarnsOnTheFrontDeskOfficeHoursClock(t *testing.T) {
 	if _, err := hours.SetOpeningHours(managerCtx(sportello.DefaultTenantID), urp, slots); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestEscalationWarnsOnTheFrontDeskOfficeHoursClock(t *testing.T) {
+	d := dbtest.New(t)
+	openFrontDeskMornings(t, d)
 	// Filed Monday 2 March 2026 at 9:00; the default target is 12 office hours, so 80% is 9.6
 	// hours: Tuesday at 13:00 is 8 hours, Wednesday at 10:36 is 9.6.
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, sportello.Rome)
@@ -306,18 +313,7 @@ func TestEscalationWarnsOnTheFrontDeskOfficeHoursClock(t *testing.T) {
 
 func TestEscalationPassReachesEveryPageOfOpenTickets(t *testing.T) {
 	d := dbtest.New(t)
-	urp := newOffice(t, d, sportello.DefaultTenantID, "URP")
-	hours := db.NewHoursService(d)
-	if _, err := hours.SetFrontDesk(managerCtx(sportello.DefaultTenantID), urp); err != nil {
-		t.Fatal(err)
-	}
-	var slots []sportello.OpeningSlot
-	for w := time.Monday; w <= time.Friday; w++ {
-		slots = append(slots, sportello.OpeningSlot{Weekday: w, Opens: "09:00", Closes: "13:00"})
-	}
-	if _, err := hours.SetOpeningHours(managerCtx(sportello.DefaultTenantID), urp, slots); err != nil {
-		t.Fatal(err)
-	}
+	openFrontDeskMornings(t, d)
 	// Two tickets filed a week before the others are nearer their terms; a reply stops their
 	// first-response clocks, so the first page of two holds nothing to do. Past 9.6 office
 	// hours, the five later ones have used 80% of their first-response target.
