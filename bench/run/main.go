@@ -132,8 +132,8 @@ func run(ctx context.Context, o options) error {
 	// their escalations. So do the audit entries of earlier runs' staff reads, a million or more
 	// a run, of which the data set itself has none: the log is append-only for the application,
 	// and here its owner lifts that for this synthetic database alone.
-	// The statements see every tenant's rows: under row-level security, a connection without
-	// a scope sees none, and deleted nothing.
+	// The statements run in every tenant's scope: under row-level security, a connection
+	// without a scope sees no ticket, and would delete none.
 	if _, err := psql(ctx, benchURL, `BEGIN;
 		SELECT set_config('sportello.tenant_id', '*', true);
 		CREATE TEMP TABLE filed AS SELECT id FROM tickets WHERE created_at > (SELECT loaded_at FROM bench.dataset);
