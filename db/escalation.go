@@ -23,13 +23,18 @@ type Escalator struct {
 	// Share is the share of a clock after which a ticket is escalated (DefaultEscalationShare
 	// when zero).
 	Share float64
-	// Batch is how many tickets a pass reads at a time; a pass reads every page.
+	// Batch is how many tickets a pass reads at a time (defaultEscalationBatch when zero); a
+	// pass reads every page.
 	Batch int
 }
 
+// defaultEscalationBatch is the page of a pass: large enough that a pass over a town's open
+// tickets takes a few statements, small enough that a page's schedules stay cheap to read.
+const defaultEscalationBatch = 500
+
 // NewEscalator returns the escalation worker over db.
 func NewEscalator(db *DB) *Escalator {
-	return &Escalator{db: db, Share: sportello.DefaultEscalationShare, Batch: 500}
+	return &Escalator{db: db, Share: sportello.DefaultEscalationShare, Batch: defaultEscalationBatch}
 }
 
 // Run escalates every interval until ctx ends. A failed pass is logged and retried at the next.
@@ -125,7 +130,7 @@ func (e *Escalator) tenantPass(ctx context.Context, tenantID string) (int, error
 	}
 	batch := e.Batch
 	if batch <= 0 {
-		batch = 500
+		batch = defaultEscalationBatch
 	}
 	query := escalationCandidates(batch)
 	now := e.db.now()
