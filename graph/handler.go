@@ -90,7 +90,7 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 		srv.Use(extension.Introspection{})
 	}
 	if opts.ComplexityLimit > 0 {
-		srv.Use(extension.FixedComplexityLimit(opts.ComplexityLimit))
+		srv.Use(newComplexityLimit(opts.ComplexityLimit))
 	}
 	if opts.Tracer != nil {
 		srv.AroundOperations(traceOperations(opts.Tracer))
