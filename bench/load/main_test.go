@@ -1,10 +1,12 @@
 package main
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -112,5 +114,52 @@ func TestARequestWaitsForABusyConnectionInsteadOfFailing(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Errorf("a request sent while the only connection was busy failed: %v", err)
 		}
+	}
+}
+
+func TestAGraphQLRequestCarriesItsOperationVariablesAndToken(t *testing.T) {
+	p := &params{tickets: []string{"t0", "t1"}, citizens: []citizen{{ID: "c0"}}, offices: []string{"o0"},
+		operator: "operator-token", citTokens: []string{"citizen-token"}}
+	tests := []struct {
+		workload, query, token string
+		vars                   map[string]any
+	}{
+		{"ticket", ticketQuery, "operator-token", map[string]any{"id": "t1"}},
+		{"mine", mineQuery, "citizen-token", nil},
+		{"search", searchQuery, "", map[string]any{"q": searches[1]}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.workload, func(t *testing.T) {
+			next, skip, err := requests(t.Context(), nil, "graphql", "http://sportello", tt.workload, p)
+			if err != nil || skip != "" {
+				t.Fatalf("requests: %v %s", err, skip)
+			}
+			r := next(1)
+			var body struct {
+				Query     string         `json:"query"`
+				Variables map[string]any `json:"variables"`
+			}
+			if err := json.Unmarshal(r.body, &body); err != nil {
+				t.Fatalf("body %s: %v", r.body, err)
+			}
+			if r.url != "http://sportello/graphql" || r.token != tt.token || body.Query != tt.query || !reflect.DeepEqual(body.Variables, tt.vars) {
+				t.Errorf("request %s %q %s, want the operation with variables %v and token %q", r.url, r.token, r.body, tt.vars, tt.token)
+			}
+		})
+	}
+}
+
+// BenchmarkATicketRequest is what the generator spends building a request: the machine's CPU
+// that it takes from the servers it measures.
+func BenchmarkATicketRequest(b *testing.B) {
+	p := &params{tickets: []string{"000051d5-536a-e43e-d9cd-42f47ee45361"}, citizens: []citizen{{ID: "c0"}},
+		offices: []string{"o0"}, operator: "operator-token", citTokens: []string{"citizen-token"}}
+	next, _, err := requests(b.Context(), nil, "graphql", "http://sportello", "ticket", p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		next(i)
 	}
 }
