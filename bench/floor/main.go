@@ -46,8 +46,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	f := &floor{verifier: v, tickets: db.NewTicketService(d), citizens: db.NewCitizenService(d),
-		offices: db.NewOfficeService(d), search: db.NewSearchService(d)}
+	f := &floor{verifier: v, tickets: db.NewTicketService(d), search: db.NewSearchService(d)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ticket", f.handle(f.ticket))
 	mux.HandleFunc("GET /tickets", f.handle(f.list))
@@ -60,8 +59,6 @@ func main() {
 type floor struct {
 	verifier *auth.Verifier
 	tickets  *db.TicketService
-	citizens *db.CitizenService
-	offices  *db.OfficeService
 	search   *db.SearchService
 }
 
@@ -118,22 +115,41 @@ type messageJSON struct {
 	CreatedAt time.Time `json:"createdAt"`
 }
 
+// ticketOf is the ticket's JSON with the citizen and office that its read returned with it, its
+// times in Rome's, as the server writes them.
 func ticketOf(t *sportello.Ticket) ticketJSON {
-	return ticketJSON{ID: t.ID, ProtocolNumber: t.Protocol.String(), Kind: string(t.Kind), Status: string(t.Status),
-		Subject: t.Subject, CreatedAt: t.CreatedAt, DueAt: t.DueAt}
+	out := ticketJSON{ID: t.ID, ProtocolNumber: t.Protocol.String(), Kind: string(t.Kind), Status: string(t.Status),
+		Subject: t.Subject, CreatedAt: t.CreatedAt.In(sportello.Rome), DueAt: t.DueAt.In(sportello.Rome)}
+	if c := t.Citizen; c != nil {
+		out.Citizen = &citizenJSON{FullName: c.FullName()}
+		if c.FiscalCode != "" {
+			out.Citizen.FiscalCode = &c.FiscalCode
+		}
+	}
+	if o := t.Office; o != nil {
+		out.Office = &officeJSON{Name: o.Name}
+	}
+	return out
 }
+
+// The relations each workload's GraphQL query makes the server read with its tickets, in the
+// same statement (graph/lookahead.go): the floor reads them the same way, so that both run the
+// same SQL. The ticket by id asks for the body too; the citizen's own list only for the office.
+var (
+	ticketRelations = sportello.TicketRelations{Citizen: true, Office: true, Brief: true, BriefBody: true,
+		BriefCitizen: true, BriefOffice: true}
+	queueRelations = sportello.TicketRelations{Citizen: true, Office: true, Brief: true, BriefCitizen: true, BriefOffice: true}
+	ownRelations   = sportello.TicketRelations{Office: true, Brief: true, BriefOffice: true}
+)
 
 // ticket is the workload "ticket by id": the ticket with its citizen and office.
 func (f *floor) ticket(ctx context.Context, r *http.Request) (any, error) {
-	t, err := f.tickets.Ticket(ctx, r.URL.Query().Get("id"))
+	t, err := f.tickets.TicketWith(ctx, r.URL.Query().Get("id"), ticketRelations)
 	if err != nil {
 		return nil, err
 	}
 	out := ticketOf(t)
 	out.Body = t.Body
-	if err := f.relations(ctx, []*sportello.Ticket{t}, []*ticketJSON{&out}, false); err != nil {
-		return nil, err
-	}
 	return map[string]any{"ticket": out}, nil
 }
 
@@ -148,7 +164,12 @@ func (f *floor) list(ctx context.Context, r *http.Request) (any, error) {
 	if o := q.Get("office"); o != "" {
 		filter.OfficeIDs = []string{o}
 	}
-	p, err := f.tickets.Tickets(ctx, filter, sportello.Page{First: 20})
+	messages := q.Get("with") == "messages"
+	with := ownRelations
+	if messages {
+		with = queueRelations
+	}
+	p, err := f.tickets.TicketsWith(ctx, filter, sportello.Page{First: 20}, with)
 	if err != nil {
 		return nil, err
 	}
@@ -161,8 +182,10 @@ func (f *floor) list(ctx context.Context, r *http.Request) (any, error) {
 		n := ticketOf(t)
 		nodes[i], edges[i] = &n, edge{&n}
 	}
-	if err := f.relations(ctx, p.Tickets, nodes, q.Get("with") == "messages"); err != nil {
-		return nil, err
+	if messages {
+		if err := f.messages(ctx, p.Tickets, nodes); err != nil {
+			return nil, err
+		}
 	}
 	var end *string
 	if n := len(p.Cursors); n > 0 {
@@ -172,53 +195,23 @@ func (f *floor) list(ctx context.Context, r *http.Request) (any, error) {
 		"pageInfo": map[string]any{"hasNextPage": p.HasNextPage, "endCursor": end}}}, nil
 }
 
-// relations loads the citizens, offices and (with messages) messages of tickets in one query
-// each, as the server's dataloaders do, and sets them on out. Citizens' own lists skip the
-// citizen, who is the caller.
-func (f *floor) relations(ctx context.Context, ts []*sportello.Ticket, out []*ticketJSON, messages bool) error {
-	staff := sportello.UserFrom(ctx).IsStaff()
-	var citizenIDs, officeIDs, ticketIDs []string
-	for _, t := range ts {
-		if t.CitizenID != "" && staff {
-			citizenIDs = append(citizenIDs, t.CitizenID)
-		}
-		if t.OfficeID != "" {
-			officeIDs = append(officeIDs, t.OfficeID)
-		}
-		ticketIDs = append(ticketIDs, t.ID)
+// messages loads the messages of tickets in one query, as the server does for a page that asks
+// for them, and sets them on out.
+func (f *floor) messages(ctx context.Context, ts []*sportello.Ticket, out []*ticketJSON) error {
+	ids := make([]string, len(ts))
+	for i, t := range ts {
+		ids[i] = t.ID
 	}
-	citizens, err := f.citizens.CitizensByID(ctx, citizenIDs)
+	msgs, err := f.tickets.MessagesByTicket(ctx, ids)
 	if err != nil {
 		return err
-	}
-	offices, err := f.offices.OfficesByID(ctx, officeIDs)
-	if err != nil {
-		return err
-	}
-	var msgs map[string][]*sportello.Message
-	if messages {
-		if msgs, err = f.tickets.MessagesByTicket(ctx, ticketIDs); err != nil {
-			return err
-		}
 	}
 	for i, t := range ts {
-		if c := citizens[t.CitizenID]; c != nil {
-			cj := &citizenJSON{FullName: c.FullName()}
-			if c.FiscalCode != "" {
-				cj.FiscalCode = &c.FiscalCode
-			}
-			out[i].Citizen = cj
+		ms := make([]messageJSON, len(msgs[t.ID]))
+		for j, m := range msgs[t.ID] {
+			ms[j] = messageJSON{Body: m.Body, CreatedAt: m.CreatedAt.In(sportello.Rome)}
 		}
-		if o := offices[t.OfficeID]; o != nil {
-			out[i].Office = &officeJSON{Name: o.Name}
-		}
-		if messages {
-			ms := make([]messageJSON, len(msgs[t.ID]))
-			for j, m := range msgs[t.ID] {
-				ms[j] = messageJSON{Body: m.Body, CreatedAt: m.CreatedAt}
-			}
-			out[i].Messages = &ms
-		}
+		out[i].Messages = &ms
 	}
 	return nil
 }
