@@ -17,8 +17,11 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/lib/pq"
 	"github.com/sportello/sportello/db"
@@ -96,9 +99,7 @@ func NewURL(t testing.TB) string {
 		t.Fatalf("open %s: %v", redact(base), err)
 	}
 	defer admin.Close()
-	var b [6]byte
-	rand.Read(b[:])
-	name := "sportello_test_" + hex.EncodeToString(b[:])
+	name := testDatabaseName(time.Now())
 	if _, err := admin.Exec(`CREATE DATABASE ` + pq.QuoteIdentifier(name) + ` TEMPLATE ` + pq.QuoteIdentifier(templateName) +
 		` OWNER ` + pq.QuoteIdentifier(role)); err != nil {
 		t.Fatalf("create test database: %v", err)
@@ -176,6 +177,7 @@ func ensureTemplate(base string) (string, error) {
 		return "", err
 	}
 	defer conn.ExecContext(ctx, `SELECT pg_advisory_unlock(727274002)`)
+	dropStale(ctx, conn, name, time.Now())
 	var exists bool
 	if err := conn.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
 		return "", err
@@ -205,6 +207,63 @@ func ensureTemplate(base string) (string, error) {
 		return "", err
 	}
 	return name, nil
+}
+
+// testDatabasePrefix begins the name of every test database; the time it was made follows, so
+// that a later test binary can tell one left behind.
+const testDatabasePrefix = "sportello_test_"
+
+// testDatabaseName names a test database made at now.
+func testDatabaseName(now time.Time) string {
+	var b [6]byte
+	rand.Read(b[:])
+	return testDatabasePrefix + strconv.FormatInt(now.Unix(), 10) + "_" + hex.EncodeToString(b[:])
+}
+
+const (
+	// staleAfter is how old a test database must be before a later test binary drops it. No
+	// test binary runs that long (go test stops one after ten minutes), so a database that old
+	// was left by a binary killed before its cleanup ran.
+	staleAfter = time.Hour
+	// keptTemplates is how many templates of other migrations are kept besides the current
+	// one: those of the branches a developer switches between, or of another checkout whose
+	// tests run on the same cluster at the same time.
+	keptTemplates = 2
+)
+
+// dropStale drops what killed test binaries and changed migrations have left in the cluster:
+// test databases older than staleAfter (and those named before names carried their time), and
+// the templates of other migrations beyond the keptTemplates made last. DROP without FORCE
+// refuses a database in use, and any error is ignored: tidying up never fails a test.
+func dropStale(ctx context.Context, conn *sql.Conn, template string, now time.Time) {
+	var stale []string
+	rows, err := conn.QueryContext(ctx, `SELECT datname FROM pg_database
+		WHERE datname LIKE 'sportello\_test\_%' OR (datname LIKE 'sportello\_template\_%' AND datname <> $1)
+		ORDER BY oid DESC`, template)
+	if err != nil {
+		return
+	}
+	templates := 0
+	for rows.Next() {
+		var name string
+		if rows.Scan(&name) != nil {
+			break
+		}
+		if rest, ok := strings.CutPrefix(name, testDatabasePrefix); ok {
+			made, _, _ := strings.Cut(rest, "_")
+			if unix, err := strconv.ParseInt(made, 10, 64); err != nil || now.Sub(time.Unix(unix, 0)) > staleAfter {
+				stale = append(stale, name)
+			}
+			continue
+		}
+		if templates++; templates > keptTemplates {
+			stale = append(stale, name)
+		}
+	}
+	rows.Close()
+	for _, name := range stale {
+		conn.ExecContext(ctx, `DROP DATABASE IF EXISTS `+pq.QuoteIdentifier(name))
+	}
 }
 
 func withDatabase(base, name string) string {
