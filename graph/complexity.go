@@ -19,6 +19,12 @@ import (
 const (
 	maxCostedOperations  = 1000
 	maxCostsPerOperation = 100
+	// maxCostKey bounds the encoded variables that key a cost, and maxCostedQuery the text of
+	// an operation the cache keeps: a search's words, a filter's text or a literal in the query
+	// may be as long as the body allows, and the cache must not keep a client's megabytes.
+	// Longer ones are costed at every request.
+	maxCostKey     = 256
+	maxCostedQuery = 16 << 10
 )
 
 // complexityLimit refuses an operation whose complexity (see setComplexity) is over limit, as
@@ -95,6 +101,9 @@ func (c *complexityLimit) MutateOperationContext(ctx context.Context, rc *graphq
 // cost returns the complexity of op with vars, from the cache when it has been computed before
 // with the same values of the variables it depends on.
 func (c *complexityLimit) cost(ctx context.Context, doc *ast.QueryDocument, op *ast.OperationDefinition, vars map[string]any) int {
+	if op.Position == nil || op.Position.Src == nil || len(op.Position.Src.Input) > maxCostedQuery {
+		return complexity.Calculate(ctx, c.es, op, vars)
+	}
 	c.mu.RLock()
 	oc := c.ops[op]
 	c.mu.RUnlock()
@@ -130,7 +139,8 @@ func (c *complexityLimit) cost(ctx context.Context, doc *ast.QueryDocument, op *
 
 // key encodes the values of the variables the cost depends on, telling an absent variable from
 // a null one, since an absent argument and a null one may cost differently. It reports false
-// for a value that cannot be encoded, whose cost is then computed every time.
+// for values that cannot be encoded or that encode longer than maxCostKey, whose cost is then
+// computed every time.
 func (oc *operationCost) key(vars map[string]any) (string, bool) {
 	if len(oc.vars) == 0 {
 		return "", true
@@ -150,6 +160,9 @@ func (oc *operationCost) key(vars map[string]any) (string, bool) {
 		b.WriteByte('=')
 		b.Write(raw)
 		b.WriteByte(0)
+		if b.Len() > maxCostKey {
+			return "", false
+		}
 	}
 	return b.String(), true
 }

@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/99designs/gqlgen/complexity"
@@ -131,5 +132,30 @@ func TestALargerPageOfACachedOperationIsRefused(t *testing.T) {
 	}
 	if len(c.ops) != 1 || len(c.ops[op].costs) != 2 {
 		t.Errorf("the cache holds %d operations, want the one with its two costs", len(c.ops))
+	}
+}
+
+func TestLongVariablesAndOperationsAreCostedWithoutBeingKept(t *testing.T) {
+	es := costedSchema(t)
+	c := newComplexityLimit(5000)
+	if err := c.Validate(es); err != nil {
+		t.Fatal(err)
+	}
+	doc, op := parse(t, es.Schema(), `query S($q: String!, $n: Int) { search(query: $q, first: $n) { id } }`)
+	for _, n := range []int{3, 40} {
+		vars := coerce(t, es.Schema(), op, map[string]any{"q": strings.Repeat("tari ", 1000), "n": n})
+		if got, want := c.cost(context.Background(), doc, op, vars), complexity.Calculate(context.Background(), es, op, vars); got != want {
+			t.Errorf("first: %d: cost %d, gqlgen computes %d", n, got, want)
+		}
+	}
+	if oc := c.ops[op]; oc != nil && len(oc.costs) > 0 {
+		t.Errorf("the cache keeps %d costs keyed by a 5,000-byte search", len(oc.costs))
+	}
+	doc, op = parse(t, es.Schema(), `{ search(query: "`+strings.Repeat("tari ", 4000)+`", first: 3) { id } }`)
+	if got, want := c.cost(context.Background(), doc, op, nil), complexity.Calculate(context.Background(), es, op, nil); got != want {
+		t.Errorf("a 20,000-byte operation: cost %d, gqlgen computes %d", got, want)
+	}
+	if c.ops[op] != nil {
+		t.Error("the cache keeps a 20,000-byte operation")
 	}
 }
