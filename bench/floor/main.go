@@ -115,8 +115,8 @@ type messageJSON struct {
 	CreatedAt time.Time `json:"createdAt"`
 }
 
-// ticketOf is the ticket's JSON with the citizen and office that its read returned with it, its
-// times in Rome's, as the server writes them.
+// ticketOf is the ticket's JSON with the citizen and office that its read returned with it, and
+// its times at Rome's offset, as the server writes them.
 func ticketOf(t *sportello.Ticket) ticketJSON {
 	out := ticketJSON{ID: t.ID, ProtocolNumber: t.Protocol.String(), Kind: string(t.Kind), Status: string(t.Status),
 		Subject: t.Subject, CreatedAt: t.CreatedAt.In(sportello.Rome), DueAt: t.DueAt.In(sportello.Rome)}
