@@ -4,10 +4,14 @@
 // writes the results as a Markdown table and an SVG chart under bench/results/, with the
 // machine they ran on.
 //
-// For each workload every target is measured at saturation (-conns clients) in -rounds rounds,
-// the three targets one after the other in each round, and then, all at the same fixed rate, in
-// an open loop: half the lowest saturation throughput of the targets (or -rate), so that every
-// target can keep up and the p99 compares like with like. A shared machine drifts between runs by
+// For each workload every target is measured at saturation in -rounds rounds, the three targets
+// one after the other in each round, and then, all at the same fixed rate, in an open loop: half
+// the lowest saturation throughput of the targets (or -rate), so that every target can keep up
+// and the p99 compares like with like. Saturation is where a target's throughput stops rising
+// with more clients, which differs between targets: PostGraphile's one Node thread is saturated
+// by 16 clients, a Go server on the same two cores is not. So before the rounds each target is
+// probed with -conns clients, then twice as many while its throughput still rises by more than
+// a twentieth (up to -max-conns), and its rounds run with the clients of its best probe. A shared machine drifts between runs by
 // more than the differences measured; within a round the three targets run a few seconds apart,
 // so the table gives each target's median round and, as ratios, the median of the rounds' own
 // ratios with their range.
@@ -77,12 +81,12 @@ var workloads = []struct{ name, title string }{
 var targets = []string{"graphql", "floor", "peer"}
 
 type options struct {
-	duration, warmup time.Duration
-	conns, rounds    int
-	rate             float64
-	workloads        []string
-	out              string
-	fanout           bool
+	duration, warmup, probe time.Duration
+	conns, maxConns, rounds int
+	rate                    float64
+	workloads               []string
+	out                     string
+	fanout                  bool
 }
 
 func main() {
@@ -92,7 +96,9 @@ func main() {
 	var names string
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "length of each measured run")
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "saturation before each target's first measured run")
-	flag.IntVar(&o.conns, "conns", 16, "clients at saturation")
+	flag.IntVar(&o.conns, "conns", 16, "clients of the first saturation probe and of the fixed-rate runs")
+	flag.IntVar(&o.maxConns, "max-conns", 256, "most clients a saturation probe may use")
+	flag.DurationVar(&o.probe, "probe", 2*time.Second, "length of each saturation probe")
 	flag.IntVar(&o.rounds, "rounds", 3, "saturation runs of each target, interleaved; the table gives the median")
 	flag.Float64Var(&o.rate, "rate", 0, "fixed rate of the open-loop runs (default: half the slowest target's saturation throughput)")
 	flag.StringVar(&names, "workloads", "", "comma-separated workloads (default: all)")
@@ -101,6 +107,9 @@ func main() {
 	flag.Parse()
 	if o.rounds < 1 {
 		log.Fatal("-rounds must be 1 or more")
+	}
+	if o.conns < 1 || o.maxConns < o.conns {
+		log.Fatal("-conns must be 1 or more, and -max-conns at least -conns")
 	}
 	for _, w := range workloads {
 		if names == "" || slices.Contains(strings.Split(names, ","), w.name) {
@@ -215,9 +224,9 @@ func run(ctx context.Context, o options) error {
 	}
 	urls := map[string]string{"graphql": "http://" + serverAddr, "floor": "http://" + floorAddr, "peer": "http://" + peerAddr}
 
-	load := func(target, workload string, rate float64, d time.Duration) (Result, error) {
+	load := func(target, workload string, rate float64, clients int, d time.Duration) (Result, error) {
 		cmd := exec.CommandContext(ctx, filepath.Join(bin, "load"), "-target", target, "-url", urls[target],
-			"-workload", workload, "-rate", fmt.Sprint(rate), "-conns", fmt.Sprint(o.conns), "-duration", d.String(),
+			"-workload", workload, "-rate", fmt.Sprint(rate), "-conns", fmt.Sprint(clients), "-duration", d.String(),
 			"-pid", fmt.Sprint(procs[target].Process.Pid))
 		cmd.Env = append(env, "DATABASE_URL="+scopedURL(benchURL, "*"))
 		cmd.Stderr = os.Stderr
@@ -235,15 +244,28 @@ func run(ctx context.Context, o options) error {
 	for _, w := range o.workloads {
 		if o.warmup > 0 {
 			for _, t := range targets {
-				if _, err := load(t, w, 0, o.warmup); err != nil {
+				if _, err := load(t, w, 0, o.conns, o.warmup); err != nil {
 					return err
 				}
+			}
+		}
+		clients := make([]int, len(targets))
+		for i, t := range targets {
+			clients[i], err = saturatingClients(o.conns, o.maxConns, func(n int) (float64, error) {
+				r, err := load(t, w, 0, n, o.probe)
+				if err == nil && r.Skipped == "" {
+					log.Printf("%-7s %-7s probe %3d clients %s", w, t, n, r.summary())
+				}
+				return r.Throughput, err
+			})
+			if err != nil {
+				return err
 			}
 		}
 		rounds := make([][]Result, len(targets))
 		for round := range o.rounds {
 			for i, t := range targets {
-				r, err := load(t, w, 0, o.duration)
+				r, err := load(t, w, 0, clients[i], o.duration)
 				if err != nil {
 					return err
 				}
@@ -270,7 +292,7 @@ func run(ctx context.Context, o options) error {
 			rate = math.Max(1, math.Floor(lowest/2))
 		}
 		for _, t := range targets {
-			r, err := load(t, w, rate, o.duration)
+			r, err := load(t, w, rate, o.conns, o.duration)
 			if err != nil {
 				return err
 			}
@@ -285,6 +307,28 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 	return write(o, dataset, sat, fixed, fanout)
+}
+
+// minGain is how much more a probe with twice the clients must serve for saturatingClients to
+// try twice as many again: less is within what two probes seconds apart differ by anyway.
+const minGain = 0.05
+
+// saturatingClients returns the number of clients, from from doubling up to most, at which
+// probe (the throughput with that many clients) was highest, stopping at the first doubling that
+// did not raise it by more than minGain. A target that serves nothing (throughput 0) stays at from.
+func saturatingClients(from, most int, probe func(clients int) (float64, error)) (int, error) {
+	best, bestAt := 0.0, from
+	for n := from; n <= most; n *= 2 {
+		v, err := probe(n)
+		if err != nil {
+			return 0, err
+		}
+		if v <= best*(1+minGain) {
+			break
+		}
+		best, bestAt = v, n
+	}
+	return bestAt, nil
 }
 
 func (r Result) summary() string {
@@ -483,13 +527,16 @@ func write(o options, dataset string, sat, fixed []Result, fanout string) error 
 	}
 	var md strings.Builder
 	fmt.Fprintf(&md, "# Benchmark results\n\n%s. Machine: %s.\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"), machine(context.Background()))
-	fmt.Fprintf(&md, "Data set: %s. Command: `make bench` (`go run ./bench/run -duration %s -conns %d -rounds %d`).\n\n", dataset, o.duration, o.conns, o.rounds)
-	md.WriteString("Saturation: requests a second with " + fmt.Sprint(o.conns) + " clients, the server process's CPU (cores) and peak RSS, and the load generator's CPU, " +
-		"of each target's median round of " + fmt.Sprint(o.rounds) + " (the targets take turns in each round). " +
-		"Fixed rate: an open loop at half the slowest target's saturation throughput, latency from the scheduled send. " +
+	fmt.Fprintf(&md, "Data set: %s. Command: `make bench` (`go run ./bench/run -duration %s -conns %d -max-conns %d -probe %s -rounds %d`).\n\n",
+		dataset, o.duration, o.conns, o.maxConns, o.probe, o.rounds)
+	md.WriteString("Saturation: requests a second, the server process's CPU (cores) and peak RSS, and the load generator's CPU, " +
+		"of each target's median round of " + fmt.Sprint(o.rounds) + " (the targets take turns in each round), " +
+		"with the clients at which the target's throughput stopped rising: probes of " + o.probe.String() + " from " + fmt.Sprint(o.conns) +
+		" clients, doubling while throughput rose by more than " + fmt.Sprintf("%.0f%%", minGain*100) + ". " +
+		"Fixed rate: an open loop with " + fmt.Sprint(o.conns) + " clients at half the slowest target's saturation throughput, latency from the scheduled send. " +
 		"Ratios are Sportello's throughput over the floor's and the peer's: the median of the rounds' ratios, and their range.\n\n")
-	md.WriteString("| workload | target | req/s (saturation) | rounds | p50 ms | p99 ms | fixed rate | p50 ms | p99 ms | CPU | RSS MiB | load CPU | vs floor | vs peer |\n")
-	md.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	md.WriteString("| workload | target | req/s (saturation) | clients | rounds | p50 ms | p99 ms | fixed rate | p50 ms | p99 ms | CPU | RSS MiB | load CPU | vs floor | vs peer |\n")
+	md.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, w := range workloads {
 		if !slices.Contains(o.workloads, w.name) {
 			continue
@@ -500,10 +547,10 @@ func write(o options, dataset string, sat, fixed []Result, fanout string) error 
 				continue
 			}
 			if s.Skipped != "" {
-				fmt.Fprintf(&md, "| %s | %s | — (%s) | | | | | | | | | | | |\n", w.title, t, s.Skipped)
+				fmt.Fprintf(&md, "| %s | %s | — (%s) | | | | | | | | | | | | |\n", w.title, t, s.Skipped)
 				continue
 			}
-			row := fmt.Sprintf("| %s | %s | %.0f | %s | %.2f | %.2f |", w.title, t, s.Throughput, spread(s.Rounds), s.P50ms, s.P99ms)
+			row := fmt.Sprintf("| %s | %s | %.0f | %d | %s | %.2f | %.2f |", w.title, t, s.Throughput, s.Conns, spread(s.Rounds), s.P50ms, s.P99ms)
 			if f != nil && f.Skipped == "" {
 				row += fmt.Sprintf(" %.0f/s | %.2f | %.2f |", f.Rate, f.P50ms, f.P99ms)
 			} else {

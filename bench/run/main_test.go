@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"slices"
 	"testing"
 )
@@ -61,5 +62,47 @@ func TestSpreadGivesTheRangeOfSeveralRounds(t *testing.T) {
 	}
 	if got := spread([]float64{1000}); got != "" {
 		t.Errorf("spread of one round = %q, want empty", got)
+	}
+}
+
+func TestSaturatingClientsDoublesWhileThroughputRises(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		served map[int]float64 // throughput by clients
+		want   int
+		probed []int
+	}{
+		{"one thread saturated at once", map[int]float64{16: 3200, 32: 3250}, 16, []int{16, 32}},
+		{"rises then flattens", map[int]float64{16: 6200, 32: 7300, 64: 8200, 128: 8300}, 64, []int{16, 32, 64, 128}},
+		{"a worse probe keeps the best", map[int]float64{16: 6200, 32: 7300, 64: 6900}, 32, []int{16, 32, 64}},
+		{"stops at the most clients allowed", map[int]float64{16: 100, 32: 200, 64: 400, 128: 800}, 128, []int{16, 32, 64, 128}},
+		{"nothing served stays at the first", map[int]float64{16: 0}, 16, []int{16}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var probed []int
+			got, err := saturatingClients(16, 128, func(n int) (float64, error) {
+				probed = append(probed, n)
+				return tc.served[n], nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want || !slices.Equal(probed, tc.probed) {
+				t.Errorf("saturatingClients = %d after probing %v, want %d after %v", got, probed, tc.want, tc.probed)
+			}
+		})
+	}
+}
+
+func TestSaturatingClientsStopsAtAProbesError(t *testing.T) {
+	boom := errors.New("load generator failed")
+	_, err := saturatingClients(16, 64, func(n int) (float64, error) {
+		if n == 32 {
+			return 0, boom
+		}
+		return 1000, nil
+	})
+	if !errors.Is(err, boom) {
+		t.Errorf("err = %v, want the probe's", err)
 	}
 }
