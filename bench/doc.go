@@ -21,12 +21,12 @@
 //     three targets take turns, then in an open loop at a fixed rate shared by the three targets,
 //     half the slowest one's saturation throughput, with -conns clients (16) and latency
 //     measured from each request's scheduled send, so that queueing shows in the p99. Each
-//     target saturates at its own number of clients: PostGraphile's one Node thread at 16 or
-//     32, a Go server on the same cores at 64 or more, since its work spreads over both cores
-//     and its audit entries share an INSERT with more reads the more arrive at once. Before the
-//     rounds each target is probed (-probe, 2 s) with -conns clients, then twice as many while
-//     its throughput rises by more than 5%, up to -max-conns (256), and its rounds run with the
-//     clients of its best probe. It reads the server
+//     target saturates at its own number of clients: PostGraphile's one Node thread with 16 or
+//     32 in every workload, while Sportello and the floor served a ticket by id fastest with 32
+//     to 256, since their work spreads over both cores and their audit entries share an INSERT
+//     with more reads the more arrive at once. Before the rounds each target is probed (-probe,
+//     2 s) with -conns clients, then twice as many while its throughput rises by more than 5%,
+//     up to -max-conns (256), and its rounds run with the clients of its best probe. It reads the server
 //     process's CPU time and peak RSS from /proc, and its own CPU time: it shares the machine,
 //     so it sends through fasthttp's client, which costs about half of net/http's CPU a
 //     request. The table gives each target's median round, and as ratios the median of the
