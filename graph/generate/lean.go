@@ -132,7 +132,27 @@ func declares(t types.Type, name string) bool {
 	return false
 }
 
-// rewrite replaces the bodies of the lean fields' functions in the file gqlgen wrote. It fails
+// eagerGroup is how gqlgen begins to resolve every object: it makes the object's group of
+// deferred fields (@defer), for which it computes the object's path by walking up the field
+// contexts, one slice and one interface per step, and makes a field set and a map.
+const eagerGroup = "\tdeferred := graphql.NewDeferredGroup(ctx)\n"
+
+// lazyGroup makes the group only when one of the object's collected fields is deferred. gqlgen
+// reads the group only for such a field (FieldSet.ResolveConcurrently) and once the fields are
+// resolved, for the deferred ones it holds (len(deferred.Defers)): for every other object an
+// empty group does the same. The groups were 14% of the allocations of an operator's list of
+// twenty tickets, one group for each ticket, edge, citizen, office and message.
+const lazyGroup = `	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
+`
+
+// rewrite replaces the bodies of the lean fields' functions in the file gqlgen wrote, and has
+// every object make its group of deferred fields only when it has one (lazyGroup). It fails
 // if a field found by GenerateCode has no function there, so that a change in gqlgen's output
 // stops the generation instead of leaving fields behind unnoticed.
 func (l *leanFields) rewrite(filename string) error {
@@ -171,7 +191,7 @@ func (l *leanFields) rewrite(filename string) error {
 		return fmt.Errorf("leanfields: no function %s in %s", slices.Sorted(maps.Keys(l.bodies))[0], filename)
 	}
 	out.Write(src[copied:])
-	formatted, err := format.Source(out.Bytes())
+	formatted, err := format.Source(bytes.ReplaceAll(out.Bytes(), []byte(eagerGroup), []byte(lazyGroup)))
 	if err != nil {
 		return fmt.Errorf("leanfields: %w", err)
 	}

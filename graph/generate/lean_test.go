@@ -193,3 +193,48 @@ func TestRewriteFailsWhenAFieldHasNoFunction(t *testing.T) {
 		t.Errorf("the file changed:\n%s", got)
 	}
 }
+
+// object is the beginning of an object's function as gqlgen writes it.
+const object = `package generated
+
+func (ec *executionContext) _Hit(ctx context.Context, sel ast.SelectionSet, obj *Hit) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, hitImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	out.Dispatch(ctx)
+	return out
+}
+`
+
+func TestRewriteMakesAnObjectsDeferredGroupOnlyForADeferredField(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "generated.go")
+	if err := os.WriteFile(path, []byte(object), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := (&leanFields{}).rewrite(path); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := strings.Replace(object, eagerGroup, lazyGroup, 1); string(got) != want {
+		t.Errorf("rewritten file:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// The executable schema is generated once and committed: this checks that every object in it
+// makes its group of deferred fields the lazy way, so that a change in how gqlgen writes the
+// group, which the rewrite would no longer find, fails here rather than going unnoticed.
+func TestEveryGeneratedObjectMakesItsDeferredGroupLazily(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join("..", "generated", "generated.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	made := strings.Count(string(src), "graphql.NewDeferredGroup(")
+	lazy := strings.Count(string(src), lazyGroup)
+	if lazy == 0 || made != lazy {
+		t.Errorf("%d objects make their group lazily, of %d that make one", lazy, made)
+	}
+}

@@ -34042,7 +34042,13 @@ func (ec *executionContext) _AccessClockEvent(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, accessClockEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -34090,7 +34096,13 @@ func (ec *executionContext) _AccessDeadline(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, accessDeadlineImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -34143,7 +34155,13 @@ func (ec *executionContext) _AccessOutcomeCount(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, accessOutcomeCountImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -34182,7 +34200,13 @@ func (ec *executionContext) _AccessRegisterEntry(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, accessRegisterEntryImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -34237,7 +34261,13 @@ func (ec *executionContext) _Act(ctx context.Context, sel ast.SelectionSet, obj 
 	fields := graphql.CollectFields(ec.OperationContext, sel, actImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -34343,7 +34373,13 @@ func (ec *executionContext) _ActConnection(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, actConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -34381,7 +34417,13 @@ func (ec *executionContext) _ActEdge(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, actEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -34419,7 +34461,13 @@ func (ec *executionContext) _Actor(ctx context.Context, sel ast.SelectionSet, ob
 	fields := graphql.CollectFields(ec.OperationContext, sel, actorImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -34458,7 +34506,13 @@ func (ec *executionContext) _Appointment(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, appointmentImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -34555,7 +34609,13 @@ func (ec *executionContext) _Attachment(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, attachmentImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -34625,7 +34685,13 @@ func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -34706,7 +34772,13 @@ func (ec *executionContext) _AuditEntryConnection(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -34744,7 +34816,13 @@ func (ec *executionContext) _AuditEntryEdge(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -34782,7 +34860,13 @@ func (ec *executionContext) _AvailableSlot(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, availableSlotImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -34825,7 +34909,13 @@ func (ec *executionContext) _BookingSettings(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, bookingSettingsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -34878,7 +34968,13 @@ func (ec *executionContext) _Campaign(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, campaignImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -34984,7 +35080,13 @@ func (ec *executionContext) _ChannelCount(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, channelCountImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -35022,7 +35124,13 @@ func (ec *executionContext) _Citizen(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, citizenImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -35099,7 +35207,13 @@ func (ec *executionContext) _Closure(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, closureImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -35159,7 +35273,13 @@ func (ec *executionContext) _Condition(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, conditionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -35207,7 +35327,13 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, contactImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -35253,7 +35379,13 @@ func (ec *executionContext) _Content(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, contentImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -35422,7 +35554,13 @@ func (ec *executionContext) _ContentConnection(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, contentConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -35460,7 +35598,13 @@ func (ec *executionContext) _ContentEdge(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, contentEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -35498,7 +35642,13 @@ func (ec *executionContext) _ContentPublishedEvent(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, contentPublishedEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -35578,7 +35728,13 @@ func (ec *executionContext) _ContentRevision(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, contentRevisionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -35642,7 +35798,13 @@ func (ec *executionContext) _Dashboard(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, dashboardImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -35698,7 +35860,13 @@ func (ec *executionContext) _DiffLine(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, diffLineImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -35736,7 +35904,13 @@ func (ec *executionContext) _Distribution(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, distributionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -35821,7 +35995,13 @@ func (ec *executionContext) _DistributionTotal(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, distributionTotalImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -35864,7 +36044,13 @@ func (ec *executionContext) _DistributionTotals(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, distributionTotalsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -35917,7 +36103,13 @@ func (ec *executionContext) _DuplicateCandidate(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, duplicateCandidateImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -35987,7 +36179,13 @@ func (ec *executionContext) _Durations(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, durationsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -36040,7 +36238,13 @@ func (ec *executionContext) _Erasure(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, erasureImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -36088,7 +36292,13 @@ func (ec *executionContext) _Feedback(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, feedbackImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -36148,7 +36358,13 @@ func (ec *executionContext) _FirstResponseTarget(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, firstResponseTargetImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -36192,7 +36408,13 @@ func (ec *executionContext) _GeoPoint(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, geoPointImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -36230,7 +36452,13 @@ func (ec *executionContext) _Image(ctx context.Context, sel ast.SelectionSet, ob
 	fields := graphql.CollectFields(ec.OperationContext, sel, imageImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -36268,7 +36496,13 @@ func (ec *executionContext) _IssuedOpen311Client(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, issuedOpen311ClientImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -36306,7 +36540,13 @@ func (ec *executionContext) _Link(ctx context.Context, sel ast.SelectionSet, obj
 	fields := graphql.CollectFields(ec.OperationContext, sel, linkImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -36344,7 +36584,13 @@ func (ec *executionContext) _Location(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, locationImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -36393,7 +36639,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -36909,7 +37161,13 @@ func (ec *executionContext) _Notification(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -36982,7 +37240,13 @@ func (ec *executionContext) _NotificationConnection(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -37020,7 +37284,13 @@ func (ec *executionContext) _NotificationEdge(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -37058,7 +37328,13 @@ func (ec *executionContext) _NotificationEvent(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -37097,7 +37373,13 @@ func (ec *executionContext) _NotificationPreferences(ctx context.Context, sel as
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationPreferencesImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -37135,7 +37417,13 @@ func (ec *executionContext) _Office(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, officeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -37243,7 +37531,13 @@ func (ec *executionContext) _OfficeCount(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, officeCountImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -37281,7 +37575,13 @@ func (ec *executionContext) _Open311Client(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, open311ClientImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -37329,7 +37629,13 @@ func (ec *executionContext) _OpeningSlot(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, openingSlotImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -37373,7 +37679,13 @@ func (ec *executionContext) _Opportunity(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, opportunityImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -37548,7 +37860,13 @@ func (ec *executionContext) _OpportunityAlert(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, opportunityAlertImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -37593,7 +37911,13 @@ func (ec *executionContext) _OpportunityConnection(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, opportunityConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -37631,7 +37955,13 @@ func (ec *executionContext) _OpportunityEdge(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, opportunityEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -37669,7 +37999,13 @@ func (ec *executionContext) _OptionCount(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, optionCountImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -37707,7 +38043,13 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -37745,7 +38087,13 @@ func (ec *executionContext) _PersonalDataExport(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, personalDataExportImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -37790,7 +38138,13 @@ func (ec *executionContext) _Procedure(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, procedureImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -37890,7 +38244,13 @@ func (ec *executionContext) _ProcedureConnection(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, procedureConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -37928,7 +38288,13 @@ func (ec *executionContext) _ProcedureEdge(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, procedureEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -37969,7 +38335,13 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -38310,7 +38682,13 @@ func (ec *executionContext) _Question(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, questionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -38368,7 +38746,13 @@ func (ec *executionContext) _QuestionResult(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, questionResultImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -38436,7 +38820,13 @@ func (ec *executionContext) _RecordsAccess(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, recordsAccessImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -38542,7 +38932,13 @@ func (ec *executionContext) _ReplyTemplate(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, replyTemplateImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -38607,7 +39003,13 @@ func (ec *executionContext) _ResponseTerm(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, responseTermImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -38651,7 +39053,13 @@ func (ec *executionContext) _RoutingArea(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, routingAreaImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -38695,7 +39103,13 @@ func (ec *executionContext) _RoutingDecision(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, routingDecisionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -38751,7 +39165,13 @@ func (ec *executionContext) _RoutingRule(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, routingRuleImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -38862,7 +39282,13 @@ func (ec *executionContext) _Satisfaction(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, satisfactionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -38915,7 +39341,13 @@ func (ec *executionContext) _SavedArea(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, savedAreaImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -38958,7 +39390,13 @@ func (ec *executionContext) _SavedSearch(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, savedSearchImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -39011,7 +39449,13 @@ func (ec *executionContext) _SavedSearchCriteria(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, savedSearchCriteriaImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -39078,7 +39522,13 @@ func (ec *executionContext) _SearchHit(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, searchHitImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -39137,7 +39587,13 @@ func (ec *executionContext) _Service(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, serviceImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -39262,7 +39718,13 @@ func (ec *executionContext) _ServiceConnection(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, serviceConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -39300,7 +39762,13 @@ func (ec *executionContext) _ServiceEdge(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, serviceEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -39338,7 +39806,13 @@ func (ec *executionContext) _Staff(ctx context.Context, sel ast.SelectionSet, ob
 	fields := graphql.CollectFields(ec.OperationContext, sel, staffImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -39387,7 +39861,13 @@ func (ec *executionContext) _Statistics(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, statisticsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -39448,7 +39928,13 @@ func (ec *executionContext) _StatisticsGroup(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, statisticsGroupImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -39539,7 +40025,13 @@ func (ec *executionContext) _StatusCount(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, statusCountImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -39577,7 +40069,13 @@ func (ec *executionContext) _SubmitTicketPayload(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, submitTicketPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -39650,7 +40148,13 @@ func (ec *executionContext) _Survey(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, surveyImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -39752,7 +40256,13 @@ func (ec *executionContext) _SurveyBreakdown(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, surveyBreakdownImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -39810,7 +40320,13 @@ func (ec *executionContext) _SurveyResults(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, surveyResultsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -39878,7 +40394,13 @@ func (ec *executionContext) _Ticket(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, ticketImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -40049,7 +40571,13 @@ func (ec *executionContext) _TicketConnection(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, ticketConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -40093,7 +40621,13 @@ func (ec *executionContext) _TicketEdge(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, ticketEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -40131,7 +40665,13 @@ func (ec *executionContext) _TicketEvent(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, ticketEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -40262,7 +40802,13 @@ func (ec *executionContext) _TicketMessage(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, ticketMessageImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -40316,7 +40862,13 @@ func (ec *executionContext) _TicketSLA(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, ticketSLAImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -40375,7 +40927,13 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -40428,7 +40986,13 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -40476,7 +41040,13 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -40534,7 +41104,13 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -40592,7 +41168,13 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -40650,7 +41232,13 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for _, f := range fields {
+		if f.IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
