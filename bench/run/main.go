@@ -11,10 +11,11 @@
 // with more clients, which differs between targets: PostGraphile's one Node thread is saturated
 // by 16 clients, a Go server on the same two cores is not. So before the rounds each target is
 // probed with -conns clients, then twice as many while its throughput still rises by more than
-// a twentieth (up to -max-conns), and its rounds run with the clients of its best probe. A shared machine drifts between runs by
-// more than the differences measured; within a round the three targets run a few seconds apart,
-// so the table gives each target's median round and, as ratios, the median of the rounds' own
-// ratios with their range.
+// a twentieth (up to -max-conns), and its rounds run with the clients of its best probe.
+//
+// A shared machine drifts between runs by more than the differences measured; within a round
+// the three targets run a few seconds apart, so the table gives each target's median round and,
+// as ratios, the median of the rounds' own ratios with their range.
 //
 //	. .data/env && go run ./bench/run                       # after go run ./bench/datagen
 //	. .data/env && go run ./bench/run -duration 3s -workloads ticket,list   # a quick look
