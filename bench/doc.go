@@ -26,11 +26,11 @@
 //     to 256, since their work spreads over both cores and their audit entries share an INSERT
 //     with more reads the more arrive at once. Before the rounds each target is probed (-probe,
 //     2 s) with -conns clients, then twice as many while its throughput rises by more than 5%,
-//     up to -max-conns (256), and its rounds run with the clients of its best probe. It reads the server
-//     process's CPU time and peak RSS from /proc, and its own CPU time: it shares the machine,
-//     so it sends through fasthttp's client, which costs about half of net/http's CPU a
-//     request. The table gives each target's median round, and as ratios the median of the
-//     rounds' own ratios with their range: a shared machine drifts by a fifth between runs
+//     up to -max-conns (256), and its rounds run with the clients of its best probe. It reads
+//     the server process's CPU time and peak RSS from /proc, and its own CPU time: it shares
+//     the machine, so it sends through fasthttp's client, which costs about half of net/http's
+//     CPU a request. The table gives each target's median round, and as ratios the median of
+//     the rounds' own ratios with their range: a shared machine drifts by a fifth between runs
 //     minutes apart, and the targets of a round run seconds apart.
 //
 // The workloads: a ticket by id with its citizen and office (an operator); the operator's list,

@@ -101,11 +101,11 @@ func (ec *executionContext) _Hit_item(ctx context.Context, field graphql.Collect
 }
 `
 
-// rewritten runs rewrite with bodies over a file holding exec, and returns the file after it.
-func rewritten(t *testing.T, bodies map[string]body) (string, error) {
+// rewritten runs rewrite with bodies over a file holding src, and returns the file after it.
+func rewritten(t *testing.T, src string, bodies map[string]body) (string, error) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "generated.go")
-	if err := os.WriteFile(path, []byte(exec), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	err := (&leanFields{bodies: bodies}).rewrite(path)
@@ -117,7 +117,7 @@ func rewritten(t *testing.T, bodies map[string]body) (string, error) {
 }
 
 func TestRewriteReplacesOnlyTheLeanFieldsBodies(t *testing.T) {
-	got, err := rewritten(t, map[string]body{"_Hit_title": {short: "return ec.marshalNString2string(ctx, field.Selections, obj.Title)"}})
+	got, err := rewritten(t, exec, map[string]body{"_Hit_title": {short: "return ec.marshalNString2string(ctx, field.Selections, obj.Title)"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +173,7 @@ func TestFiniteFloatTakesOnlyNonNullFloatsReadFromAStructField(t *testing.T) {
 }
 
 func TestRewriteKeepsTheOriginalBodyBehindAGuard(t *testing.T) {
-	got, err := rewritten(t, map[string]body{"_Hit_item": {short: "if obj.Ready {\n\treturn ec.marshalNItem(ctx, field.Selections, obj.Item)\n}", keepOriginal: true}})
+	got, err := rewritten(t, exec, map[string]body{"_Hit_item": {short: "if obj.Ready {\n\treturn ec.marshalNItem(ctx, field.Selections, obj.Item)\n}", keepOriginal: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +185,7 @@ func TestRewriteKeepsTheOriginalBodyBehindAGuard(t *testing.T) {
 }
 
 func TestRewriteFailsWhenAFieldHasNoFunction(t *testing.T) {
-	got, err := rewritten(t, map[string]body{"_Hit_score": {short: "return ec.marshalNFloat2float64(ctx, field.Selections, obj.Score)"}})
+	got, err := rewritten(t, exec, map[string]body{"_Hit_score": {short: "return ec.marshalNFloat2float64(ctx, field.Selections, obj.Score)"}})
 	if err == nil || !strings.Contains(err.Error(), "_Hit_score") {
 		t.Fatalf("rewrite = %v, want an error naming _Hit_score", err)
 	}
@@ -208,18 +208,11 @@ func (ec *executionContext) _Hit(ctx context.Context, sel ast.SelectionSet, obj 
 `
 
 func TestRewriteMakesAnObjectsDeferredGroupOnlyForADeferredField(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "generated.go")
-	if err := os.WriteFile(path, []byte(object), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := (&leanFields{}).rewrite(path); err != nil {
-		t.Fatal(err)
-	}
-	got, err := os.ReadFile(path)
+	got, err := rewritten(t, object, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := strings.Replace(object, eagerGroup, lazyGroup, 1); string(got) != want {
+	if want := strings.Replace(object, eagerGroup, lazyGroup, 1); got != want {
 		t.Errorf("rewritten file:\n%s\nwant:\n%s", got, want)
 	}
 }
